@@ -1,0 +1,93 @@
+"""The command line: parse arguments, run a command, turn every failure into an exit code.
+
+0 success, 1 the run failed, 2 bad input or usage, 3 `plan --exit-code` found changes.
+Tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from . import __version__
+from .exit_codes import EXIT_FAILED, EXIT_USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own errors: exit 2 with a hint
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"error: {message}\n  hint: python -m orchestrator {self.prog.split()[-1]} --help\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="orchestrator", description="From a SageMaker model to a public REST API and web page, "
+                                                       "from one pipeline.yaml.")
+    parser.add_argument("--version", action="version", version=f"orchestrator {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def cmd(name: str, help: str, file: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        if file:
+            p.add_argument("file", metavar="FILE", help="the pipeline spec, e.g. pipeline.yaml")
+        return p
+
+    p = cmd("validate", "check a spec; print every problem as FILE:LINE:COL")
+    p.add_argument("--json", action="store_true", help="problems as JSON on stdout")
+
+    p = cmd("plan", "show what run would do, changing nothing")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    p.add_argument("--json", action="store_const", dest="format", const="json", help="same as --format json")
+    p.add_argument("--target", choices=["local", "aws"], help="override the spec's target")
+    p.add_argument("--force", action="append", default=[], metavar="STEP", help="plan STEP as if it changed")
+    p.add_argument("--exit-code", action="store_true", help="exit 3 when something would change, 0 when not")
+
+    p = cmd("run", "train, deploy and publish what changed")
+    p.add_argument("--target", choices=["local", "aws"], help="override the spec's target")
+    p.add_argument("--force", action="append", default=[], metavar="STEP", help="run STEP even if unchanged")
+    p.add_argument("--quiet", action="store_true", help="do not echo the steps' logs")
+    p.add_argument("--json", action="store_true", help="the run's outcome as JSON on stdout")
+
+    p = cmd("status", "the last run, and every step's status and outputs")
+    p.add_argument("--json", action="store_true")
+
+    p = cmd("history", "past runs with their steps, timings and metrics")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=20, metavar="N")
+
+    p = cmd("destroy", "remove everything the pipeline deployed")
+    p.add_argument("--target", choices=["local", "aws"], help="override the spec's target")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true")
+
+    cmd("schema", "print the pipeline JSON Schema generated from the models", file=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None = None) -> int:
+    """Entry point. `targets` overrides target classes by name (tests pass fakes)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    from . import commands  # after parsing, so --help and --version stay instant
+
+    try:
+        return getattr(commands, f"cmd_{args.command}")(args, targets or {})
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as exc:  # the last resort: one line, not a traceback
+        known = commands.explain(exc)
+        if known is not None:
+            sys.stderr.write(known.text)
+            return known.code
+        if getattr(args, "debug", False):
+            raise
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n  hint: run again with --debug for the traceback\n")
+        return EXIT_FAILED

@@ -1,0 +1,338 @@
+"""What each command does, in a few lines each: validate, plan, run, status, history, destroy."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .diagnostics import DiagnosticError, UsageError
+from .plan import DELETE, RENDERERS, Op, Plan, make_plan
+from .state import open_store
+from .state.base import LockHeld, StateStore
+from .validate import Spec, validate_file
+
+from .exit_codes import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+
+@dataclass
+class Explained:
+    text: str
+    code: int
+
+
+def explain(exc: BaseException) -> Explained | None:
+    """Known failures as a message and an exit code; None for bugs."""
+    from .state.sqlite import StateVersionError
+    from .targets.base import TargetError
+
+    if isinstance(exc, DiagnosticError):
+        return Explained("".join(d.render() + "\n" for d in exc.diagnostics), EXIT_USAGE)
+    if isinstance(exc, UsageError):
+        return Explained(f"error: {exc}\n" + (f"  hint: {exc.hint}\n" if exc.hint else ""), EXIT_USAGE)
+    if isinstance(exc, TargetError):
+        return Explained(f"error: {exc}\n" + (f"  hint: {exc.hint}\n" if exc.hint else ""), EXIT_USAGE)
+    if isinstance(exc, LockHeld):
+        return Explained(f"error: this pipeline is locked: {exc}\n"
+                         "  hint: wait for that run to finish; the lock is released when it exits\n", EXIT_FAILED)
+    if isinstance(exc, StateVersionError):
+        return Explained(f"error: {exc}\n", EXIT_USAGE)
+    return None
+
+
+def _emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _emit_json(value: Any) -> None:
+    _emit(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+# -- validate / plan ----------------------------------------------------------------
+
+
+def cmd_validate(args, targets) -> int:
+    try:
+        spec = validate_file(args.file)
+    except DiagnosticError as exc:
+        if args.json:
+            _emit_json({"valid": False, "problems": [d.as_dict() for d in exc.diagnostics]})
+        sys.stderr.write("".join(d.render() + "\n" for d in exc.diagnostics))
+        n = len(exc.diagnostics)
+        sys.stderr.write(f"{n} problem{'s' if n != 1 else ''} found in {args.file}\n")
+        return EXIT_USAGE
+    if args.json:
+        _emit_json({"valid": True, "pipeline": spec.pipeline.name, "steps": list(spec.graph.order), "problems": []})
+    else:
+        _emit(f"{args.file}: valid ({len(spec.graph.order)} steps: {' -> '.join(spec.graph.order)})")
+    return EXIT_OK
+
+
+def _target_name(args, spec: Spec) -> str:
+    return getattr(args, "target", None) or spec.pipeline.target
+
+
+def _check_force(spec: Spec, force: list[str]) -> set[str]:
+    from .diagnostics import did_you_mean
+
+    for name in force:
+        if name not in spec.pipeline.steps:
+            raise UsageError(f"--force {name}: no step named '{name}' in {spec.display}",
+                             did_you_mean(name, spec.pipeline.steps) or "steps: " + ", ".join(spec.pipeline.steps))
+    return set(force)
+
+
+def _make_target(name: str, spec: Spec, targets: dict[str, Callable], reporter):
+    from .targets import load_target
+
+    cls = targets.get(name) or load_target(name)
+    return cls(spec.pipeline, spec.root, spec.state_dir, reporter)
+
+
+def _plan(spec: Spec, store: StateStore, target, target_name: str, force: set[str],
+          external: dict[str, str] | None = None, notes: tuple[str, ...] = ()) -> Plan:
+    resources = store.resources()
+    last = store.last_run()
+    attempts = {a.step: a for a in store.step_runs(last.id)} if last else {}
+    alive = {name: target.probe(res.kind, res.outputs) for name, res in resources.items()} if target else {}
+    return make_plan(spec, target_name, resources, last, attempts, alive, force, external, notes)
+
+
+def cmd_plan(args, targets) -> int:
+    spec = validate_file(args.file)
+    force = _check_force(spec, args.force)
+    name = _target_name(args, spec)
+    store = open_store(spec.pipeline.state, spec.root, create=False)
+    # Probing is cheap and import-light for local; the aws target is never imported here.
+    probe_target = _make_target(name, spec, targets, None) if name == "local" or name in targets else None
+    notes = ()
+    if name == "aws" and any(v.startswith("s3://") for s in spec.pipeline.steps.values()
+                             for v in (getattr(s, "inputs", None) or {}).values()):
+        notes = ("s3:// inputs are compared by their listing when `run` starts, not in plan",)
+    plan = _plan(spec, store, probe_target, name, force, notes=notes)
+    _emit(RENDERERS[args.format](plan))
+    return EXIT_CHANGES if args.exit_code and plan.has_changes else EXIT_OK
+
+
+# -- run / destroy -----------------------------------------------------------------
+
+
+def _resume_command(args) -> str:
+    parts = ["python -m orchestrator run", _quote(args.file)]
+    if getattr(args, "target", None):
+        parts.append(f"--target {args.target}")
+    return " ".join(parts)
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def cmd_run(args, targets) -> int:
+    from .console import ConsoleUI
+    from .execute import RunFailed, execute
+    from .plan import render_text
+
+    spec = validate_file(args.file)
+    force = _check_force(spec, args.force)
+    name = _target_name(args, spec)
+    ui = ConsoleUI(quiet=args.quiet)
+    store = open_store(spec.pipeline.state, spec.root)
+    command = "python -m orchestrator run " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["run"] else [args.file])
+    with store.lock(command):
+        interrupted = store.mark_interrupted()
+        for run_id in interrupted:
+            ui.warn(f"run {run_id} was killed before it finished; resuming where it stopped")
+        target = _make_target(name, spec, targets, ui)
+        try:
+            external = target.data_digests(_s3_inputs(spec)) if hasattr(target, "data_digests") else None
+            plan = _plan(spec, store, target, name, force, external)
+            sys.stderr.write(render_text(plan))
+            if not plan.has_changes:
+                return _finish_noop(args, spec, store)
+            target.preflight({op.kind for op in plan.ops if op.changes})
+            try:
+                outcome = execute(spec, plan, target, store, _resume_command(args), ui, events=ui)
+            except RunFailed as exc:
+                ui.error(f"run {exc.run_id} failed at step '{exc.step}': {exc}")
+                if exc.detail:
+                    ui.console.print(exc.detail, markup=False, highlight=False)
+                ui.console.print(f"Fix the problem, then resume with:\n  {_resume_command(args)}", markup=False)
+                if args.json:
+                    _emit_json(status_document(spec, store))
+                return EXIT_FAILED
+        finally:
+            target.close()
+    if args.json:
+        _emit_json(status_document(spec, store))
+    else:
+        _print_urls(outcome.outputs)
+    return EXIT_OK
+
+
+def _s3_inputs(spec: Spec) -> list[str]:
+    return [v for s in spec.pipeline.steps.values() for v in (getattr(s, "inputs", None) or {}).values()
+            if v.startswith("s3://")]
+
+
+def _finish_noop(args, spec: Spec, store: StateStore) -> int:
+    if args.json:
+        _emit_json(status_document(spec, store))
+    else:
+        _print_urls({name: r.outputs for name, r in store.resources().items()})
+    return EXIT_OK
+
+
+def _print_urls(outputs: dict[str, dict[str, Any]]) -> None:
+    lines = [f"  {step}: {out['url']}" for step, out in outputs.items() if isinstance(out, dict) and out.get("url")]
+    if lines:
+        _emit("URLs:\n" + "\n".join(lines))
+
+
+def cmd_destroy(args, targets) -> int:
+    from .console import ConsoleUI
+    from .execute import RunFailed, execute
+
+    spec = validate_file(args.file)
+    name = _target_name(args, spec)
+    store = open_store(spec.pipeline.state, spec.root, create=False)
+    resources = store.resources()
+    if not resources:
+        _emit(f"Nothing to destroy: pipeline '{spec.pipeline.name}' has nothing deployed.")
+        return EXIT_OK
+    order = {"website": 0, "api": 1, "endpoint": 2, "training": 3}
+    ops = tuple(Op(r.step, r.kind, DELETE, ("destroy requested",))
+                for r in sorted(resources.values(), key=lambda r: (order.get(r.kind, 9), r.step)))
+    plan = Plan(spec.pipeline.name, name, spec.pipeline.state, ops)
+    if sys.stdin.isatty() and not args.yes:
+        sys.stderr.write(RENDERERS["text"](plan))
+        if input("Destroy all of this? Type 'yes': ").strip() != "yes":
+            sys.stderr.write("Nothing destroyed.\n")
+            return EXIT_USAGE
+    ui = ConsoleUI()
+    with store.lock(f"python -m orchestrator destroy {args.file}"):
+        store.mark_interrupted()
+        target = _make_target(name, spec, targets, ui)
+        try:
+            execute(spec, plan, target, store, f"python -m orchestrator destroy {_quote(args.file)}", ui, events=ui)
+        except RunFailed as exc:
+            ui.error(f"destroy failed at step '{exc.step}': {exc}")
+            return EXIT_FAILED
+        finally:
+            target.close()
+    if args.json:
+        _emit_json(status_document(spec, store))
+    else:
+        _emit(f"Destroyed {len(ops)} step{'s' if len(ops) != 1 else ''} of pipeline '{spec.pipeline.name}'.")
+    return EXIT_OK
+
+
+# -- status / history ----------------------------------------------------------------
+
+
+def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:
+    """The stable `status --json` shape: {"pipeline", "run", "steps": {NAME: {"status", "outputs", ...}}}."""
+    resources = store.resources()
+    runs = store.runs(limit=50)
+    latest: dict[str, Any] = {}
+    for run in runs:  # newest first: the first attempt found per step is its latest
+        for attempt in store.step_runs(run.id):
+            latest.setdefault(attempt.step, attempt)
+    steps: dict[str, Any] = {}
+    for name in list(spec.graph.order) + [s for s in resources if s not in spec.pipeline.steps]:
+        res = resources.get(name)
+        attempt = latest.get(name)
+        status = attempt.status if attempt else "pending"
+        if name not in spec.pipeline.steps:
+            status = "removed from spec"
+        steps[name] = {
+            "kind": res.kind if res else spec.kind(name),
+            "status": status,
+            "outputs": res.outputs if res else {},
+            "metrics": res.metrics if res else {},
+            "run": res.run_id if res else None,
+            "error": attempt.error if attempt and attempt.status in ("failed", "interrupted") else None,
+        }
+    last = runs[0].as_dict() if runs else None
+    return {"pipeline": spec.pipeline.name, "run": last, "steps": steps}
+
+
+def cmd_status(args, targets) -> int:
+    spec = validate_file(args.file)
+    store = open_store(spec.pipeline.state, spec.root, create=False)
+    doc = status_document(spec, store)
+    if args.json:
+        _emit_json(doc)
+        return EXIT_OK
+    run = doc["run"]
+    if run is None:
+        _emit(f"Pipeline '{spec.pipeline.name}' has not run yet.\n  hint: python -m orchestrator run {args.file}")
+        return EXIT_OK
+    lines = [f"Pipeline '{spec.pipeline.name}': run {run['id']} {run['status']} ({_when(run['started_at'])}, "
+             f"target {run['target']})"]
+    if run.get("error"):
+        lines.append(f"  error: {run['error']}")
+    for name, s in doc["steps"].items():
+        out = ", ".join(f"{k}={v}" for k, v in s["outputs"].items())
+        lines.append(f"  {name:<16} {s['status']:<12} {out}")
+    _emit("\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_history(args, targets) -> int:
+    spec = validate_file(args.file)
+    store = open_store(spec.pipeline.state, spec.root, create=False)
+    runs = store.runs(limit=args.limit)
+    items = []
+    for run in runs:
+        attempts = store.step_runs(run.id)
+        items.append({**run.as_dict(), "duration_s": _duration(run.started_at, run.finished_at),
+                      "steps": [{"step": a.step, "kind": a.kind, "action": a.action, "status": a.status,
+                                 "duration_s": _duration(a.started_at, a.finished_at), "metrics": a.metrics,
+                                 "message": a.message, "error": a.error} for a in attempts]})
+    live = [m.as_dict() for m in store.live_models()]
+    if args.json:
+        _emit_json({"pipeline": spec.pipeline.name, "runs": items, "live_models": live})
+        return EXIT_OK
+    if not items:
+        _emit(f"Pipeline '{spec.pipeline.name}' has no runs yet.")
+        return EXIT_OK
+    lines = []
+    for r in items:
+        lines.append(f"run {r['id']}  {r['status']:<11} {_when(r['started_at'])}  {_secs(r['duration_s'])}  target {r['target']}")
+        for a in r["steps"]:
+            metrics = " ".join(f"{k}={v:g}" for k, v in a["metrics"].items()) if a["status"] == "succeeded" else ""
+            lines.append(f"    {a['step']:<16} {a['status']:<11} {_secs(a['duration_s']):>8}  {metrics}".rstrip())
+    if live:
+        lines.append("live models:")
+        for m in live:
+            until = _when(m["until"]) if m["until"] else "now"
+            lines.append(f"    {m['step']:<16} run {m['run_id']}  {_when(m['since'])} .. {until}  {m['model']}")
+    _emit("\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_schema(args, targets) -> int:
+    from .spec.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
+def _duration(start: float | None, end: float | None) -> float | None:
+    return round(end - start, 3) if start and end else None
+
+
+def _secs(value: float | None) -> str:
+    return f"{value:.1f} s" if value is not None else "-"
+
+
+def _when(ts: float | None) -> str:
+    import datetime as dt
+
+    if not ts:
+        return "-"
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,0 +1,74 @@
+"""Diagnostics: every user-facing problem says where, what, and what to do about it."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+PathT = tuple[str | int, ...]
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """`("steps", "api", "routes", 0, "path")` -> `steps.api.routes[0].path`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(document)"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    file: str
+    line: int
+    col: int
+    path: PathT
+    message: str
+    hint: str | None = None
+    severity: str = "error"
+
+    def render(self) -> str:
+        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {format_path(self.path)}: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "path": format_path(self.path),
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+class DiagnosticError(Exception):
+    """Raised with one or more diagnostics; the CLI prints them all and exits 2."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = sorted(diagnostics, key=lambda d: (d.file, d.line, d.col, d.message))
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+class UsageError(Exception):
+    """Bad command-line use or a request that cannot be honoured; exit 2, no traceback."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        self.hint = hint
+        super().__init__(message)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A `did you mean 'x'?` hint for near misses, or None."""
+    matches = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def allowed(choices: Iterable[str]) -> str:
+    return "allowed values are " + ", ".join(f"'{c}'" for c in choices)

@@ -1,0 +1,147 @@
+"""Steps and the references between them, as a DAG in execution order.
+
+References look like `${steps.train.outputs.model}`; they are resolved only at
+execution time, so a plan can be shown before any of them exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from .diagnostics import Diagnostic, DiagnosticError, PathT, allowed, did_you_mean
+from .spec.loader import Document
+from .spec.models import STEP_OUTPUTS
+from .spec.refs import ANY_REF, REF
+
+
+@dataclass(frozen=True)
+class Ref:
+    step: str
+    output: str
+    path: PathT  # where in the spec the reference is written
+
+
+def iter_strings(value: Any, path: PathT = ()) -> Iterator[tuple[PathT, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from iter_strings(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from iter_strings(v, path + (i,))
+
+
+def step_refs(name: str, raw_step: Any) -> list[Ref]:
+    return [
+        Ref(m.group(1), m.group(2), ("steps", name) + path)
+        for path, text in iter_strings(raw_step)
+        for m in REF.finditer(text)
+    ]
+
+
+@dataclass(frozen=True)
+class Graph:
+    order: tuple[str, ...]  # topological, ties broken by spec order
+    deps: Mapping[str, tuple[str, ...]]  # step -> steps it references
+
+    def upstream(self, step: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(self.deps.get(step, ()))
+        while todo:
+            s = todo.pop()
+            if s not in seen:
+                seen.add(s)
+                todo.extend(self.deps.get(s, ()))
+        return seen
+
+    def downstream(self, step: str) -> set[str]:
+        return {s for s in self.order if step in self.upstream(s)}
+
+
+def reference_diagnostics(doc: Document, kinds: Mapping[str, str]) -> list[Diagnostic]:
+    """Bad `${...}` references: unknown steps, unknown outputs, malformed expressions."""
+    out: list[Diagnostic] = []
+    for name, raw in (doc.data.get("steps") or {}).items():
+        for path, text in iter_strings(raw, ("steps", name)):
+            for m in ANY_REF.finditer(text):
+                expr = m.group(1)
+                if expr.startswith("env:"):
+                    continue
+                full = REF.fullmatch(m.group(0))
+                if not full:
+                    out.append(doc.diagnostic(path, f"malformed reference '${{{expr}}}'",
+                                              "write ${steps.STEP.outputs.OUTPUT} or ${env:NAME}"))
+                    continue
+                target, output = full.group(1), full.group(2)
+                if target not in kinds:
+                    hint = did_you_mean(target, kinds) or "known steps are " + ", ".join(f"'{k}'" for k in kinds)
+                    out.append(doc.diagnostic(path, f"reference to unknown step '{target}'", hint))
+                    continue
+                if target == name:
+                    out.append(doc.diagnostic(path, f"step '{name}' refers to its own output", "a step can only use earlier steps' outputs"))
+                    continue
+                outputs = STEP_OUTPUTS.get(kinds[target], ())
+                if output not in outputs:
+                    hint = did_you_mean(output, outputs) or allowed(outputs)
+                    out.append(doc.diagnostic(path, f"step '{target}' ({kinds[target]}) has no output '{output}'", hint))
+    return out
+
+
+def build_graph(doc: Document) -> Graph:
+    """Order the steps so each runs after the steps it references; cycles are diagnostics."""
+    steps: dict[str, Any] = doc.data.get("steps") or {}
+    deps = {
+        name: tuple(dict.fromkeys(r.step for r in step_refs(name, raw) if r.step in steps and r.step != name))
+        for name, raw in steps.items()
+    }
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    problems: list[Diagnostic] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        if state.get(node) == 2:
+            return
+        if state.get(node) == 1:
+            cycle = trail[trail.index(node):] + [node]
+            refs = [r for r in step_refs(cycle[-2], steps[cycle[-2]]) if r.step == node]
+            path = refs[0].path if refs else ("steps", node)
+            problems.append(doc.diagnostic(path, "dependency cycle: " + " -> ".join(cycle),
+                                           "a step cannot depend, directly or not, on its own outputs"))
+            return
+        state[node] = 1
+        for dep in deps[node]:
+            visit(dep, trail + [node])
+        state[node] = 2
+        order.append(node)
+
+    for name in steps:
+        visit(name, [])
+    if problems:
+        raise DiagnosticError(_unique_cycles(problems))
+    return Graph(order=tuple(order), deps=deps)
+
+
+def _unique_cycles(problems: list[Diagnostic]) -> list[Diagnostic]:
+    seen, out = set(), []
+    for d in problems:
+        members = frozenset(d.message.split(": ", 1)[1].split(" -> "))
+        if members not in seen:
+            seen.add(members)
+            out.append(d)
+    return out
+
+
+def resolve_refs(value: Any, outputs: Mapping[str, Mapping[str, Any]]) -> Any:
+    """Replace `${steps.X.outputs.Y}` with recorded outputs (execution time only)."""
+    if isinstance(value, str):
+        whole = REF.fullmatch(value)
+        if whole:
+            return outputs[whole.group(1)][whole.group(2)]
+        return REF.sub(lambda m: str(outputs[m.group(1)][m.group(2)]), value)
+    if isinstance(value, Mapping):
+        return {k: resolve_refs(v, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_refs(v, outputs) for v in value]
+    return value

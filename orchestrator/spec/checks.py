@@ -1,0 +1,243 @@
+"""Named cross-field checks: what a schema cannot say but SageMaker or AWS would refuse.
+
+Each check is a small function taking the typed pipeline and the document (for
+positions) and returning diagnostics, so all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..diagnostics import Diagnostic, did_you_mean
+from . import cron
+from .instance_types import hosting_types, training_types
+from .loader import Document
+from .refs import REF
+from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
+
+ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+REF_OR_ENV = re.compile(r"\$\{")
+HANDLER = re.compile(r"^(?P<file>[^:]+\.py):(?P<func>[A-Za-z_][A-Za-z0-9_]*)$")
+ROUTE_PATH = re.compile(r"^(/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\}))+$|^/$")
+
+Check = Callable[[Pipeline, Document, Path], Iterator[Diagnostic]]
+
+
+def endpoint_name(pipeline: Pipeline, step_name: str, step: EndpointStep) -> str:
+    """The endpoint's name in SageMaker: explicit, or derived from pipeline and step."""
+    return step.endpoint_name or f"{pipeline.name}-{step_name}".replace("_", "-")
+
+
+def _steps(pipeline: Pipeline, kind: type) -> Iterator[tuple[str, object]]:
+    for name, step in pipeline.steps.items():
+        if isinstance(step, kind):
+            yield name, step
+
+
+def check_training_source(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    for name, step in _steps(p, TrainingStep):
+        at = ("steps", name)
+        sources = [k for k in ("framework", "algorithm", "image") if getattr(step, k)]
+        if len(sources) != 1:
+            msg = "choose one of 'framework' (with entry_point), 'algorithm' or 'image'"
+            yield doc.diagnostic(at, f"training step sets {', '.join(sources) or 'none of them'}: {msg}",
+                                 "e.g. framework: sklearn and entry_point: train.py")
+        if step.framework and not step.entry_point:
+            yield doc.diagnostic(at, "framework training needs 'entry_point'", "the script that trains, e.g. models/train.py")
+        if step.algorithm and step.entry_point:
+            yield doc.diagnostic(at + ("entry_point",), "built-in algorithms take no entry_point",
+                                 "remove entry_point, or use framework: instead of algorithm:")
+        if step.algorithm and "train" not in step.inputs:
+            yield doc.diagnostic(at + ("inputs",), f"algorithm '{step.algorithm}' needs a 'train' input channel",
+                                 "inputs: {train: data/train.csv}")
+        for i, metric in enumerate(step.metrics):
+            try:
+                groups = re.compile(metric.regex).groups
+            except re.error as exc:
+                yield doc.diagnostic(at + ("metrics", i, "regex"), f"invalid regex: {exc}")
+                continue
+            if groups < 1:
+                yield doc.diagnostic(at + ("metrics", i, "regex"), "the regex needs a group that captures the value",
+                                     "e.g. 'accuracy=([0-9.]+)'")
+
+
+def check_instance_types(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    for name, step in p.steps.items():
+        instance = getattr(step, "instance", None)
+        if instance is None:
+            continue
+        valid, what = (training_types(), "training") if isinstance(step, TrainingStep) else (hosting_types(), "endpoints")
+        if instance.type not in valid:
+            other = hosting_types() if what == "training" else training_types()
+            if instance.type in other:
+                hint = f"{instance.type} can serve endpoints but not train" if what == "training" else None
+            else:
+                hint = did_you_mean(instance.type, valid) or "instance types look like ml.m5.large"
+            yield doc.diagnostic(("steps", name, "instance", "type"),
+                                 f"unknown instance type '{instance.type}' for {what}", hint)
+
+
+def check_endpoints(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    seen: dict[str, str] = {}
+    for name, step in _steps(p, EndpointStep):
+        at = ("steps", name)
+        if step.instance and step.serverless:
+            yield doc.diagnostic(at, "set either 'instance' or 'serverless', not both")
+        if not step.instance and not step.serverless:
+            yield doc.diagnostic(at, "an endpoint needs 'instance' or 'serverless'",
+                                 "e.g. instance: {type: ml.t2.medium} or serverless: {memory_mb: 2048}")
+        final = endpoint_name(p, name, step)
+        if REF_OR_ENV.search(final):
+            continue
+        where = at + ("endpoint_name",) if step.endpoint_name else ("name",)
+        if not ENDPOINT_NAME.match(final):
+            yield doc.diagnostic(where, f"endpoint name '{final}' is not valid for SageMaker",
+                                 "1-63 characters of letters, digits and '-', not starting or ending with '-'")
+        if final in seen:
+            yield doc.diagnostic(where, f"endpoint name '{final}' is also used by step '{seen[final]}'")
+        seen[final] = name
+
+
+def check_promotion_metric(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    for name, step in _steps(p, EndpointStep):
+        gate = step.promote_when
+        if not gate:
+            continue
+        m = REF.fullmatch(step.model)
+        source = p.steps.get(m.group(1)) if m else None
+        if isinstance(source, TrainingStep):
+            names = [metric.name for metric in source.metrics]
+            if gate.metric not in names:
+                hint = did_you_mean(gate.metric, names) or (
+                    f"step '{m.group(1)}' defines no metrics: add metrics: [{{name: {gate.metric}, regex: ...}}]"
+                    if not names else "its metrics are " + ", ".join(f"'{n}'" for n in names))
+                yield doc.diagnostic(("steps", name, "promote_when", "metric"),
+                                     f"training step '{m.group(1)}' records no metric '{gate.metric}'", hint)
+        if gate.at_least is None and gate.at_most is None and not gate.beats_live:
+            yield doc.diagnostic(("steps", name, "promote_when"), "the gate checks nothing",
+                                 "set at_least, at_most or beats_live: true")
+
+
+def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    for name, step in _steps(p, ApiStep):
+        seen: set[tuple[str, str]] = set()
+        for i, route in enumerate(step.routes):
+            at = ("steps", name, "routes", i)
+            if not ROUTE_PATH.match(route.path):
+                yield doc.diagnostic(at + ("path",), f"invalid route path '{route.path}'",
+                                     "segments of letters, digits, '.-_~', or {param} / {param+}")
+            key = (route.method, route.path)
+            if key in seen:
+                yield doc.diagnostic(at, f"route {route.method} {route.path} is defined twice")
+            seen.add(key)
+            if route.integration == "lambda":
+                if not route.handler:
+                    yield doc.diagnostic(at, "a lambda route needs 'handler'", "e.g. handler: api/handler.py:lambda_handler")
+                elif not HANDLER.match(route.handler):
+                    yield doc.diagnostic(at + ("handler",), f"handler '{route.handler}' is not FILE.py:FUNCTION",
+                                         "e.g. api/handler.py:lambda_handler")
+            elif route.handler:
+                yield doc.diagnostic(at + ("handler",), "direct routes call the endpoint themselves; remove 'handler'",
+                                     "or use integration: lambda")
+            if route.integration == "direct" and route.method == "GET":
+                yield doc.diagnostic(at + ("method",), "direct routes send the request body to the endpoint: use POST")
+        if step.cors and step.cors.allow_credentials and "*" in step.cors.allow_origins:
+            yield doc.diagnostic(("steps", name, "cors"), "browsers refuse credentials with allow_origins ['*']",
+                                 "list the origins, or set allow_credentials: false")
+
+
+def check_paths(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    """Files the spec names must exist and stay inside the project folder."""
+    for name, step in p.steps.items():
+        at = ("steps", name)
+        wanted: list[tuple[tuple, str, str]] = []  # (path, value, "file"|"dir"|"any")
+        if isinstance(step, TrainingStep):
+            if step.entry_point:
+                wanted.append((at + ("entry_point",), step.entry_point, "file"))
+            if step.source_dir:
+                wanted.append((at + ("source_dir",), step.source_dir, "dir"))
+            for channel, value in step.inputs.items():
+                if not value.startswith("s3://"):
+                    wanted.append((at + ("inputs", channel), value, "any"))
+        elif isinstance(step, EndpointStep) and step.inference:
+            wanted.append((at + ("inference",), step.inference, "file"))
+        elif isinstance(step, ApiStep):
+            for i, route in enumerate(step.routes):
+                m = HANDLER.match(route.handler or "")
+                if m:
+                    wanted.append((at + ("routes", i, "handler"), m.group("file"), "file"))
+                if route.requirements:
+                    wanted.append((at + ("routes", i, "requirements"), route.requirements, "file"))
+        elif isinstance(step, WebsiteStep):
+            wanted.append((at + ("source",), step.source, "dir"))
+        for path, value, kind in wanted:
+            yield from _check_one_path(doc, root, path, value, kind)
+        if isinstance(step, WebsiteStep) and (root / step.source).is_dir():
+            if not (root / step.source / step.index).is_file():
+                yield doc.diagnostic(at + ("index",), f"index document '{step.index}' not found in {step.source}")
+
+
+def _check_one_path(doc: Document, root: Path, path: tuple, value: str, kind: str) -> Iterator[Diagnostic]:
+    if REF_OR_ENV.search(value) or "://" in value:
+        if value.startswith(("file://", "http://", "https://")):
+            yield doc.diagnostic(path, f"'{value}' must be a path relative to the spec or an s3:// URI")
+        return
+    candidate = Path(value)
+    if candidate.is_absolute():
+        yield doc.diagnostic(path, f"'{value}' is an absolute path", "use a path relative to the spec's folder")
+        return
+    resolved = (root / candidate).resolve()
+    if resolved != root and root not in resolved.parents:
+        yield doc.diagnostic(path, f"'{value}' is outside the project folder",
+                             "keep the pipeline's files beside the spec, so a plan is reproducible")
+        return
+    if not resolved.exists():
+        parent = resolved.parent
+        names = [c.name for c in parent.iterdir()] if parent.is_dir() else []
+        hint = did_you_mean(resolved.name, names)
+        yield doc.diagnostic(path, f"'{value}' does not exist", hint)
+    elif kind == "file" and not resolved.is_file():
+        yield doc.diagnostic(path, f"'{value}' is not a file")
+    elif kind == "dir" and not resolved.is_dir():
+        yield doc.diagnostic(path, f"'{value}' is not a folder")
+
+
+def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    if p.schedule:
+        try:
+            cron.parse(p.schedule.retrain)
+        except cron.CronError as exc:
+            yield doc.diagnostic(("schedule", "retrain"), f"invalid schedule '{p.schedule.retrain}': {exc}",
+                                 "e.g. cron(0 3 * * ? *) for 03:00 UTC daily, or rate(1 day)")
+        if not any(isinstance(s, TrainingStep) for s in p.steps.values()):
+            yield doc.diagnostic(("schedule",), "a retrain schedule needs a training step")
+
+
+def check_aws_settings(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    if p.target != "aws":
+        return
+    for field, example in (("role_arn", "arn:aws:iam::123456789012:role/SageMakerExecution"), ("bucket", "my-ml-artifacts")):
+        if not getattr(p.aws, field):
+            yield doc.diagnostic(("aws",) if "aws" in doc.data else ("target",), f"target aws needs aws.{field}",
+                                 f"e.g. aws: {{{field}: {example}}} or {field}: ${{env:...}}")
+    if p.aws.role_arn and not REF_OR_ENV.search(p.aws.role_arn) and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+", p.aws.role_arn):
+        yield doc.diagnostic(("aws", "role_arn"), f"'{p.aws.role_arn}' is not an IAM role ARN",
+                             "arn:aws:iam::ACCOUNT:role/NAME")
+
+
+CHECKS: tuple[Check, ...] = (
+    check_training_source,
+    check_instance_types,
+    check_endpoints,
+    check_promotion_metric,
+    check_routes,
+    check_paths,
+    check_schedule,
+    check_aws_settings,
+)
+
+
+def run_checks(pipeline: Pipeline, doc: Document, root: Path) -> list[Diagnostic]:
+    return [d for check in CHECKS for d in check(pipeline, doc, root)]

@@ -1,0 +1,86 @@
+"""Validation as one function: load, shape, types, cross-field checks, references, graph.
+
+Every stage collects all of its problems; the first stage that finds any stops
+the pipeline there (later stages would only repeat them as noise).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from .diagnostics import Diagnostic, DiagnosticError
+from .graph import Graph, build_graph, reference_diagnostics
+from .spec.checks import run_checks
+from .spec.loader import Document, load_file
+from .spec.models import STEP_KINDS, Pipeline
+from .spec.schema import schema_diagnostics
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A valid pipeline, with everything later stages need to plan and run it."""
+
+    file: Path  # the spec file, absolute
+    display: str  # the spec path as the user typed it, for messages and commands
+    doc: Document
+    pipeline: Pipeline
+    graph: Graph
+
+    @property
+    def root(self) -> Path:
+        return self.file.parent
+
+    @property
+    def state_dir(self) -> Path:
+        return (self.root / self.pipeline.state).resolve()
+
+    def kind(self, step: str) -> str:
+        return self.pipeline.steps[step].type
+
+
+def validate_file(path: str | os.PathLike, env: Mapping[str, str] | None = None) -> Spec:
+    """Return the valid spec or raise DiagnosticError with every problem found."""
+    display = str(path)
+    doc = load_file(path, env=env, display=display)
+    problems = schema_diagnostics(doc)
+    if problems:
+        raise DiagnosticError(problems)
+    pipeline = _typed(doc)
+    root = Path(path).resolve().parent
+    kinds = {name: step.type for name, step in pipeline.steps.items()}
+    problems = reference_diagnostics(doc, kinds) + run_checks(pipeline, doc, root)
+    if not pipeline.state.startswith("s3://"):
+        problems += _state_dir_problems(doc, root, pipeline.state)
+    if problems:
+        raise DiagnosticError(problems)
+    graph = build_graph(doc)
+    return Spec(file=Path(path).resolve(), display=display, doc=doc, pipeline=pipeline, graph=graph)
+
+
+def _typed(doc: Document) -> Pipeline:
+    from pydantic import ValidationError
+
+    try:
+        return Pipeline.model_validate(doc.data)
+    except ValidationError as exc:
+        raise DiagnosticError([_from_pydantic(doc, err) for err in exc.errors()]) from None
+
+
+def _from_pydantic(doc: Document, err: dict) -> Diagnostic:
+    loc = list(err["loc"])
+    if len(loc) > 2 and loc[0] == "steps" and loc[2] in STEP_KINDS:
+        del loc[2]  # pydantic adds the union member's tag to the location
+    return doc.diagnostic(tuple(loc), err["msg"])
+
+
+def _state_dir_problems(doc: Document, root: Path, state: str) -> list[Diagnostic]:
+    resolved = (root / state).resolve()
+    if resolved != root and root not in resolved.parents:
+        return [doc.diagnostic(("state",), f"state folder '{state}' is outside the project folder",
+                               "use a folder beside the spec (default .orchestrator) or s3://bucket/prefix")]
+    if resolved.exists() and not resolved.is_dir():
+        return [doc.diagnostic(("state",), f"state folder '{state}' exists and is not a folder")]
+    return []

@@ -1,0 +1,77 @@
+"""A fake target: records what the executor asks of it and can fail or hang on demand.
+
+It is a real Target implementation (no mocking): the executor, state and CLI run
+unchanged around it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from orchestrator.targets.base import StepFailed, StepResult, Target, TargetError
+
+
+class FakeTarget(Target):
+    """Behaviour is steered by files in the state folder, so subprocess runs can be steered too.
+
+    - `fail-<step>`: the step fails with the file's text as the reason.
+    - `hang-<step>`: the step sleeps (so a test can kill the run mid-step).
+    - `preflight-error`: preflight raises TargetError with the file's text.
+    Every call is appended to `calls.jsonl` in the state folder.
+    """
+
+    name = "fake"
+
+    def _log(self, **call) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with (self.state_dir / "calls.jsonl").open("a") as f:
+            f.write(json.dumps(call, default=str) + "\n")
+
+    def _maybe_fail(self, step: str) -> None:
+        fail = self.state_dir / f"fail-{step}"
+        if fail.exists():
+            raise StepFailed(fail.read_text().strip() or f"{step} failed", detail="last lines of the log")
+        if (self.state_dir / f"hang-{step}").exists():
+            self._log(op="hang", step=step, pid=os.getpid())
+            time.sleep(600)
+
+    def preflight(self, kinds) -> None:
+        marker = self.state_dir / "preflight-error"
+        if marker.exists():
+            raise TargetError(marker.read_text().strip(), hint="fix the fake")
+
+    def train(self, step, ctx):
+        self._log(op="train", step=ctx.step, fingerprint=ctx.fingerprint, hyperparameters=step.hyperparameters)
+        self.reporter.log(f"training {ctx.step}")
+        self._maybe_fail(ctx.step)
+        return StepResult({"model": f"fake://{ctx.step}/{ctx.fingerprint[:12]}/model.tar.gz", "job_name": ctx.step},
+                          metrics={"accuracy": 0.9}, message="trained")
+
+    def deploy(self, step, ctx):
+        self._log(op="deploy", step=ctx.step, model=step.model)
+        self._maybe_fail(ctx.step)
+        name = step.endpoint_name or f"{ctx.pipeline.name}-{ctx.step}"
+        return StepResult({"endpoint_name": name, "url": f"fake://endpoints/{name}", "model": step.model})
+
+    def provision_api(self, step, ctx):
+        self._log(op="api", step=ctx.step, endpoints=[r.endpoint for r in step.routes])
+        self._maybe_fail(ctx.step)
+        return StepResult({"url": f"fake://api/{step.stage}", "api_id": "api1"})
+
+    def publish_website(self, step, ctx):
+        self._log(op="website", step=ctx.step, config=step.config)
+        self._maybe_fail(ctx.step)
+        return StepResult({"url": "fake://site/", "bucket": "site-bucket"})
+
+    def destroy(self, kind, ctx):
+        self._log(op="destroy", step=ctx.step, kind=kind, outputs=ctx.previous.outputs if ctx.previous else None)
+        self._maybe_fail(ctx.step)
+        return f"removed {kind} {ctx.step}"
+
+
+def calls(state_dir: Path) -> list[dict]:
+    path = state_dir / "calls.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
