@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 PathT = tuple[str | int, ...]
+_PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def format_path(path: Sequence[str | int]) -> str:
@@ -15,6 +18,8 @@ def format_path(path: Sequence[str | int]) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN.match(str(part)):
+            out += f"[{json.dumps(str(part))}]"
         else:
             out += f".{part}" if out else str(part)
     return out or "(document)"

@@ -70,12 +70,23 @@ def schema_diagnostics(doc: Document) -> list[Diagnostic]:
 
 
 def _leaves(error) -> Iterator[Any]:
-    """The errors worth showing: if/then failures are explained by their sub-errors."""
+    """The errors worth showing: if/then and optional (anyOf with null) failures are
+    explained by the sub-errors of the one branch that matches the value's type."""
     if error.validator in ("allOf", "if", "then") and error.context:
         for sub in error.context:
             yield from _leaves(sub)
-    else:
-        yield error
+        return
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        fitting = [errs for errs in branches.values()
+                   if not (len(errs) == 1 and errs[0].validator == "type" and not errs[0].relative_path)]
+        if len(fitting) == 1:
+            for sub in fitting[0]:
+                yield from _leaves(sub)
+            return
+    yield error
 
 
 def _explain(doc: Document, error) -> Iterator[Diagnostic]:
@@ -96,7 +107,7 @@ def _describe(doc: Document, e) -> Diagnostic:
     if kind == "required":
         missing = e.message.split("'")[1] if "'" in e.message else e.message
         return doc.diagnostic(path, f"missing required field '{missing}'", _required_hint(path, missing))
-    if kind == "propertyNames":
+    if "propertyNames" in e.schema_path:
         name = e.instance
         return doc.diagnostic(path + (name,), f"invalid name '{name}'",
                               "names start with a letter and use letters, digits, '-' and '_' (at most 40)", key=True)
