@@ -45,9 +45,6 @@ def validate_file(path: str | os.PathLike, env: Mapping[str, str] | None = None)
     """Return the valid spec or raise DiagnosticError with every problem found."""
     display = str(path)
     doc = load_file(path, env=env, display=display)
-    problems = schema_diagnostics(doc)
-    if problems:
-        raise DiagnosticError(problems)
     pipeline = _typed(doc)
     root = Path(path).resolve().parent
     kinds = {name: step.type for name, step in pipeline.steps.items()}
@@ -61,12 +58,18 @@ def validate_file(path: str | os.PathLike, env: Mapping[str, str] | None = None)
 
 
 def _typed(doc: Document) -> Pipeline:
+    """Types via pydantic (strict, so it accepts exactly what the schema does).
+
+    A valid spec never pays for JSON Schema; an invalid one is explained by it,
+    because its errors carry did-you-mean hints and precise paths.
+    """
     from pydantic import ValidationError
 
     try:
-        return Pipeline.model_validate(doc.data)
+        return Pipeline.model_validate(doc.data, strict=True)
     except ValidationError as exc:
-        raise DiagnosticError([_from_pydantic(doc, err) for err in exc.errors()]) from None
+        problems = schema_diagnostics(doc) or [_from_pydantic(doc, err) for err in exc.errors()]
+        raise DiagnosticError(problems) from None
 
 
 def _from_pydantic(doc: Document, err: dict) -> Diagnostic:
