@@ -1,6 +1,7 @@
 """The command line: parse arguments, run a command, turn every failure into an exit code.
 
-0 success, 1 the run failed, 2 bad input or usage, 3 `plan --exit-code` found changes.
+0 success, 1 the run failed, 2 bad input or usage, 3 `plan --exit-code` found changes
+(or `run --fail-on-reject` kept the live model).
 Tracebacks only with --debug.
 """
 
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="append", default=[], metavar="STEP", help="run STEP even if unchanged")
     p.add_argument("--quiet", action="store_true", help="do not echo the steps' logs")
     p.add_argument("--json", action="store_true", help="the run's outcome as JSON on stdout")
+    p.add_argument("--fail-on-reject", action="store_true",
+                   help="exit 3 when a promotion gate kept the live model (for CI)")
 
     p = cmd("status", "the last run, and every step's status and outputs")
     p.add_argument("--json", action="store_true")
@@ -63,6 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=["local", "aws"], help="override the spec's target")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true")
+
+    p = cmd("rollback", "put the model an earlier run deployed back on an endpoint, without retraining")
+    p.add_argument("--step", required=True, metavar="STEP", help="the endpoint step")
+    p.add_argument("--to", required=True, type=int, metavar="RUN_ID", help="the run whose model to restore")
+    p.add_argument("--target", choices=["local", "aws"], help="override the spec's target")
+
+    p = cmd("schedule", "run the spec's retrain schedule in the foreground (Ctrl-C stops it)")
+    p.add_argument("--force", action="append", default=[], metavar="STEP", help="force STEP on every scheduled run")
+    p.add_argument("--max-runs", type=int, default=None, metavar="N", help="stop after N scheduled runs")
+
+    p = cmd("unlock", "remove a lock left behind by a run that died")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     cmd("schema", "print the pipeline JSON Schema generated from the models", file=False)
     return parser

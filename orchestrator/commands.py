@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -12,7 +11,9 @@ from .plan import DELETE, RENDERERS, Op, Plan, make_plan
 from .state import open_store
 from .state.base import LockHeld, StateStore
 from .validate import Spec, validate_file
+from .reports import cmd_history, cmd_status, status_document  # noqa: F401  (dispatched by name)
 
+from .output import emit, emit_json
 from .exit_codes import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
@@ -41,13 +42,6 @@ def explain(exc: BaseException) -> Explained | None:
     return None
 
 
-def _emit(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def _emit_json(value: Any) -> None:
-    _emit(json.dumps(value, indent=2, sort_keys=True, default=str))
-
 
 # -- validate / plan ----------------------------------------------------------------
 
@@ -57,15 +51,15 @@ def cmd_validate(args, targets) -> int:
         spec = validate_file(args.file)
     except DiagnosticError as exc:
         if args.json:
-            _emit_json({"valid": False, "problems": [d.as_dict() for d in exc.diagnostics]})
+            emit_json({"valid": False, "problems": [d.as_dict() for d in exc.diagnostics]})
         sys.stderr.write("".join(d.render() + "\n" for d in exc.diagnostics))
         n = len(exc.diagnostics)
         sys.stderr.write(f"{n} problem{'s' if n != 1 else ''} found in {args.file}\n")
         return EXIT_USAGE
     if args.json:
-        _emit_json({"valid": True, "pipeline": spec.pipeline.name, "steps": list(spec.graph.order), "problems": []})
+        emit_json({"valid": True, "pipeline": spec.pipeline.name, "steps": list(spec.graph.order), "problems": []})
     else:
-        _emit(f"{args.file}: valid ({len(spec.graph.order)} steps: {' -> '.join(spec.graph.order)})")
+        emit(f"{args.file}: valid ({len(spec.graph.order)} steps: {' -> '.join(spec.graph.order)})")
     return EXIT_OK
 
 
@@ -111,7 +105,7 @@ def cmd_plan(args, targets) -> int:
                              for v in (getattr(s, "inputs", None) or {}).values()):
         notes = ("s3:// inputs are compared by their listing when `run` starts, not in plan",)
     plan = _plan(spec, store, probe_target, name, force, notes=notes)
-    _emit(RENDERERS[args.format](plan))
+    emit(RENDERERS[args.format](plan))
     return EXIT_CHANGES if args.exit_code and plan.has_changes else EXIT_OK
 
 
@@ -162,15 +156,17 @@ def cmd_run(args, targets) -> int:
                     ui.console.print(exc.detail, markup=False, highlight=False)
                 ui.console.print(f"Fix the problem, then resume with:\n  {_resume_command(args)}", markup=False)
                 if args.json:
-                    _emit_json(status_document(spec, store))
+                    emit_json(status_document(spec, store))
                 return EXIT_FAILED
         finally:
             target.close()
     if args.json:
-        _emit_json(status_document(spec, store))
+        emit_json(status_document(spec, store))
     else:
         _print_urls(outcome.outputs)
-    return EXIT_OK
+    for step, why in outcome.rejected.items():
+        ui.warn(f"{step}: the new model was not promoted ({why}); the live model keeps serving")
+    return EXIT_CHANGES if outcome.rejected and args.fail_on_reject else EXIT_OK
 
 
 def _s3_inputs(spec: Spec) -> list[str]:
@@ -180,7 +176,7 @@ def _s3_inputs(spec: Spec) -> list[str]:
 
 def _finish_noop(args, spec: Spec, store: StateStore) -> int:
     if args.json:
-        _emit_json(status_document(spec, store))
+        emit_json(status_document(spec, store))
     else:
         _print_urls({name: r.outputs for name, r in store.resources().items()})
     return EXIT_OK
@@ -189,7 +185,7 @@ def _finish_noop(args, spec: Spec, store: StateStore) -> int:
 def _print_urls(outputs: dict[str, dict[str, Any]]) -> None:
     lines = [f"  {step}: {out['url']}" for step, out in outputs.items() if isinstance(out, dict) and out.get("url")]
     if lines:
-        _emit("URLs:\n" + "\n".join(lines))
+        emit("URLs:\n" + "\n".join(lines))
 
 
 def cmd_destroy(args, targets) -> int:
@@ -201,7 +197,7 @@ def cmd_destroy(args, targets) -> int:
     store = open_store(spec.pipeline.state, spec.root, create=False)
     resources = store.resources()
     if not resources:
-        _emit(f"Nothing to destroy: pipeline '{spec.pipeline.name}' has nothing deployed.")
+        emit(f"Nothing to destroy: pipeline '{spec.pipeline.name}' has nothing deployed.")
         return EXIT_OK
     order = {"website": 0, "api": 1, "endpoint": 2, "training": 3}
     ops = tuple(Op(r.step, r.kind, DELETE, ("destroy requested",))
@@ -224,94 +220,64 @@ def cmd_destroy(args, targets) -> int:
         finally:
             target.close()
     if args.json:
-        _emit_json(status_document(spec, store))
+        emit_json(status_document(spec, store))
     else:
-        _emit(f"Destroyed {len(ops)} step{'s' if len(ops) != 1 else ''} of pipeline '{spec.pipeline.name}'.")
+        emit(f"Destroyed {len(ops)} step{'s' if len(ops) != 1 else ''} of pipeline '{spec.pipeline.name}'.")
     return EXIT_OK
 
 
-# -- status / history ----------------------------------------------------------------
+def cmd_rollback(args, targets) -> int:
+    from .console import ConsoleUI
+    from .execute import RunFailed
+    from .rollback import rollback
 
-
-def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:
-    """The stable `status --json` shape: {"pipeline", "run", "steps": {NAME: {"status", "outputs", ...}}}."""
-    resources = store.resources()
-    runs = store.runs(limit=50)
-    latest: dict[str, Any] = {}
-    for run in runs:  # newest first: the first attempt found per step is its latest
-        for attempt in store.step_runs(run.id):
-            latest.setdefault(attempt.step, attempt)
-    steps: dict[str, Any] = {}
-    for name in list(spec.graph.order) + [s for s in resources if s not in spec.pipeline.steps]:
-        res = resources.get(name)
-        attempt = latest.get(name)
-        status = attempt.status if attempt else "pending"
-        if name not in spec.pipeline.steps:
-            status = "removed from spec"
-        steps[name] = {
-            "kind": res.kind if res else spec.kind(name),
-            "status": status,
-            "outputs": res.outputs if res else {},
-            "metrics": res.metrics if res else {},
-            "run": res.run_id if res else None,
-            "error": attempt.error if attempt and attempt.status in ("failed", "interrupted") else None,
-        }
-    last = runs[0].as_dict() if runs else None
-    return {"pipeline": spec.pipeline.name, "run": last, "steps": steps}
-
-
-def cmd_status(args, targets) -> int:
     spec = validate_file(args.file)
-    store = open_store(spec.pipeline.state, spec.root, create=False)
-    doc = status_document(spec, store)
-    if args.json:
-        _emit_json(doc)
-        return EXIT_OK
-    run = doc["run"]
-    if run is None:
-        _emit(f"Pipeline '{spec.pipeline.name}' has not run yet.\n  hint: python -m orchestrator run {args.file}")
-        return EXIT_OK
-    lines = [f"Pipeline '{spec.pipeline.name}': run {run['id']} {run['status']} ({_when(run['started_at'])}, "
-             f"target {run['target']})"]
-    if run.get("error"):
-        lines.append(f"  error: {run['error']}")
-    for name, s in doc["steps"].items():
-        out = ", ".join(f"{k}={v}" for k, v in s["outputs"].items())
-        lines.append(f"  {name:<16} {s['status']:<12} {out}")
-    _emit("\n".join(lines))
+    name = _target_name(args, spec)
+    ui = ConsoleUI()
+    store = open_store(spec.pipeline.state, spec.root)
+    command = f"python -m orchestrator rollback {_quote(args.file)} --step {args.step} --to {args.to}"
+    with store.lock(command):
+        store.mark_interrupted()
+        target = _make_target(name, spec, targets, ui)
+        try:
+            live = rollback(spec, store, target, args.step, args.to, command, ui)
+        except RunFailed as exc:
+            ui.error(f"rollback failed: {exc}")
+            return EXIT_FAILED
+        finally:
+            target.close()
+    emit(f"{args.step}: the model of run {args.to} is live again ({live.model}).")
     return EXIT_OK
 
 
-def cmd_history(args, targets) -> int:
+def cmd_schedule(args, targets) -> int:
+    from .scheduler import Scheduler
+
+    spec = validate_file(args.file)
+    if spec.pipeline.schedule is None:
+        raise UsageError(f"{spec.display} has no schedule", "add schedule: {retrain: cron(0 3 * * ? *)}")
+    _check_force(spec, args.force)
+    argv = ["run", args.file, "--quiet"] + [f"--force={s}" for s in args.force]
+    return Scheduler(spec.pipeline.schedule.retrain, argv, max_runs=args.max_runs).serve()
+
+
+def cmd_unlock(args, targets) -> int:
+    from .state.base import describe_holder
+
     spec = validate_file(args.file)
     store = open_store(spec.pipeline.state, spec.root, create=False)
-    runs = store.runs(limit=args.limit)
-    items = []
-    for run in runs:
-        attempts = store.step_runs(run.id)
-        items.append({**run.as_dict(), "duration_s": _duration(run.started_at, run.finished_at),
-                      "steps": [{"step": a.step, "kind": a.kind, "action": a.action, "status": a.status,
-                                 "duration_s": _duration(a.started_at, a.finished_at), "metrics": a.metrics,
-                                 "message": a.message, "error": a.error} for a in attempts]})
-    live = [m.as_dict() for m in store.live_models()]
-    if args.json:
-        _emit_json({"pipeline": spec.pipeline.name, "runs": items, "live_models": live})
+    holder = store.lock_holder()
+    if holder is None:
+        emit(f"Pipeline '{spec.pipeline.name}' is not locked.")
         return EXIT_OK
-    if not items:
-        _emit(f"Pipeline '{spec.pipeline.name}' has no runs yet.")
-        return EXIT_OK
-    lines = []
-    for r in items:
-        lines.append(f"run {r['id']}  {r['status']:<11} {_when(r['started_at'])}  {_secs(r['duration_s'])}  target {r['target']}")
-        for a in r["steps"]:
-            metrics = " ".join(f"{k}={v:g}" for k, v in a["metrics"].items()) if a["status"] == "succeeded" else ""
-            lines.append(f"    {a['step']:<16} {a['status']:<11} {_secs(a['duration_s']):>8}  {metrics}".rstrip())
-    if live:
-        lines.append("live models:")
-        for m in live:
-            until = _when(m["until"]) if m["until"] else "now"
-            lines.append(f"    {m['step']:<16} run {m['run_id']}  {_when(m['since'])} .. {until}  {m['model']}")
-    _emit("\n".join(lines))
+    if holder.get("alive"):
+        raise UsageError(f"the lock is held by a live process: {describe_holder(holder)}",
+                         "stop that run instead; its lock goes with it")
+    if sys.stdin.isatty() and not args.yes:
+        if input(f"Remove the lock of {describe_holder(holder)}? Type 'yes': ").strip() != "yes":
+            return EXIT_USAGE
+    store.break_lock()
+    emit(f"Removed the lock of {describe_holder(holder)}.")
     return EXIT_OK
 
 
@@ -320,19 +286,3 @@ def cmd_schema(args, targets) -> int:
 
     sys.stdout.write(schema_text())
     return EXIT_OK
-
-
-def _duration(start: float | None, end: float | None) -> float | None:
-    return round(end - start, 3) if start and end else None
-
-
-def _secs(value: float | None) -> str:
-    return f"{value:.1f} s" if value is not None else "-"
-
-
-def _when(ts: float | None) -> str:
-    import datetime as dt
-
-    if not ts:
-        return "-"
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")

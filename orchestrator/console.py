@@ -13,7 +13,7 @@ from .plan import Op
 from .execute import StepEvents
 
 MARKS = {"succeeded": "[green]✓[/]", "skipped": "[dim]=[/]", "kept": "[dim]=[/]", "failed": "[red]✗[/]",
-         "destroyed": "[yellow]-[/]", "interrupted": "[red]![/]"}
+         "destroyed": "[yellow]-[/]", "interrupted": "[red]![/]", "rejected": "[yellow]≠[/]"}
 
 
 class ConsoleUI(StepEvents):
@@ -40,7 +40,7 @@ class ConsoleUI(StepEvents):
     def step_finished(self, op: Op, status: str, message: str) -> None:
         self._stop_spinner()
         mark = MARKS.get(status, "·")
-        took = f" [dim]({time.monotonic() - self._started:.1f} s)[/]" if status not in ("skipped", "kept") else ""
+        took = f" [dim]({time.monotonic() - self._started:.1f} s)[/]" if status not in ("skipped", "kept", "rejected") else ""
         text = f" {message}" if message else ""
         self.console.print(f"{mark} [bold]{op.step}[/] {status}{took}{':' if text else ''}{_esc(text)}")
 

@@ -34,6 +34,7 @@ class RunOutcome:
     run: RunRecord
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     results: dict[str, StepResult] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)  # endpoint step -> why the new model was not promoted
 
 
 class StepEvents:
@@ -82,11 +83,20 @@ def execute(spec: Spec, plan: Plan, target: Target, store: StateStore, command: 
                 events.step_finished(op, "kept", message)
                 continue
             step = STEP_KINDS[op.kind].model_validate(resolved)
+            if op.kind == "endpoint" and step.promote_when is not None:
+                decision = _gate(spec, store, op, step, outcome)
+                if not decision.promote:
+                    _reject(store, run, op, res, decision, outcome)
+                    events.step_finished(op, "rejected", f"not promoted: {decision.reason}")
+                    continue
+                reporter.info(f"promoting: {decision.reason}")
             result = target.apply(op.kind, step, ctx)
         except StepFailed as exc:
             _fail(store, run, op, str(exc), exc.detail, exc.details)
             events.step_finished(op, "failed", str(exc))
             raise RunFailed(run.id, op.step, str(exc), exc.detail) from exc
+        except RunFailed:
+            raise
         except KeyboardInterrupt:
             store.step_finished(run.id, op.step, "interrupted", error="interrupted by the user")
             store.finish_run(run.id, "interrupted", "interrupted by the user", op.step)
@@ -122,19 +132,43 @@ def _fail(store: StateStore, run: RunRecord, op: Op, message: str, detail: str, 
     store.finish_run(run.id, "failed", message, op.step)
 
 
+def _lineage(spec: Spec, store: StateStore, op: Op, outcome: RunOutcome) -> tuple[dict[str, float], str]:
+    """The metrics and data fingerprint of the training step that produced an endpoint's model."""
+    source = next((dep for dep in spec.graph.deps[op.step] if spec.kind(dep) == "training"), None)
+    if not source:
+        return {}, ""
+    src = outcome.results.get(source)
+    res = store.resources().get(source)
+    metrics = dict(src.metrics if src else (res.metrics if res else {}))
+    data = (res.components.get("data") if res else None) or {}
+    return metrics, _digest(data) if data else ""
+
+
+def _gate(spec: Spec, store: StateStore, op: Op, step: Any, outcome: RunOutcome):
+    from .promotion import decide
+
+    new_metrics, _ = _lineage(spec, store, op, outcome)
+    live = [m for m in store.live_models(op.step) if m.until is None]
+    return decide(step.promote_when, new_metrics, live[0].metrics if live else None)
+
+
+def _reject(store: StateStore, run: RunRecord, op: Op, res: Resource | None, decision, outcome: RunOutcome) -> None:
+    """Keep the live model. With nothing live to keep, the steps after this one cannot run."""
+    message = f"not promoted: {decision.reason}"
+    details = {"decision": decision.reason, "new": decision.new_value, "live": decision.live_value}
+    if res is None:
+        _fail(store, run, op, f"{message}; no live model to keep", "", details)
+        raise RunFailed(run.id, op.step, f"{message}; no live model to keep")
+    store.step_finished(run.id, op.step, "rejected", outputs=res.outputs, metrics={}, details=details, message=message)
+    outcome.outputs[op.step] = dict(res.outputs)
+    outcome.rejected[op.step] = decision.reason
+
+
 def _record_live(store: StateStore, spec: Spec, op: Op, run: RunRecord, result: StepResult,
                  outcome: RunOutcome, clock) -> None:
     """Lineage: the endpoint now serves this model, trained from this data, with these metrics."""
     model = str(result.outputs.get("model", ""))
-    source = next((dep for dep in spec.graph.deps[op.step] if spec.kind(dep) == "training"), None)
-    metrics: dict[str, float] = {}
-    data_fp = ""
-    if source:
-        src = outcome.results.get(source)
-        res = store.resources().get(source)
-        metrics = dict(src.metrics if src else (res.metrics if res else {}))
-        data = (res.components.get("data") if res else None) or {}
-        data_fp = _digest(data) if data else ""
+    metrics, data_fp = _lineage(spec, store, op, outcome)
     current = store.live_models(op.step)
     if current and current[0].until is None and current[0].model == model:
         return

@@ -20,6 +20,7 @@ class FakeTarget(Target):
     - `fail-<step>`: the step fails with the file's text as the reason.
     - `hang-<step>`: the step sleeps (so a test can kill the run mid-step).
     - `preflight-error`: preflight raises TargetError with the file's text.
+    - `accuracy-<step>`: the training step reports this accuracy (default 0.9).
     Every call is appended to `calls.jsonl` in the state folder.
     """
 
@@ -47,8 +48,10 @@ class FakeTarget(Target):
         self._log(op="train", step=ctx.step, fingerprint=ctx.fingerprint, hyperparameters=step.hyperparameters)
         self.reporter.log(f"training {ctx.step}")
         self._maybe_fail(ctx.step)
-        return StepResult({"model": f"fake://{ctx.step}/{ctx.fingerprint[:12]}/model.tar.gz", "job_name": ctx.step},
-                          metrics={"accuracy": 0.9}, message="trained")
+        accuracy_file = self.state_dir / f"accuracy-{ctx.step}"
+        accuracy = float(accuracy_file.read_text()) if accuracy_file.exists() else 0.9
+        return StepResult({"model": f"fake://{ctx.step}/run{ctx.run_id}/model.tar.gz", "job_name": ctx.step},
+                          metrics={"accuracy": accuracy}, message="trained")
 
     def deploy(self, step, ctx):
         self._log(op="deploy", step=ctx.step, model=step.model)

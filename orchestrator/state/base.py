@@ -154,6 +154,14 @@ class StateStore(ABC):
     def live_models(self, step: str | None = None) -> list[LiveModel]:
         """Lineage, most recent first."""
 
+    @abstractmethod
+    def lock_holder(self) -> dict[str, Any] | None:
+        """Who holds the lock (with "alive": True when the backend knows the holder lives), or None."""
+
+    @abstractmethod
+    def break_lock(self) -> None:
+        """Remove a lock whose holder died (`unlock`)."""
+
     def last_run(self) -> RunRecord | None:
         runs = self.runs(limit=1)
         return runs[0] if runs else None

@@ -131,6 +131,25 @@ class SqliteStore(StateStore):
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def lock_holder(self) -> dict[str, Any] | None:
+        """The kernel releases a dead holder's lock, so a held lock always has a live holder."""
+        path = self.folder / LOCK_NAME
+        if not path.exists():
+            return None
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return {**_read_holder(fd), "alive": True}
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+    def break_lock(self) -> None:
+        """Nothing to break: a file lock never outlives its process."""
+
     # -- runs -------------------------------------------------------------------
 
     def begin_run(self, pipeline: str, target: str, command: str) -> RunRecord:

@@ -93,14 +93,13 @@ def test_force_reruns_a_step_and_what_depends_on_it(project, capsys):
     assert run("run", spec) == 0
     assert run("run", spec, "--force", "train") == 0
     ops = [c["op"] for c in calls(project / ".orchestrator")]
-    assert ops[4] == "train"
-    # the fake's model URI is derived from the fingerprint, which did not change: downstream is kept
-    assert ops[5:] == []
+    # a new model is deployed; the API and site only use the endpoint's name, which did not change
+    assert ops[4:] == ["train", "deploy"]
     capsys.readouterr()
     assert run("history", spec, "--json") == 0
     history = json.loads(capsys.readouterr().out)
     statuses = {s["step"]: s["status"] for s in history["runs"][0]["steps"]}
-    assert statuses == {"train": "succeeded", "deploy": "kept", "api": "kept", "site": "kept"}
+    assert statuses == {"train": "succeeded", "deploy": "succeeded", "api": "kept", "site": "kept"}
 
 
 def test_force_of_unknown_step_is_a_usage_error(project, capsys):

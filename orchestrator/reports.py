@@ -1,0 +1,110 @@
+"""Reports on recorded state: `status` (what is deployed now) and `history` (what happened)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .output import emit, emit_json
+from .exit_codes import EXIT_OK
+from .state import open_store
+from .state.base import StateStore
+from .validate import Spec, validate_file
+
+
+
+def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:
+    """The stable `status --json` shape: {"pipeline", "run", "steps": {NAME: {"status", "outputs", ...}}}."""
+    resources = store.resources()
+    runs = store.runs(limit=50)
+    latest: dict[str, Any] = {}
+    for run in runs:  # newest first: the first attempt found per step is its latest
+        for attempt in store.step_runs(run.id):
+            latest.setdefault(attempt.step, attempt)
+    steps: dict[str, Any] = {}
+    for name in list(spec.graph.order) + [s for s in resources if s not in spec.pipeline.steps]:
+        res = resources.get(name)
+        attempt = latest.get(name)
+        status = attempt.status if attempt else "pending"
+        if name not in spec.pipeline.steps:
+            status = "removed from spec"
+        steps[name] = {
+            "kind": res.kind if res else spec.kind(name),
+            "status": status,
+            "outputs": res.outputs if res else {},
+            "metrics": res.metrics if res else {},
+            "run": res.run_id if res else None,
+            "error": attempt.error if attempt and attempt.status in ("failed", "interrupted") else None,
+        }
+    last = runs[0].as_dict() if runs else None
+    return {"pipeline": spec.pipeline.name, "run": last, "steps": steps}
+
+
+def cmd_status(args, targets) -> int:
+    spec = validate_file(args.file)
+    store = open_store(spec.pipeline.state, spec.root, create=False)
+    doc = status_document(spec, store)
+    if args.json:
+        emit_json(doc)
+        return EXIT_OK
+    run = doc["run"]
+    if run is None:
+        emit(f"Pipeline '{spec.pipeline.name}' has not run yet.\n  hint: python -m orchestrator run {args.file}")
+        return EXIT_OK
+    lines = [f"Pipeline '{spec.pipeline.name}': run {run['id']} {run['status']} ({_when(run['started_at'])}, "
+             f"target {run['target']})"]
+    if run.get("error"):
+        lines.append(f"  error: {run['error']}")
+    for name, s in doc["steps"].items():
+        out = ", ".join(f"{k}={v}" for k, v in s["outputs"].items())
+        lines.append(f"  {name:<16} {s['status']:<12} {out}")
+    emit("\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_history(args, targets) -> int:
+    spec = validate_file(args.file)
+    store = open_store(spec.pipeline.state, spec.root, create=False)
+    runs = store.runs(limit=args.limit)
+    items = []
+    for run in runs:
+        attempts = store.step_runs(run.id)
+        items.append({**run.as_dict(), "duration_s": _duration(run.started_at, run.finished_at),
+                      "steps": [{"step": a.step, "kind": a.kind, "action": a.action, "status": a.status,
+                                 "duration_s": _duration(a.started_at, a.finished_at), "metrics": a.metrics,
+                                 "message": a.message, "error": a.error} for a in attempts]})
+    live = [m.as_dict() for m in store.live_models()]
+    if args.json:
+        emit_json({"pipeline": spec.pipeline.name, "runs": items, "live_models": live})
+        return EXIT_OK
+    if not items:
+        emit(f"Pipeline '{spec.pipeline.name}' has no runs yet.")
+        return EXIT_OK
+    lines = []
+    for r in items:
+        lines.append(f"run {r['id']}  {r['status']:<11} {_when(r['started_at'])}  {_secs(r['duration_s'])}  target {r['target']}")
+        for a in r["steps"]:
+            metrics = " ".join(f"{k}={v:g}" for k, v in a["metrics"].items()) if a["status"] == "succeeded" else ""
+            lines.append(f"    {a['step']:<16} {a['status']:<11} {_secs(a['duration_s']):>8}  {metrics}".rstrip())
+    if live:
+        lines.append("live models:")
+        for m in live:
+            until = _when(m["until"]) if m["until"] else "now"
+            lines.append(f"    {m['step']:<16} run {m['run_id']}  {_when(m['since'])} .. {until}  {m['model']}")
+    emit("\n".join(lines))
+    return EXIT_OK
+
+
+def _duration(start: float | None, end: float | None) -> float | None:
+    return round(end - start, 3) if start and end else None
+
+
+def _secs(value: float | None) -> str:
+    return f"{value:.1f} s" if value is not None else "-"
+
+
+def _when(ts: float | None) -> str:
+    import datetime as dt
+
+    if not ts:
+        return "-"
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
