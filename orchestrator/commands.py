@@ -97,7 +97,7 @@ def cmd_plan(args, targets) -> int:
     spec = validate_file(args.file)
     force = _check_force(spec, args.force)
     name = _target_name(args, spec)
-    store = open_store(spec.pipeline.state, spec.root, create=False)
+    store = open_store(spec.pipeline, spec.root, create=False)
     # Probing is cheap and import-light for local; the aws target is never imported here.
     probe_target = _make_target(name, spec, targets, None) if name == "local" or name in targets else None
     notes = ()
@@ -134,7 +134,7 @@ def cmd_run(args, targets) -> int:
     force = _check_force(spec, args.force)
     name = _target_name(args, spec)
     ui = ConsoleUI(quiet=args.quiet)
-    store = open_store(spec.pipeline.state, spec.root)
+    store = open_store(spec.pipeline, spec.root)
     command = "python -m orchestrator run " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["run"] else [args.file])
     with store.lock(command):
         interrupted = store.mark_interrupted()
@@ -194,7 +194,7 @@ def cmd_destroy(args, targets) -> int:
 
     spec = validate_file(args.file)
     name = _target_name(args, spec)
-    store = open_store(spec.pipeline.state, spec.root, create=False)
+    store = open_store(spec.pipeline, spec.root, create=False)
     resources = store.resources()
     if not resources:
         emit(f"Nothing to destroy: pipeline '{spec.pipeline.name}' has nothing deployed.")
@@ -234,7 +234,7 @@ def cmd_rollback(args, targets) -> int:
     spec = validate_file(args.file)
     name = _target_name(args, spec)
     ui = ConsoleUI()
-    store = open_store(spec.pipeline.state, spec.root)
+    store = open_store(spec.pipeline, spec.root)
     command = f"python -m orchestrator rollback {_quote(args.file)} --step {args.step} --to {args.to}"
     with store.lock(command):
         store.mark_interrupted()
@@ -265,7 +265,7 @@ def cmd_unlock(args, targets) -> int:
     from .state.base import describe_holder
 
     spec = validate_file(args.file)
-    store = open_store(spec.pipeline.state, spec.root, create=False)
+    store = open_store(spec.pipeline, spec.root, create=False)
     holder = store.lock_holder()
     if holder is None:
         emit(f"Pipeline '{spec.pipeline.name}' is not locked.")

@@ -41,7 +41,7 @@ def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:
 
 def cmd_status(args, targets) -> int:
     spec = validate_file(args.file)
-    store = open_store(spec.pipeline.state, spec.root, create=False)
+    store = open_store(spec.pipeline, spec.root, create=False)
     doc = status_document(spec, store)
     if args.json:
         emit_json(doc)
@@ -63,7 +63,7 @@ def cmd_status(args, targets) -> int:
 
 def cmd_history(args, targets) -> int:
     spec = validate_file(args.file)
-    store = open_store(spec.pipeline.state, spec.root, create=False)
+    store = open_store(spec.pipeline, spec.root, create=False)
     runs = store.runs(limit=args.limit)
     items = []
     for run in runs:

@@ -35,7 +35,9 @@ class Spec:
 
     @property
     def state_dir(self) -> Path:
-        return (self.root / self.pipeline.state).resolve()
+        """The local folder for state and the local target's files (also with state in S3)."""
+        state = self.pipeline.state
+        return (self.root / (".orchestrator" if state.startswith("s3://") else state)).resolve()
 
     def kind(self, step: str) -> str:
         return self.pipeline.steps[step].type

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..diagnostics import UsageError
+from ..spec.models import Pipeline
 from .base import LiveModel, LockHeld, Resource, RunRecord, StateStore, StepRun
 
 __all__ = ["LiveModel", "LockHeld", "Resource", "RunRecord", "StateStore", "StepRun", "open_store"]
 
 
-def open_store(location: str, root: Path, create: bool = True) -> StateStore:
+def open_store(pipeline: Pipeline, root: Path, create: bool = True) -> StateStore:
     """The store for a spec's `state:` setting: a folder beside the spec, or s3://bucket/prefix.
 
     `create=False` is for readers (plan, status): a pipeline that never ran has empty state
     and reading it creates nothing.
     """
+    location = pipeline.state
     if location.startswith("s3://"):
-        raise UsageError("state in S3 is not available in this version", "use a local state folder")
+        from .s3 import S3Store
+
+        bucket, _, prefix = location[len("s3://"):].partition("/")
+        return S3Store(bucket, prefix, pipeline.name, pipeline.region)
     from .sqlite import SqliteStore
 
     return SqliteStore((root / location).resolve(), create=create)
