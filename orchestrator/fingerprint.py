@@ -73,7 +73,8 @@ def step_files(kind: str, raw: Mapping[str, Any], root: Path) -> tuple[list[str]
             code.append(raw["source_dir"])
         elif raw.get("entry_point"):
             code.append(raw["entry_point"])
-        data.extend(v for v in (raw.get("inputs") or {}).values() if isinstance(v, str))
+        # ${...} inputs are another step's outputs: covered by that step's fingerprint
+        data.extend(v for v in (raw.get("inputs") or {}).values() if isinstance(v, str) and "${" not in v)
     elif kind == "endpoint" and raw.get("inference"):
         code.append(raw["inference"])
     elif kind == "api":

@@ -169,7 +169,7 @@ STEP_KINDS: dict[str, type[Strict]] = {
 
 # What each kind of step publishes to later steps via ${steps.NAME.outputs.KEY}.
 STEP_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "training": ("model", "job_name"),
+    "training": ("model", "job_name", "data"),  # data: the job's output data folder (SM_OUTPUT_DATA_DIR)
     "endpoint": ("endpoint_name", "url", "model"),
     "api": ("url", "api_id"),
     "website": ("url", "bucket"),
