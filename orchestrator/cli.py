@@ -86,10 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None = None) -> int:
     """Entry point. `targets` overrides target classes by name (tests pass fakes)."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    args.argv = argv  # recorded with each run, so history shows exactly what was asked
     from . import commands  # after parsing, so --help and --version stay instant
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -120,8 +121,6 @@ def _resume_command(args) -> str:
 
 
 def _quote(text: str) -> str:
-    import shlex
-
     return shlex.quote(text)
 
 
@@ -135,7 +134,7 @@ def cmd_run(args, targets) -> int:
     name = _target_name(args, spec)
     ui = ConsoleUI(quiet=args.quiet)
     store = open_store(spec.pipeline, spec.root)
-    command = "python -m orchestrator run " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["run"] else [args.file])
+    command = "python -m orchestrator " + shlex.join(args.argv)
     with store.lock(command):
         interrupted = store.mark_interrupted()
         for run_id in interrupted:
