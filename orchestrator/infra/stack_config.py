@@ -1,0 +1,94 @@
+"""The stack config the hand-off writes: the one contract between orchestrator and `pulumi/`.
+
+Pure functions of the (resolved) spec, so a person who runs `pulumi up` by hand
+with these values gets the same result. Keep the key names in step with
+`pulumi/settings.py` and `pulumi/README.md`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..spec.models import ApiStep, Pipeline, WebsiteStep
+
+REGION_KEY = "aws:region"
+PROFILE_KEY = "aws:profile"
+PIPELINE_KEY = "orchestrator:pipeline"
+PROJECT_DIR_KEY = "orchestrator:projectDir"
+BUILD_DIR_KEY = "orchestrator:buildDir"
+API_KEY = "orchestrator:api"
+WEBSITE_KEY = "orchestrator:website"
+PART_KEYS = {"api": API_KEY, "website": WEBSITE_KEY}
+DEFAULT_STAGE = "prod"
+
+
+def stack_name(pipeline: Pipeline, stage: str) -> str:
+    """One stack per pipeline and stage."""
+    return f"{pipeline.name}-{stage}"
+
+
+def website_stage(pipeline: Pipeline) -> str:
+    """A website joins the stack of the pipeline's (first) API, so one stack holds the web layer."""
+    for step in pipeline.steps.values():
+        if isinstance(step, ApiStep):
+            return step.stage
+    return DEFAULT_STAGE
+
+
+def common_config(pipeline: Pipeline, project_dir: Path, build_dir: Path) -> dict[str, str]:
+    """Keys every stack of the pipeline carries, whichever part is applied."""
+    config = {
+        REGION_KEY: pipeline.region,
+        PIPELINE_KEY: pipeline.name,
+        PROJECT_DIR_KEY: str(project_dir.resolve()),
+        BUILD_DIR_KEY: str(build_dir.resolve()),
+    }
+    if pipeline.aws.profile:
+        config[PROFILE_KEY] = pipeline.aws.profile
+    return config
+
+
+def api_document(step: ApiStep) -> dict[str, Any]:
+    """`orchestrator:api`: the step with its references resolved, endpoints by name."""
+    return {
+        "stage": step.stage,
+        "routes": [
+            {
+                "method": route.method,
+                "path": route.path,
+                "integration": route.integration,
+                "endpoint_name": route.endpoint,
+                "handler": route.handler,
+                "runtime": route.runtime,
+                "memory_mb": route.memory_mb,
+                "timeout_s": route.timeout_s,
+                "environment": dict(route.environment),
+                "requirements": route.requirements,
+                "content_type": route.content_type,
+                "accept": route.accept,
+            }
+            for route in step.routes
+        ],
+        "cors": step.cors.model_dump() if step.cors else None,
+        "throttling": step.throttling.model_dump(),
+        "api_key": step.api_key.model_dump() if step.api_key else None,
+    }
+
+
+def website_document(step: WebsiteStep) -> dict[str, Any]:
+    """`orchestrator:website`: config values arrive resolved (e.g. the API's URL)."""
+    return {
+        "source": step.source,
+        "index": step.index,
+        "error": step.error,
+        "public": step.public,
+        "config": dict(step.config),
+        "config_file": step.config_file,
+    }
+
+
+def encode(document: dict[str, Any]) -> str:
+    """Stable JSON, so an unchanged step writes byte-identical config."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))

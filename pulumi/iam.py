@@ -1,0 +1,80 @@
+"""Least-privilege roles: each grants exactly the actions one integration needs.
+
+No `*` actions and no AWS-managed policies: `sagemaker:InvokeEndpoint` only on
+the named endpoints, Lambda logging only into the function's own log group.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+
+def assume_role_policy(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
+    )
+
+
+def invoke_endpoint_statement(endpoint_arns: Sequence[str]) -> dict:
+    return {
+        "Sid": "InvokeTheEndpoints",
+        "Effect": "Allow",
+        "Action": "sagemaker:InvokeEndpoint",
+        "Resource": sorted(set(endpoint_arns)),
+    }
+
+
+def api_gateway_invoke_role(name: str, endpoint_arns: Sequence[str]) -> aws.iam.Role:
+    """The role API Gateway assumes for direct routes: InvokeEndpoint on these endpoints only."""
+    role = aws.iam.Role(
+        name,
+        assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
+        description="API Gateway calls the SageMaker runtime for direct routes.",
+    )
+    aws.iam.RolePolicy(
+        f"{name}-invoke",
+        role=role.id,
+        policy=json.dumps({"Version": "2012-10-17", "Statement": [invoke_endpoint_statement(endpoint_arns)]}),
+    )
+    return role
+
+
+def lambda_route_role(
+    name: str, endpoint_arn: str, log_group_arn: pulumi.Input[str]
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The Lambda's execution role: write its own log group, invoke its one endpoint."""
+    role = aws.iam.Role(
+        name,
+        assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+        description="A lambda route: logs to its log group and invokes its endpoint.",
+    )
+
+    def document(group_arn: str) -> str:
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "WriteOwnLogs",
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": [group_arn, f"{group_arn}:*"],
+                    },
+                    invoke_endpoint_statement([endpoint_arn]),
+                ],
+            }
+        )
+
+    policy = aws.iam.RolePolicy(
+        f"{name}-policy",
+        role=role.id,
+        policy=pulumi.Output.from_input(log_group_arn).apply(document),
+    )
+    return role, policy

@@ -1,0 +1,101 @@
+"""Run the Pulumi program once under mocks and write what it registered as JSON.
+
+Usage: python program_runner.py OUT.json  (stack config comes from PULUMI_CONFIG).
+Each scenario runs in its own process: the Pulumi runtime keeps global state
+(settings, registered URNs, config) that a second program in one process would trip on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sys
+from pathlib import Path
+
+import pulumi
+
+PROGRAM_DIR = Path(__file__).resolve().parents[2] / "pulumi"
+ACCOUNT_ID = "123456789012"
+REGION = "eu-west-1"
+
+
+def _plain(value):
+    """Inputs as JSON: assets and archives become their path or text."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, pulumi.FileArchive):
+        return {"archive": value.path}
+    if isinstance(value, pulumi.FileAsset):
+        return {"asset": value.path}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers like AWS would for the few computed properties the program reads."""
+
+    def __init__(self):
+        self.resources: list[dict] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        resource_id = f"{args.name}-id"
+        state = dict(args.inputs)
+        kind = args.typ
+        if kind == "aws:apigateway/restApi:RestApi":
+            state.update(rootResourceId="root-id", executionArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{resource_id}")
+        elif kind == "aws:iam/role:Role":
+            state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{args.name}"
+        elif kind == "aws:cloudwatch/logGroup:LogGroup":
+            state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{args.inputs['name']}"
+        elif kind == "aws:lambda/function:Function":
+            arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{args.name}"
+            state.update(arn=arn, name=args.name, invokeArn=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations")
+        elif kind == "aws:s3/bucket:Bucket":
+            state.update(bucket=f"{args.name}-abc1234", arn=f"arn:aws:s3:::{args.name}-abc1234")
+        elif kind == "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration":
+            state["websiteEndpoint"] = f"site-bucket.s3-website-{REGION}.amazonaws.com"
+        elif kind == "aws:apigateway/apiKey:ApiKey":
+            state["value"] = "secret-key-value"
+        self.resources.append({"type": kind, "name": args.name, "inputs": _plain(dict(args.inputs))})
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test", "id": ACCOUNT_ID, "userId": "test"}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"region": REGION, "name": REGION, "id": REGION}
+        return {}
+
+
+def main(out_path: str) -> None:
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="orchestrator", stack=os.environ.get("TEST_STACK", "demo-prod"), preview=False)
+    sys.path.insert(0, str(PROGRAM_DIR))  # the program's modules import each other by name
+    import program  # after set_mocks, as Pulumi's testing guide requires
+
+    result: dict = {}
+
+    @pulumi.runtime.test
+    def run():
+        if os.environ.get("TEST_RUN_MAIN"):  # the entry point `pulumi up` runs, exports included
+            runpy.run_path(str(PROGRAM_DIR / "__main__.py"), run_name="__main__")
+            return None
+        outputs = program.build()
+        return pulumi.Output.from_input(outputs).apply(result.update)
+
+    error = None
+    try:
+        run()
+    except Exception as exc:  # noqa: BLE001  reported to the test, which decides whether it was expected
+        error = f"{type(exc).__name__}: {exc}"
+    Path(out_path).write_text(
+        json.dumps({"resources": mocks.resources, "outputs": _plain(result), "error": error}, indent=1, default=repr)
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

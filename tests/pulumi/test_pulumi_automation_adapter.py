@@ -1,0 +1,102 @@
+"""The thin adapter over `pulumi.automation.Stack`, checked against a stand-in Stack object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from pulumi import automation as auto
+
+from orchestrator.infra.automation import AutomationStack
+
+
+@dataclass
+class Value:
+    value: object
+    secret: bool = False
+
+
+class StandInWorkspace:
+    def __init__(self):
+        self.removed: list[str] = []
+
+    def remove_stack(self, name):
+        self.removed.append(name)
+
+
+class StandInStack:
+    """Records calls the way `auto.Stack` would receive them."""
+
+    def __init__(self, config=None, deployed=None):
+        self.name = "demo-prod"
+        self.config = dict(config or {})
+        self.deployed = deployed
+        self.workspace = StandInWorkspace()
+        self.calls: list[tuple] = []
+
+    def get_all_config(self):
+        return {key: auto.ConfigValue(value=value) for key, value in self.config.items()}
+
+    def set_all_config(self, config, path=False):
+        self.config.update({key: item.value for key, item in config.items()})
+
+    def remove_all_config(self, keys, path=False):
+        self.calls.append(("remove_all_config", tuple(keys)))
+        for key in keys:
+            self.config.pop(key)
+
+    def refresh_config(self):
+        if self.deployed is None:
+            raise auto.CommandError(SimpleNamespace(stdout="", stderr="no previous deployment", code=255))
+        self.config.update(self.deployed)
+
+    def up(self, **kwargs):
+        self.calls.append(("up", kwargs["color"], kwargs["on_output"] is kwargs["on_error"]))
+        kwargs["on_output"]("Updating (demo-prod)\n")
+        return SimpleNamespace(outputs={"api_url": Value("https://x"), "api_key": Value("k", secret=True)})
+
+    def destroy(self, **kwargs):
+        self.calls.append(("destroy", kwargs["color"]))
+
+
+def test_outputs_leave_secrets_out_and_stream_output():
+    lines = []
+    stack = StandInStack()
+    assert AutomationStack(stack, auto).up(lines.append) == {"api_url": "https://x"}
+    assert lines == ["Updating (demo-prod)\n"]
+    assert stack.calls == [("up", "never", True)]
+
+
+def test_config_round_trip_and_removal_of_present_keys_only():
+    stack = StandInStack({"aws:region": "eu-west-1"})
+    adapter = AutomationStack(stack, auto)
+    adapter.set_config({"orchestrator:api": "{}"})
+    assert adapter.get_config() == {"aws:region": "eu-west-1", "orchestrator:api": "{}"}
+    adapter.remove_config(["orchestrator:api", "orchestrator:website"])
+    assert stack.calls == [("remove_all_config", ("orchestrator:api",))]
+    adapter.remove_config(["orchestrator:website"])
+    assert len(stack.calls) == 1
+
+
+def test_restore_config_only_when_this_checkout_has_none():
+    fresh = StandInStack(deployed={"orchestrator:api": "{}"})
+    AutomationStack(fresh, auto).restore_config()
+    assert fresh.config == {"orchestrator:api": "{}"}
+    local = StandInStack({"aws:region": "eu-west-1"}, deployed={"orchestrator:api": "{}"})
+    AutomationStack(local, auto).restore_config()
+    assert local.config == {"aws:region": "eu-west-1"}
+
+
+def test_restore_config_of_a_new_stack_is_a_no_op():
+    new = StandInStack()
+    AutomationStack(new, auto).restore_config()
+    assert new.config == {}
+
+
+def test_destroy_and_remove():
+    stack = StandInStack()
+    adapter = AutomationStack(stack, auto)
+    adapter.destroy(print)
+    adapter.remove()
+    assert stack.calls == [("destroy", "never")]
+    assert stack.workspace.removed == ["demo-prod"]

@@ -1,0 +1,292 @@
+"""The hand-off to the Pulumi program, against a fake stack (no CLI, no cloud)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from fake_pulumi import FakeCloud
+
+from orchestrator.infra import WebLayer, automation
+from orchestrator.infra.handoff import PROGRAM_DIR
+from orchestrator.spec.models import ApiStep, Pipeline, WebsiteStep
+from orchestrator.targets.base import Previous, StepContext, StepFailed, TargetError
+
+API_URL = "https://fake123.execute-api.eu-west-1.amazonaws.com/prod"
+
+
+class CollectingReporter:
+    def __init__(self):
+        self.lines: list[str] = []
+        self.statuses: list[str] = []
+
+    def log(self, line): self.lines.append(line)
+    def status(self, text): self.statuses.append(text)
+    def info(self, text): ...
+    def warn(self, text): ...
+
+
+def make_pipeline(backend: str | None = None, **extra_steps) -> Pipeline:
+    steps = {
+        "api": {"type": "api", "stage": "prod", "cors": {"allow_origins": ["*"]}, "routes": [
+            {"method": "POST", "path": "/predict", "integration": "lambda", "handler": "api/handler.py:lambda_handler",
+             "endpoint": "${steps.deploy.outputs.endpoint_name}"},
+            {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint": "${steps.deploy.outputs.endpoint_name}"},
+        ]},
+        "site": {"type": "website", "source": "web", "config": {"apiUrl": "${steps.api.outputs.url}"}},
+        **extra_steps,
+    }
+    return Pipeline.model_validate({"name": "demo", "target": "aws", "region": "eu-west-1",
+                                    "aws": {"pulumi_backend": backend}, "steps": steps})
+
+
+def resolved_api(pipeline: Pipeline) -> ApiStep:
+    """The api step as the executor hands it over: references resolved."""
+    data = pipeline.steps["api"].model_dump()
+    for route in data["routes"]:
+        route["endpoint"] = "demo-deploy"
+    return ApiStep.model_validate(data)
+
+
+def resolved_site(pipeline: Pipeline) -> WebsiteStep:
+    data = pipeline.steps["site"].model_dump()
+    data["config"] = {"apiUrl": API_URL}
+    return WebsiteStep.model_validate(data)
+
+
+def context(pipeline, tmp_path, step, kind, reporter=None, previous=None) -> StepContext:
+    return StepContext(pipeline=pipeline, step=step, kind=kind, run_id=1, fingerprint="f" * 64,
+                       project_dir=tmp_path / "project", state_dir=tmp_path / "project" / ".orchestrator",
+                       previous=previous, upstream={}, reporter=reporter or CollectingReporter())
+
+
+@pytest.fixture
+def cloud() -> FakeCloud:
+    return FakeCloud()
+
+
+@pytest.fixture
+def pipeline() -> Pipeline:
+    return make_pipeline()
+
+
+def web_layer(pipeline, tmp_path, cloud) -> WebLayer:
+    project = tmp_path / "project"
+    return WebLayer(pipeline, project, project / ".orchestrator", CollectingReporter(), stack_factory=cloud.factory)
+
+
+def test_apply_api_writes_the_stack_config(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    config = cloud.checkout["demo-prod"]
+    project = (tmp_path / "project").resolve()
+    assert {key: value for key, value in config.items() if key != "orchestrator:api"} == {
+        "aws:region": "eu-west-1",
+        "orchestrator:pipeline": "demo",
+        "orchestrator:projectDir": str(project),
+        "orchestrator:buildDir": str(project / ".orchestrator" / "pulumi-build"),
+    }
+    api = json.loads(config["orchestrator:api"])
+    assert api["stage"] == "prod"
+    assert api["cors"]["allow_origins"] == ["*"]
+    assert api["throttling"] == {"rate_limit": 50.0, "burst_limit": 100}
+    assert api["api_key"] is None
+    assert api["routes"][0] == {
+        "method": "POST", "path": "/predict", "integration": "lambda", "endpoint_name": "demo-deploy",
+        "handler": "api/handler.py:lambda_handler", "runtime": "python3.12", "memory_mb": 256, "timeout_s": 29.0,
+        "environment": {}, "requirements": None, "content_type": "application/json", "accept": "application/json",
+    }
+    assert api["routes"][1]["integration"] == "direct"
+
+
+def test_one_stack_per_pipeline_and_stage_on_a_local_file_backend(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    [(name, program_dir, env)] = cloud.opened
+    assert name == "demo-prod"
+    assert program_dir == PROGRAM_DIR and (program_dir / "Pulumi.yaml").is_file()
+    backend = (tmp_path / "project" / ".orchestrator" / "pulumi").resolve()
+    assert env["PULUMI_BACKEND_URL"] == backend.as_uri()
+    assert env["PULUMI_PYTHON_CMD"] == sys.executable
+    assert backend.is_dir()
+
+
+def test_configured_backend_is_used(tmp_path, cloud):
+    pipeline = make_pipeline(backend="s3://team-state/pulumi")
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    assert cloud.opened[0][2]["PULUMI_BACKEND_URL"] == "s3://team-state/pulumi"
+
+
+def test_passphrase_defaults_to_empty_but_a_set_one_is_kept(pipeline, tmp_path, cloud, monkeypatch):
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
+    assert web_layer(pipeline, tmp_path, cloud).environment()["PULUMI_CONFIG_PASSPHRASE"] == ""
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "s3cret")
+    assert "PULUMI_CONFIG_PASSPHRASE" not in web_layer(pipeline, tmp_path, cloud).environment()
+
+
+def test_apply_api_returns_the_stack_outputs_and_streams_the_engine(pipeline, tmp_path, cloud):
+    reporter = CollectingReporter()
+    layer = web_layer(pipeline, tmp_path, cloud)
+    result = layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api", reporter))
+    assert result.outputs == {
+        "url": API_URL,
+        "api_id": "fake123",
+        "route_urls": {"POST /predict": f"{API_URL}/predict", "POST /invocations": f"{API_URL}/invocations"},
+    }
+    assert result.details["stack"] == "demo-prod"
+    assert result.message == f"API api is live at {API_URL} (2 route(s), Pulumi stack demo-prod)"
+    assert reporter.lines == ["Updating (demo-prod)", " +  aws:apigateway:RestApi created", "Resources:", "    12 created"]
+    assert reporter.statuses == ["pulumi up demo-prod"]
+
+
+def test_website_joins_the_api_stack_and_keeps_the_api(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    api_config = cloud.checkout["demo-prod"]["orchestrator:api"]
+    result = layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    assert result.outputs == {"url": "http://fake-site.s3-website.example", "bucket": "fake-site-bucket"}
+    config = cloud.checkout["demo-prod"]
+    assert config["orchestrator:api"] == api_config
+    assert json.loads(config["orchestrator:website"]) == {
+        "source": "web", "index": "index.html", "error": "error.html", "public": True,
+        "config": {"apiUrl": API_URL}, "config_file": "config.js",
+    }
+    assert set(cloud.deployed["demo-prod"]["outputs"]) >= {"api_url", "website_url"}
+
+
+def test_api_reapplied_keeps_the_website(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    assert "orchestrator:website" in cloud.deployed["demo-prod"]["config"]
+
+
+def test_fresh_checkout_restores_the_other_part_from_the_last_update(pipeline, tmp_path, cloud):
+    """A CI clone has no Pulumi.<stack>.yaml: applying the website must not drop the API."""
+    web_layer(pipeline, tmp_path, cloud).apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    cloud.fresh_checkout()
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    assert "api_url" in cloud.deployed["demo-prod"]["outputs"]
+
+
+def test_stack_name_follows_the_api_stage(tmp_path, cloud):
+    pipeline = make_pipeline()
+    api = resolved_api(pipeline).model_copy(update={"stage": "beta"})
+    pipeline.steps["api"] = api
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_api("api", api, context(pipeline, tmp_path, "api", "api"))
+    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    assert [name for name, _, _ in cloud.opened] == ["demo-beta"]
+
+
+def test_destroy_website_then_api(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    cloud.operations.clear()
+
+    message = layer.destroy("website", context(pipeline, tmp_path, "site", "website"))
+    assert message == "removed the website from Pulumi stack demo-prod; the rest of the stack stays"
+    assert cloud.operations == [("up", "demo-prod")]
+    assert "orchestrator:website" not in cloud.deployed["demo-prod"]["config"]
+    assert "api_url" in cloud.deployed["demo-prod"]["outputs"]
+
+    message = layer.destroy("api", context(pipeline, tmp_path, "api", "api"))
+    assert message == "destroyed Pulumi stack demo-prod"
+    assert cloud.operations[1:] == [("destroy", "demo-prod"), ("remove", "demo-prod")]
+    assert "demo-prod" not in cloud.deployed and "demo-prod" not in cloud.checkout
+
+
+def test_destroy_uses_the_recorded_stack(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    previous = Previous(fingerprint="a", outputs={}, metrics={}, details={"stack": "demo-old"}, run_id=1)
+    assert layer.destroy("api", context(pipeline, tmp_path, "api", "api", previous=previous)) == "destroyed Pulumi stack demo-old"
+
+
+def test_engine_failure_is_a_step_failure_with_the_engine_message(pipeline, tmp_path, cloud):
+    cloud.fail_next = "error: creating Lambda Function: AccessDeniedException"
+    layer = web_layer(pipeline, tmp_path, cloud)
+    with pytest.raises(StepFailed) as caught:
+        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    assert str(caught.value) == "pulumi up failed for stack demo-prod"
+    assert caught.value.detail == "error: creating Lambda Function: AccessDeniedException"
+    assert caught.value.details == {"stack": "demo-prod"}
+
+
+def test_missing_output_is_reported(pipeline, tmp_path):
+    class NoOutputs(FakeCloud):
+        def factory(self, name, program_dir, env):
+            stack = super().factory(name, program_dir, env)
+            stack.up = lambda on_output: {}
+            return stack
+
+    layer = web_layer(pipeline, tmp_path, NoOutputs())
+    with pytest.raises(StepFailed, match="Pulumi stack demo-prod has no output 'api_url'"):
+        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+
+
+def test_cli_vanishing_mid_run_is_the_install_hint(pipeline, tmp_path):
+    class CliGone(FakeCloud):
+        def factory(self, name, program_dir, env):
+            stack = super().factory(name, program_dir, env)
+
+            def up(on_output):
+                raise FileNotFoundError(2, "No such file or directory", "pulumi")
+
+            stack.up = up
+            return stack
+
+    layer = web_layer(pipeline, tmp_path, CliGone())
+    with pytest.raises(TargetError) as caught:
+        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    assert str(caught.value) == automation.CLI_MISSING_MESSAGE
+    assert caught.value.hint == automation.CLI_MISSING_HINT
+
+
+def test_preflight_without_the_cli_says_how_to_install_it(pipeline, tmp_path, monkeypatch):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    layer = WebLayer(pipeline, tmp_path, tmp_path / "state", CollectingReporter())
+    with pytest.raises(TargetError) as caught:
+        layer.preflight()
+    assert str(caught.value) == (
+        "The Pulumi CLI is not installed: target aws needs `pulumi` on PATH to provision the API and website."
+    )
+    assert caught.value.hint == (
+        "Install it with `curl -fsSL https://get.pulumi.com | sh` (or `brew install pulumi`; "
+        "see https://www.pulumi.com/docs/install/), open a new shell so `pulumi version` works, then run again."
+    )
+
+
+def test_real_automation_api_without_the_cli_is_the_same_error(pipeline, tmp_path, monkeypatch):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    layer = WebLayer(pipeline, tmp_path, tmp_path / "state", CollectingReporter())
+    with pytest.raises(TargetError) as caught:
+        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    assert str(caught.value) == automation.CLI_MISSING_MESSAGE
+    assert isinstance(caught.value.__cause__, FileNotFoundError)
+
+
+def test_preflight_with_a_stand_in_stack_needs_no_cli(pipeline, tmp_path, cloud, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    web_layer(pipeline, tmp_path, cloud).preflight()
+
+
+def test_preflight_rejects_two_apis_on_one_stage(tmp_path, cloud):
+    second = {"type": "api", "stage": "prod", "routes": [
+        {"method": "POST", "path": "/x", "integration": "direct", "endpoint": "ep"}]}
+    layer = web_layer(make_pipeline(admin=second), tmp_path, cloud)
+    with pytest.raises(TargetError, match="Several api steps use stage 'prod'"):
+        layer.preflight()
+
+
+def test_backend_label_hides_credentials(tmp_path, cloud):
+    layer = web_layer(make_pipeline(backend="https://user:token@pulumi.example/state"), tmp_path, cloud)
+    assert layer.backend_label == "https://pulumi.example/state"

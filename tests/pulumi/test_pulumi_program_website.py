@@ -1,0 +1,143 @@
+"""The Pulumi program's website under mocks: public and private sites, the config file; odd configs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pulumi_support import ProgramRun, run_program
+
+from orchestrator.infra import stack_config as keys
+from orchestrator.spec.models import WebsiteStep
+from orchestrator.website_config import render_config
+
+API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
+
+
+def site_config(project: Path, website: dict, extra: dict | None = None) -> dict[str, str]:
+    step = WebsiteStep.model_validate({"type": "website", "source": "web", **website})
+    return {
+        "aws:region": "eu-west-1",
+        keys.PIPELINE_KEY: "demo",
+        keys.PROJECT_DIR_KEY: str(project),
+        keys.WEBSITE_KEY: keys.encode(keys.website_document(step)),
+        **(extra or {}),
+    }
+
+
+@pytest.fixture(scope="module")
+def public_run(project) -> ProgramRun:
+    return run_program(project, site_config(project, {"config": {"apiUrl": API_URL}}))
+
+
+@pytest.fixture(scope="module")
+def private_run(project) -> ProgramRun:
+    return run_program(project, site_config(project, {
+        "public": False, "config": {"apiUrl": API_URL}, "config_file": "settings.json", "index": "app.html",
+    }))
+
+
+def objects(run: ProgramRun) -> dict[str, dict]:
+    return {r["inputs"]["key"]: r["inputs"] for r in run.of_type("BucketObjectv2")}
+
+
+def test_public_site_outputs(public_run):
+    assert public_run.error is None
+    assert public_run.outputs == {
+        "website_url": "http://site-bucket.s3-website-eu-west-1.amazonaws.com",
+        "website_bucket": "demo-site-abc1234",
+    }
+
+
+def test_website_configuration_has_index_and_error_documents(public_run, private_run):
+    public = public_run.named("BucketWebsiteConfiguration", "demo-site")
+    assert public["bucket"] == "demo-site-id"
+    assert public["indexDocument"] == {"suffix": "index.html"}
+    assert public["errorDocument"] == {"key": "error.html"}
+    assert private_run.named("BucketWebsiteConfiguration", "demo-site")["indexDocument"] == {"suffix": "app.html"}
+
+
+def test_site_files_uploaded_with_content_types(public_run, project):
+    uploaded = objects(public_run)
+    assert set(uploaded) == {"index.html", "error.html", "app.js", "img/logo.svg", "config.js"}
+    assert uploaded["index.html"]["contentType"] == "text/html"
+    assert uploaded["app.js"]["contentType"] == "application/javascript"
+    assert uploaded["img/logo.svg"]["contentType"] == "image/svg+xml"
+    assert uploaded["index.html"]["source"] == {"asset": str(project / "web" / "index.html")}
+
+
+def test_generated_config_replaces_the_placeholder(public_run):
+    config = objects(public_run)["config.js"]
+    body, content_type = render_config({"apiUrl": API_URL}, "config.js")
+    assert config["content"] == body.decode()
+    assert config["contentType"] == content_type == "application/javascript"
+    assert "source" not in config
+    assert config["cacheControl"] == "no-cache"
+
+
+def test_public_site_allows_only_get_object_on_its_bucket(public_run):
+    document = json.loads(public_run.named("BucketPolicy", "demo-site")["policy"])
+    assert document["Statement"] == [{
+        "Sid": "PublicReadOfSiteObjects", "Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::demo-site-abc1234/*",
+    }]
+    block = public_run.named("BucketPublicAccessBlock", "demo-site")
+    assert block == {"bucket": "demo-site-id", "blockPublicAcls": True, "ignorePublicAcls": True,
+                     "blockPublicPolicy": False, "restrictPublicBuckets": False}
+
+
+def test_private_site_has_no_policy_and_blocks_public_access(private_run):
+    assert private_run.error is None
+    assert not private_run.of_type("BucketPolicy")
+    block = private_run.named("BucketPublicAccessBlock", "demo-site")
+    assert block["blockPublicPolicy"] is True and block["restrictPublicBuckets"] is True
+    uploaded = objects(private_run)
+    assert uploaded["settings.json"]["contentType"] == "application/json"
+    assert json.loads(uploaded["settings.json"]["content"]) == {"apiUrl": API_URL}
+    assert uploaded["config.js"]["source"]["asset"].endswith("config.js")  # not the config file here
+
+
+def test_no_api_without_its_config(public_run):
+    assert not [t for t in public_run.types() if t in {"RestApi", "Function", "Role"}]
+
+
+def test_api_and_website_in_one_stack(project):
+    config = site_config(project, {"config": {"apiUrl": API_URL}}, {
+        keys.API_KEY: json.dumps({"stage": "prod", "routes": [
+            {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint_name": "ep"}]}),
+    })
+    run = run_program(project, config)
+    assert run.error is None
+    assert {"api_url", "route_urls", "website_url", "website_bucket"} <= set(run.outputs)
+    assert run.of_type("RestApi") and run.of_type("Bucket")
+
+
+def test_entry_point_exports_without_error(project, monkeypatch):
+    """`__main__.py` (what `pulumi up` runs) builds and exports under mocks."""
+    monkeypatch.setenv("TEST_RUN_MAIN", "1")
+    run = run_program(project, site_config(project, {"config": {"apiUrl": API_URL}}), stack="demo-main")
+    assert run.error is None
+    assert run.of_type("Bucket")
+
+
+def test_empty_config_builds_nothing(project):
+    run = run_program(project, {"aws:region": "eu-west-1", keys.PIPELINE_KEY: "demo"}, stack="demo-empty")
+    assert run.error is None
+    assert run.resources == [] and run.outputs == {}
+
+
+def test_unknown_api_key_is_a_clear_error(project):
+    bad = {"stage": "prod", "routes": [{"method": "POST", "path": "/p", "integration": "direct",
+                                        "endpoint_name": "ep", "timeout": 3}]}
+    run = run_program(project, {"aws:region": "eu-west-1", keys.API_KEY: json.dumps(bad)}, stack="demo-bad")
+    assert run.error == (
+        "SettingsError: orchestrator:api routes[0] has unknown keys ['timeout']; known: ['accept', 'content_type', "
+        "'endpoint_name', 'environment', 'handler', 'integration', 'memory_mb', 'method', 'path', 'requirements', "
+        "'runtime', 'timeout_s']"
+    )
+
+
+def test_missing_site_folder_is_reported(project):
+    run = run_program(project, site_config(project, {"source": "nowhere"}), stack="demo-nosite")
+    assert run.error == f"FileNotFoundError: website source folder {project / 'nowhere'} does not exist"
