@@ -28,7 +28,8 @@ def load(channel_dir: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--C", type=float, default=1.0)
+    # SageMaker passes one-letter hyperparameters as -C, longer ones as --name.
+    parser.add_argument("-C", type=float, default=1.0)
     parser.add_argument("--test-fraction", type=float, default=0.3)
     parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "model"))
     parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN", "data"))
