@@ -1,0 +1,1 @@
+"""Local stand-in for SageMaker's k-NN algorithm: exact neighbour search with scikit-learn."""

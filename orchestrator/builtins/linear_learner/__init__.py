@@ -1,0 +1,1 @@
+"""Local stand-in for SageMaker's Linear Learner: scikit-learn's SGD linear models."""
