@@ -1,0 +1,241 @@
+"""An endpoint step: a SageMaker model, a new endpoint config per model, one endpoint.
+
+A new model goes live through `update_endpoint` with a new config, which SageMaker
+swaps in with no downtime; if that update fails, SageMaker keeps the old config
+serving and we say so. Names derive from the step fingerprint, so repeating a
+deployment finds what exists and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...spec.models import EndpointStep, TrainingStep
+from ..base import StepContext, StepFailed, StepResult
+from . import images
+from .naming import (
+    endpoint_name,
+    owned_by,
+    ownership_tags,
+    resource_name,
+    resource_prefix,
+)
+from .uploads import upload_source_dir
+
+if TYPE_CHECKING:
+    from .client import AwsClient
+
+TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
+DEFAULT_INSTANCE = "ml.m5.large"
+
+
+def invocation_url(region: str, name: str) -> str:
+    return f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{name}/invocations"
+
+
+def _training_step_of(step: EndpointStep, ctx: StepContext) -> TrainingStep | None:
+    """The pipeline's training step whose model this endpoint serves, if any."""
+    for name, outputs in ctx.upstream.items():
+        candidate = ctx.pipeline.steps.get(name)
+        if isinstance(candidate, TrainingStep) and outputs.get("model") == step.model:
+            return candidate
+    return None
+
+
+def serving_image(step: EndpointStep, ctx: StepContext) -> str:
+    """The step's image, its framework's inference image, or the one matching how the model was trained."""
+    region = ctx.pipeline.region
+    instance = step.instance.type if step.instance else None
+    if step.image:
+        return step.image
+    if step.framework:
+        return images.framework_image(step.framework, step.framework_version, region, instance, scope="inference")
+    trained = _training_step_of(step, ctx)
+    if trained is not None:
+        if trained.image:
+            return trained.image
+        if trained.algorithm:
+            return images.algorithm_image(trained.algorithm, region)
+        if trained.framework:
+            return images.framework_image(
+                trained.framework, trained.framework_version, region, instance, scope="inference"
+            )
+    raise StepFailed(
+        f"Endpoint step {ctx.step} needs `image:` or `framework:`.",
+        "Its model does not come from a training step of this pipeline, so the serving image cannot be inferred.",
+    )
+
+
+def _container(client: AwsClient, step: EndpointStep, ctx: StepContext) -> dict[str, Any]:
+    aws = ctx.pipeline.aws
+    environment = dict(step.environment)
+    if step.inference:
+        handler = ctx.path(step.inference)
+        if not handler.is_file():
+            raise StepFailed(f"inference handler {step.inference} does not exist.")
+        assert aws.bucket is not None
+        code = upload_source_dir(client, aws.bucket, aws.prefix, handler.parent)
+        environment.update(
+            SAGEMAKER_PROGRAM=handler.name, SAGEMAKER_SUBMIT_DIRECTORY=code, SAGEMAKER_REGION=ctx.pipeline.region
+        )
+    container: dict[str, Any] = {"Image": serving_image(step, ctx), "ModelDataUrl": step.model}
+    if environment:
+        container["Environment"] = environment
+    return container
+
+
+def _variant(step: EndpointStep, model: str) -> dict[str, Any]:
+    variant: dict[str, Any] = {"VariantName": "AllTraffic", "ModelName": model}
+    if step.serverless:
+        variant["ServerlessConfig"] = {
+            "MemorySizeInMB": step.serverless.memory_mb,
+            "MaxConcurrency": step.serverless.max_concurrency,
+        }
+    else:
+        instance = step.instance
+        variant.update(
+            InstanceType=instance.type if instance else DEFAULT_INSTANCE,
+            InitialInstanceCount=instance.count if instance else 1,
+            InitialVariantWeight=1.0,
+        )
+    return variant
+
+
+def config_request(step: EndpointStep, name: str, model: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+    request: dict[str, Any] = {"EndpointConfigName": name, "ProductionVariants": [_variant(step, model)], "Tags": tags}
+    if step.data_capture:
+        request["DataCaptureConfig"] = {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": step.data_capture.sampling_percent,
+            "DestinationS3Uri": step.data_capture.s3_uri,
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        }
+    return request
+
+
+def wait_for_endpoint(client: AwsClient, name: str, ctx: StepContext, poll_s: float) -> dict[str, Any]:
+    shown = None
+    while True:
+        endpoint = client.describe_endpoint(name)
+        if endpoint is None:
+            raise StepFailed(f"Endpoint {name} disappeared while waiting for it.")
+        if endpoint["EndpointStatus"] != shown:
+            shown = endpoint["EndpointStatus"]
+            ctx.reporter.status(shown)
+        if shown not in TRANSITIONAL:
+            return endpoint
+        client.sleep(poll_s)  # the wrapper owns the clock, so tests can stand in for it
+
+
+def _check_existing(client: AwsClient, name: str, ctx: StepContext, poll_s: float) -> dict[str, Any] | None:
+    """The endpoint as it stands, once settled; refuse one that failed or that is not ours."""
+    endpoint = client.describe_endpoint(name)
+    if endpoint is None:
+        return None
+    if endpoint["EndpointStatus"] in TRANSITIONAL:  # a killed run left it changing
+        endpoint = wait_for_endpoint(client, name, ctx, poll_s)
+    if endpoint["EndpointStatus"] == "Failed":
+        raise StepFailed(
+            f"Endpoint {name} is in state Failed and cannot be updated.",
+            f"{endpoint.get('FailureReason', '')} Run `destroy` for this step, then `run` again.".strip(),
+        )
+    if not owned_by(client.tags(endpoint["EndpointArn"]), ctx.pipeline.name, ctx.step):
+        raise StepFailed(
+            f"Endpoint {name} exists but was not created by step {ctx.step} of this pipeline; it was left as it is.",
+            "Give the step another endpoint_name, or delete that endpoint first.",
+        )
+    return endpoint
+
+
+def _ensure_model_and_config(client: AwsClient, step: EndpointStep, ctx: StepContext, resource: str, tags: Any) -> None:
+    if client.describe_model(resource) is None:
+        client.create_model(
+            {
+                "ModelName": resource,
+                "PrimaryContainer": _container(client, step, ctx),
+                "ExecutionRoleArn": ctx.pipeline.aws.role_arn,
+                "Tags": tags,
+            }
+        )
+    if client.describe_endpoint_config(resource) is None:
+        client.create_endpoint_config(config_request(step, resource, resource, tags))
+
+
+def deploy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: float) -> StepResult:
+    pipeline = ctx.pipeline
+    tags = ownership_tags(pipeline.name, ctx.step, step.tags)
+    resource = resource_name(pipeline.name, ctx.step, ctx.fingerprint)  # model and its config share it
+    name = endpoint_name(pipeline.name, ctx.step, step.endpoint_name)
+
+    endpoint = _check_existing(client, name, ctx, poll_s)
+    previous_config = endpoint["EndpointConfigName"] if endpoint else None
+    if previous_config == resource:
+        action = "kept"
+    else:
+        _ensure_model_and_config(client, step, ctx, resource, tags)
+        if endpoint is None:
+            client.create_endpoint(name, resource, tags)
+            action = "created"
+        else:
+            client.update_endpoint(name, resource)
+            action = "updated"
+
+    final = wait_for_endpoint(client, name, ctx, poll_s) if action != "kept" else endpoint
+    details = {
+        "endpoint_config": resource,
+        "model_name": resource,
+        "previous_config": previous_config,
+        "action": action,
+    }
+    if final["EndpointStatus"] != "InService" or final["EndpointConfigName"] != resource:
+        reason = final.get("FailureReason") or "SageMaker gave no reason."
+        details["failure_reason"] = reason
+        if action == "updated" and final["EndpointStatus"] == "InService":
+            raise StepFailed(
+                f"Updating endpoint {name} failed; the previous config {previous_config} stays live.", reason, details
+            )
+        raise StepFailed(f"Endpoint {name} is {final['EndpointStatus']} after deploying {resource}.", reason, details)
+    return StepResult(
+        outputs={"endpoint_name": name, "url": invocation_url(pipeline.region, name), "model": step.model},
+        message=f"endpoint {name} {action} with config {resource}",
+        details=details,
+    )
+
+
+def destroy(client: AwsClient, step: EndpointStep, ctx: StepContext) -> str:
+    """Delete the endpoint and the configs and models this pipeline's step tagged as its own."""
+    pipeline = ctx.pipeline
+    recorded = ctx.previous.outputs.get("endpoint_name") if ctx.previous else None
+    name = recorded or endpoint_name(pipeline.name, ctx.step, step.endpoint_name)
+    removed: list[str] = []
+    kept: list[str] = []
+
+    endpoint = client.describe_endpoint(name)
+    if endpoint is not None:
+        if owned_by(client.tags(endpoint["EndpointArn"]), pipeline.name, ctx.step):
+            client.delete_endpoint(name)
+            removed.append(f"endpoint {name}")
+        else:
+            kept.append(f"endpoint {name} (not tagged as this pipeline's)")
+
+    prefix = resource_prefix(pipeline.name, ctx.step)
+    configs = [c for c in client.list_endpoint_configs(prefix) if c["EndpointConfigName"].startswith(prefix)]
+    models = [m for m in client.list_models(prefix) if m["ModelName"].startswith(prefix)]
+    config_count = model_count = 0
+    for config in configs:
+        if owned_by(client.tags(config["EndpointConfigArn"]), pipeline.name, ctx.step):
+            client.delete_endpoint_config(config["EndpointConfigName"])
+            config_count += 1
+    for model in models:
+        if owned_by(client.tags(model["ModelArn"]), pipeline.name, ctx.step):
+            client.delete_model(model["ModelName"])
+            model_count += 1
+    if config_count:
+        removed.append(f"{config_count} endpoint config{'s' if config_count != 1 else ''}")
+    if model_count:
+        removed.append(f"{model_count} model{'s' if model_count != 1 else ''}")
+
+    sentence = f"Deleted {', '.join(removed)}." if removed else f"Nothing of step {ctx.step} was left to delete."
+    if kept:
+        sentence += f" Left alone: {', '.join(kept)}."
+    return sentence

@@ -1,0 +1,119 @@
+"""Getting a step's inputs and code onto S3, once.
+
+Local files are stored under a content-addressed key,
+`s3://{bucket}/{prefix}/inputs/sha256/<digest>/<name>`, so the same data is uploaded
+once however many runs use it. `s3://` inputs are used in place; their listing
+(keys, ETags, sizes) is their fingerprint, so changed data means a retrain.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..base import StepFailed
+
+if TYPE_CHECKING:
+    from .client import AwsClient
+
+_CHUNK = 1 << 20
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """'s3://bucket/some/key' -> ('bucket', 'some/key')."""
+    if not uri.startswith("s3://"):
+        raise StepFailed(f"Not an s3:// URI: {uri}")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bucket, key
+
+
+def s3_listing_fingerprint(client: AwsClient, uri: str) -> str:
+    """A digest of every object under an s3:// prefix (key, ETag, size): changes when the data does."""
+    bucket, prefix = split_s3_uri(uri)
+    objects = client.list_objects(bucket, prefix)
+    if not objects:
+        raise StepFailed(f"No objects found under {uri}.", "Check the input's s3:// URI and that the data is there.")
+    digest = hashlib.sha256()
+    for obj in sorted(objects, key=lambda o: o["Key"]):
+        digest.update(f"{obj['Key']}\0{obj.get('ETag', '')}\0{obj.get('Size', 0)}\n".encode())
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _tree_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def tree_digest(folder: Path) -> str:
+    """Digest of a folder: every file's relative path and content."""
+    digest = hashlib.sha256()
+    for path in _tree_files(folder):
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{file_digest(path)}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class StagedInput:
+    uri: str  # what the training job reads (an S3 prefix)
+    fingerprint: str  # sha256 of the content (local) or of the listing (s3://)
+    uploaded: int  # files uploaded by this call (0 when already there or used in place)
+
+
+def stage_input(client: AwsClient, bucket: str, prefix: str, source: str, project_dir: Path) -> StagedInput:
+    """One channel's data as an S3 URI: used in place when s3://, otherwise uploaded once."""
+    if source.startswith("s3://"):
+        return StagedInput(source, s3_listing_fingerprint(client, source), 0)
+    path = (project_dir / source).resolve()
+    if not path.exists():
+        raise StepFailed(f"Input {source} does not exist.", f"Looked for {path.name} beside the spec.")
+    if path.is_dir():
+        digest = tree_digest(path)
+        files = {f"{path.name}/{p.relative_to(path).as_posix()}": p for p in _tree_files(path)}
+        target = f"{path.name}/"
+    else:
+        digest = file_digest(path)
+        files = {path.name: path}
+        target = path.name
+    base = f"{prefix.strip('/')}/inputs/sha256/{digest}/"
+    present = {obj["Key"] for obj in client.list_objects(bucket, base)}
+    missing = {name: p for name, p in files.items() if base + name not in present}
+    for name, local in sorted(missing.items()):
+        client.upload_file(str(local), bucket, base + name)
+    return StagedInput(f"s3://{bucket}/{base}{target}", digest, len(missing))
+
+
+def pack_source_dir(folder: Path) -> bytes:
+    """A reproducible sourcedir.tar.gz (sorted, no timestamps or owners), so its digest is stable."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in _tree_files(folder):
+            info = tarfile.TarInfo(path.relative_to(folder).as_posix())
+            data = path.read_bytes()
+            info.size = len(data)
+            info.mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue(), mtime=0)
+
+
+def upload_source_dir(client: AwsClient, bucket: str, prefix: str, folder: Path) -> str:
+    """Pack a code folder to sourcedir.tar.gz on S3 under its digest; skipped when already there."""
+    if not folder.is_dir():
+        raise StepFailed(f"Source folder {folder.name} does not exist.")
+    archive = pack_source_dir(folder)
+    digest = hashlib.sha256(archive).hexdigest()
+    key = f"{prefix.strip('/')}/code/sha256/{digest}/sourcedir.tar.gz"
+    if not client.list_objects(bucket, key):
+        client.put_object(bucket, key, archive)
+    return f"s3://{bucket}/{key}"

@@ -1,0 +1,96 @@
+"""Inputs reach S3 once, under their content's digest; s3:// data is fingerprinted by listing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from aws_support import BUCKET, make_pipeline, new_client
+
+from orchestrator.targets.aws import AwsTarget
+from orchestrator.targets.aws.uploads import (
+    pack_source_dir,
+    s3_listing_fingerprint,
+    stage_input,
+    upload_source_dir,
+)
+from orchestrator.targets.base import StepFailed, TargetError
+
+
+def test_local_file_is_uploaded_once_under_its_digest(account, project, boto):
+    digest = hashlib.sha256((project / "data" / "reviews.csv").read_bytes()).hexdigest()
+    client = new_client()
+    first = stage_input(client, BUCKET, "orchestrator", "data/reviews.csv", project)
+    assert first.uri == f"s3://{BUCKET}/orchestrator/inputs/sha256/{digest}/reviews.csv"
+    assert first.uploaded == 1 and first.fingerprint == digest
+    body = boto["s3"].get_object(Bucket=BUCKET, Key=f"orchestrator/inputs/sha256/{digest}/reviews.csv")["Body"].read()
+    assert body == (project / "data" / "reviews.csv").read_bytes()
+
+    again = new_client()
+    second = stage_input(again, BUCKET, "orchestrator", "data/reviews.csv", project)
+    assert second.uri == first.uri and second.uploaded == 0
+    assert again.calls == {("ListObjectsV2", "read"): 1}
+
+
+def test_local_folder_uploads_only_missing_files(account, project, boto):
+    (project / "data" / "extra.csv").write_text("fine,1\n")
+    client = new_client()
+    staged = stage_input(client, BUCKET, "orchestrator", "data", project)
+    assert staged.uri.endswith("/data/") and staged.uploaded == 2
+    key = staged.uri.split("/", 3)[3] + "extra.csv"
+    boto["s3"].delete_object(Bucket=BUCKET, Key=key)
+    assert stage_input(new_client(), BUCKET, "orchestrator", "data", project).uploaded == 1
+
+
+def test_missing_local_input(account, project):
+    with pytest.raises(StepFailed, match=r"^Input data/missing.csv does not exist.$"):
+        stage_input(new_client(), BUCKET, "orchestrator", "data/missing.csv", project)
+
+
+def test_s3_input_is_used_in_place_and_fingerprinted_by_listing(account, boto, project):
+    boto["s3"].put_object(Bucket=BUCKET, Key="raw/a.csv", Body=b"1")
+    boto["s3"].put_object(Bucket=BUCKET, Key="raw/b.csv", Body=b"2")
+    client = new_client()
+    staged = stage_input(client, BUCKET, "orchestrator", f"s3://{BUCKET}/raw/", project)
+    assert staged.uri == f"s3://{BUCKET}/raw/" and staged.uploaded == 0
+    before = s3_listing_fingerprint(client, f"s3://{BUCKET}/raw/")
+    assert before == staged.fingerprint
+    assert s3_listing_fingerprint(client, f"s3://{BUCKET}/raw/") == before  # stable
+
+    boto["s3"].put_object(Bucket=BUCKET, Key="raw/b.csv", Body=b"22")
+    changed = s3_listing_fingerprint(client, f"s3://{BUCKET}/raw/")
+    assert changed != before
+    boto["s3"].put_object(Bucket=BUCKET, Key="raw/c.csv", Body=b"3")
+    assert s3_listing_fingerprint(client, f"s3://{BUCKET}/raw/") not in (before, changed)
+    assert all(kind == "read" for _, kind in client.calls)
+
+
+def test_empty_s3_input(account):
+    with pytest.raises(StepFailed, match=rf"^No objects found under s3://{BUCKET}/nothing/.$"):
+        s3_listing_fingerprint(new_client(), f"s3://{BUCKET}/nothing/")
+
+
+def test_sourcedir_archive_is_reproducible_and_uploaded_once(account, project):
+    first = pack_source_dir(project / "models")
+    (project / "models" / "train.py").touch()  # a new mtime changes nothing
+    assert pack_source_dir(project / "models") == first
+    client = new_client()
+    uri = upload_source_dir(client, BUCKET, "orchestrator", project / "models")
+    assert uri == f"s3://{BUCKET}/orchestrator/code/sha256/{hashlib.sha256(first).hexdigest()}/sourcedir.tar.gz"
+    again = new_client()
+    assert upload_source_dir(again, BUCKET, "orchestrator", project / "models") == uri
+    assert again.counts() == {"read": 1, "write": 0, "total": 1}
+
+
+def test_target_lists_s3_inputs_for_the_run_fingerprints(account, boto, project):
+    boto["s3"].put_object(Bucket=BUCKET, Key="raw/a.csv", Body=b"1")
+    pipeline = make_pipeline(
+        {"t": {"type": "training", "image": "i", "inputs": {"a": f"s3://{BUCKET}/raw/"}}}, **account
+    )
+    client = new_client()
+    target = AwsTarget(pipeline, project, project / ".orchestrator", client=client)
+    uri = f"s3://{BUCKET}/raw/"
+    assert target.data_digests([uri, uri]) == {uri: s3_listing_fingerprint(new_client(), uri)}
+    assert client.calls == {("ListObjectsV2", "read"): 1}
+    with pytest.raises(TargetError, match=rf"^No objects found under s3://{BUCKET}/gone/.$"):
+        target.data_digests([f"s3://{BUCKET}/gone/"])
