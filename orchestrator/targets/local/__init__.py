@@ -1,0 +1,188 @@
+"""The `local` target: SageMaker, API Gateway and S3 websites emulated on 127.0.0.1.
+
+Services run in a per-pipeline daemon (see daemon.py) that outlives the command, as a
+cloud would. Importing this module stays light: the daemon imports the servers and
+the models; this side speaks to it with the standard library only.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from ...spec.models import ApiStep, EndpointStep, TrainingStep, WebsiteStep
+from ..base import StepContext, StepFailed, StepResult, Target, TargetError
+from .client import DaemonClient, DaemonError
+
+PROBE_TIMEOUT_S = 1.0
+
+
+def _probe_url(url: str) -> bool:
+    """Any HTTP answer means the service is up; a refused connection means it is gone."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=PROBE_TIMEOUT_S):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _model_uri(model: str, project_dir: Path) -> str:
+    parsed = urlparse(model)
+    if parsed.scheme == "file":
+        return model
+    if parsed.scheme == "":
+        return (project_dir / model).resolve().as_uri()
+    raise StepFailed(
+        f"the local target cannot read the model {model}",
+        "local endpoints load file:// artifacts; train with the local target or point `model:` at a local model.tar.gz",
+    )
+
+
+class LocalTarget(Target):
+    name = "local"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.home = self.state_dir / "local"
+        self.client = DaemonClient(self.home)
+
+    def preflight(self, kinds: set[str]) -> None:
+        for step_name, step in self.pipeline.steps.items():
+            if step.type in kinds and step.type in ("training", "endpoint") and step.image:
+                raise TargetError(
+                    f"step {step_name!r} uses a custom image ({step.image}), which needs Docker; "
+                    "the local target runs scripts without containers",
+                    hint="use framework: or algorithm: for local runs, or run this pipeline with target: aws",
+                )
+
+    def train(self, step: TrainingStep, ctx: StepContext) -> StepResult:
+        from .training import (
+            run_training,  # the training side loads only when a run trains
+        )
+
+        return run_training(step, ctx, self.home)
+
+    def _call(self, what: str, operation, *args) -> Any:
+        try:
+            return operation(*args)
+        except DaemonError as exc:
+            raise StepFailed(f"{what} failed on the local target", str(exc)) from exc
+
+    def deploy(self, step: EndpointStep, ctx: StepContext) -> StepResult:
+        name = step.endpoint_name or f"{self.pipeline.name}-{ctx.step}"
+        model_uri = _model_uri(step.model, ctx.project_dir)
+        inference = str(ctx.path(step.inference)) if step.inference else None
+        if inference and not Path(inference).is_file():
+            raise StepFailed(f"inference module not found: {step.inference}", f"looked for {inference}")
+        answer = self._call(
+            f"deploying endpoint {name}", self.client.deploy_endpoint, name, model_uri, inference, step.environment
+        )
+        url = f"http://127.0.0.1:{answer['port']}/endpoints/{name}/invocations"
+        return StepResult(
+            outputs={"endpoint_name": name, "url": url, "model": model_uri},
+            message=f"endpoint {name} serving on http://127.0.0.1:{answer['port']}",
+            details={"port": answer["port"]},
+        )
+
+    def provision_api(self, step: ApiStep, ctx: StepContext) -> StepResult:
+        api_id = f"{self.pipeline.name}-{ctx.step}"
+        for route in step.routes:
+            if route.integration == "lambda":
+                file = (route.handler or "").partition(":")[0]
+                if not file or not ctx.path(file).is_file():
+                    raise StepFailed(
+                        f"lambda handler file not found for {route.method} {route.path}: {file or '(none)'}"
+                    )
+        if any(route.requirements for route in step.routes):
+            ctx.reporter.warn(
+                "lambda routes run in this Python environment locally: their requirements files are not installed"
+            )
+        if step.api_key is not None:
+            ctx.reporter.warn("the local API does not enforce API keys or usage plans; the aws target does")
+        answer = self._call(
+            f"provisioning API {api_id}",
+            self.client.put_api,
+            api_id,
+            step.model_dump(mode="json"),
+            str(ctx.project_dir),
+            self.pipeline.region,
+        )
+        url = f"http://127.0.0.1:{answer['port']}/{step.stage}"
+        return StepResult(
+            outputs={"url": url, "api_id": api_id}, message=f"API {api_id} at {url}", details={"port": answer["port"]}
+        )
+
+    def publish_website(self, step: WebsiteStep, ctx: StepContext) -> StepResult:
+        bucket = f"{self.pipeline.name}-{ctx.step}".lower()
+        source = ctx.path(step.source)
+        if not source.is_dir():
+            raise StepFailed(f"website source folder not found: {step.source}", f"looked for {source}")
+        if not step.public:
+            ctx.reporter.warn(
+                "public: false has no local effect: the local website is reachable from this machine only"
+            )
+        spec = {
+            "source": str(source),
+            "index": step.index,
+            "error": step.error,
+            "config_file": step.config_file,
+            "config": step.config,
+        }
+        answer = self._call(f"publishing website {bucket}", self.client.put_website, bucket, spec)
+        url = f"http://127.0.0.1:{answer['port']}/"
+        return StepResult(
+            outputs={"url": url, "bucket": bucket},
+            message=f"website {bucket} at {url}",
+            details={"port": answer["port"]},
+        )
+
+    def destroy(self, kind: str, ctx: StepContext) -> str:
+        outputs = ctx.previous.outputs if ctx.previous else {}
+        if kind == "training":
+            return f"training {ctx.step}: its model artifact stays in the local artifact store"
+        key, delete, noun = {
+            "endpoint": ("endpoint_name", self.client.delete_endpoint, "endpoint"),
+            "api": ("api_id", self.client.delete_api, "API"),
+            "website": ("bucket", self.client.delete_website, "website"),
+        }[kind]
+        name = outputs.get(key)
+        if not name:
+            return f"{noun} {ctx.step}: nothing recorded to remove"
+        deleted = self._call(f"removing {noun} {name}", delete, name)
+        return f"{noun} {name} removed" if deleted else f"{noun} {name} was already gone"
+
+    def probe(self, kind: str, outputs: dict[str, Any]) -> bool | None:
+        if kind == "training":
+            model = outputs.get("model", "")
+            return Path(urlparse(model).path).is_file() if model.startswith("file://") else None
+        url = outputs.get("url")
+        if not url:
+            return None
+        if kind == "endpoint":
+            parsed = urlparse(url)
+            return _probe_url(f"{parsed.scheme}://{parsed.netloc}/ping")
+        return _probe_url(url)
+
+    def status(self) -> dict | None:
+        """The daemon's services and ports, or None when it is not running."""
+        try:
+            return self.client.status()
+        except DaemonError:
+            return None
+
+    def start(self) -> dict | None:
+        """Bring the recorded services back (after a reboot, say); None when none are recorded."""
+        if not self.client.home.state_file.exists():
+            return None
+        self._call("starting the local cloud", self.client.ensure_running)
+        return self.status()
+
+    def stop(self) -> bool:
+        """Stop the daemon; its services' record stays, so `start` brings them back."""
+        return self.client.stop()

@@ -1,0 +1,124 @@
+"""Fixtures for the local target: a fixture project and daemons that are always stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from orchestrator.targets.local.client import DaemonClient, pid_alive
+
+from .project_files import build_project
+
+ENDPOINT = "ep-main"
+
+
+@pytest.fixture(scope="session")
+def files(tmp_path_factory) -> dict[str, Path]:
+    return build_project(tmp_path_factory.mktemp("project"))
+
+
+class Daemons:
+    """Hands out daemon clients and makes sure every daemon they started is gone at the end."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.clients: list[DaemonClient] = []
+
+    def new(self, name: str) -> DaemonClient:
+        client = DaemonClient(self.root / name)
+        self.clients.append(client)
+        return client
+
+    def cleanup(self) -> None:
+        for client in self.clients:
+            info = client.info()
+            if info is None:
+                continue
+            try:
+                client.stop()
+            finally:
+                if pid_alive(info["pid"]):
+                    os.kill(info["pid"], signal.SIGKILL)
+                    client.wait_stopped(info["pid"], 5)
+
+
+@pytest.fixture
+def daemons(tmp_path):
+    manager = Daemons(tmp_path)
+    yield manager
+    manager.cleanup()
+
+
+@pytest.fixture(scope="session")
+def session_daemons(tmp_path_factory):
+    manager = Daemons(tmp_path_factory.mktemp("daemons"))
+    yield manager
+    manager.cleanup()
+
+
+def api_step(routes: list[dict], cors: dict | None = None, stage: str = "prod") -> dict:
+    step = {"type": "api", "stage": stage, "routes": routes}
+    if cors is not None:
+        step["cors"] = cors
+    return step
+
+
+def lambda_route(method: str, path: str, function: str, **extra) -> dict:
+    return {
+        "method": method,
+        "path": path,
+        "integration": "lambda",
+        "handler": f"api/handlers.py:{function}",
+        "endpoint": ENDPOINT,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def cloud(files, session_daemons):
+    """One daemon with the main endpoint, a custom-handler endpoint and an API, shared by read-only tests."""
+    client = session_daemons.new("shared")
+    main = client.deploy_endpoint(ENDPOINT, files["model_v1"].as_uri(), None, {})
+    custom = client.deploy_endpoint("ep-custom", files["model_v1"].as_uri(), str(files["custom_inference"]), {})
+    transform = client.deploy_endpoint(
+        "ep-transform",
+        files["transform_model"].as_uri(),
+        str(files["transform_inference"]),
+        {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "application/x-default"},
+    )
+    routes = [
+        lambda_route("POST", "/predict", "predict", timeout_s=10),
+        lambda_route("ANY", "/echo/{id}", "echo", environment={"GREETING": "hello"}),
+        lambda_route("GET", "/files/{proxy+}", "echo"),
+        lambda_route("GET", "/binary", "binary"),
+        lambda_route("POST", "/boom", "boom"),
+        lambda_route("GET", "/malformed", "malformed"),
+        lambda_route("GET", "/not-a-dict", "not_a_dict"),
+        lambda_route("GET", "/slow", "slow", timeout_s=1),
+        lambda_route("POST", "/predict-missing", "predict", endpoint="no-such-endpoint"),
+        lambda_route("GET", "/no-function", "missing_function"),
+        {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint": ENDPOINT},
+        {
+            "method": "POST",
+            "path": "/csv",
+            "integration": "direct",
+            "endpoint": ENDPOINT,
+            "content_type": "text/csv",
+            "accept": "text/csv",
+        },
+        {"method": "POST", "path": "/slow-direct", "integration": "direct", "endpoint": "ep-custom", "timeout_s": 1},
+        {"method": "POST", "path": "/missing-direct", "integration": "direct", "endpoint": "no-such-endpoint"},
+    ]
+    api = client.put_api("api-main", api_step(routes), str(files["root"]), "us-east-1")
+    return {
+        "client": client,
+        "endpoint_port": main["port"],
+        "custom_port": custom["port"],
+        "transform_port": transform["port"],
+        "api": f"http://127.0.0.1:{api['port']}/prod",
+        "api_port": api["port"],
+        "log": client.home.log_file,
+    }

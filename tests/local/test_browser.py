@@ -1,0 +1,68 @@
+"""A real browser: the page from the local website asks the API on another port (CORS)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import api_step, lambda_route
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def chromium():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); the browser test needs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def test_page_shows_the_models_answer_from_the_api(chromium, cloud, files):
+    client = cloud["client"]
+    site = client.put_website("browser-site", {"source": str(files["site"])})
+    origin = f"http://127.0.0.1:{site['port']}"
+    api = client.put_api(
+        "browser-api",
+        api_step([lambda_route("POST", "/predict", "predict")], cors={"allow_origins": [origin]}),
+        str(files["root"]),
+        "us-east-1",
+    )
+    api_url = f"http://127.0.0.1:{api['port']}/prod"
+    client.put_website("browser-site", {"source": str(files["site"]), "config": {"apiUrl": api_url}})
+    try:
+        page = chromium.new_page()
+        failed = []
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.goto(origin + "/", wait_until="load")
+        page.fill("#value", "3")
+        page.click("#go")
+        page.wait_for_function("document.getElementById('answer').textContent !== ''", timeout=20000)
+        assert page.text_content("#answer") == "class 1"
+        page.fill("#value", "0")
+        page.click("#go")
+        page.wait_for_function("document.getElementById('answer').textContent === 'class 0'", timeout=20000)
+        assert failed == []
+    finally:
+        client.delete_api("browser-api")
+        client.delete_website("browser-site")

@@ -1,0 +1,116 @@
+"""CORS exactly as the `cors:` block says: preflights, allowed and foreign origins, errors."""
+
+from __future__ import annotations
+
+import httpx
+import httpx as real_httpx
+import pytest
+
+from .conftest import api_step, lambda_route
+
+APP = "https://app.example"
+ROUTES = [
+    {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint": "ep-main"},
+    lambda_route("POST", "/boom", "boom"),
+    lambda_route("GET", "/echo/{id}", "echo"),
+    lambda_route("GET", "/own-cors", "own_cors"),
+]
+
+
+@pytest.fixture(scope="module")
+def apis(cloud, files):
+    client = cloud["client"]
+    configs = {
+        "listed": {"allow_origins": [APP], "expose_headers": ["X-Single"], "max_age_s": 300},
+        "any": {"allow_origins": ["*"], "allow_methods": ["POST", "GET"]},
+        "credentials": {"allow_origins": ["*"], "allow_credentials": True},
+    }
+    urls = {}
+    for name, cors in configs.items():
+        answer = client.put_api(f"cors-{name}", api_step(ROUTES, cors), str(files["root"]), "us-east-1")
+        urls[name] = f"http://127.0.0.1:{answer['port']}/prod"
+    yield urls
+    for name in configs:
+        client.delete_api(f"cors-{name}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def http():
+    global httpx  # the module's calls go through one client with a generous timeout
+    with real_httpx.Client(timeout=30) as client:
+        httpx = client
+        yield client
+        httpx = real_httpx
+
+
+def post(url: str, origin: str | None):
+    headers = {"Origin": origin} if origin else {}
+    return httpx.post(f"{url}/invocations", json={"instances": [[3]]}, headers=headers)
+
+
+def test_an_allowed_origin_is_echoed(apis):
+    answer = post(apis["listed"], APP)
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == APP
+    assert answer.headers["vary"] == "Origin"
+    assert answer.headers["access-control-expose-headers"] == "X-Single"
+    assert "access-control-allow-credentials" not in answer.headers
+
+
+def test_a_foreign_origin_gets_no_allow_header(apis):
+    answer = post(apis["listed"], "https://evil.example")
+    assert answer.status_code == 200
+    assert "access-control-allow-origin" not in answer.headers
+
+
+def test_preflight_answers_with_the_route_methods_and_headers(apis):
+    answer = httpx.options(
+        f"{apis['listed']}/invocations", headers={"Origin": APP, "Access-Control-Request-Method": "POST"}
+    )
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == APP
+    assert answer.headers["access-control-allow-methods"] == "GET,POST,OPTIONS"
+    assert answer.headers["access-control-allow-headers"] == "Content-Type,X-Amz-Date,Authorization,X-Api-Key"
+    assert answer.headers["access-control-max-age"] == "300"
+
+
+def test_preflight_for_a_foreign_origin_allows_nothing(apis):
+    answer = httpx.options(f"{apis['listed']}/invocations", headers={"Origin": "https://evil.example"})
+    assert answer.status_code == 200
+    assert not [h for h in answer.headers if h.startswith("access-control-")]
+
+
+def test_preflight_on_a_path_without_routes_is_403(apis):
+    answer = httpx.options(f"{apis['listed']}/elsewhere", headers={"Origin": APP})
+    assert answer.status_code == 403
+    assert answer.headers["access-control-allow-origin"] == APP
+
+
+def test_errors_carry_cors_headers_too(apis):
+    boom = httpx.post(f"{apis['listed']}/boom", json={}, headers={"Origin": APP})
+    missing = httpx.get(f"{apis['listed']}/nothing", headers={"Origin": APP})
+    too_big = httpx.post(
+        f"{apis['listed']}/invocations", content=b"x" * (10 * 1024 * 1024 + 5), headers={"Origin": APP}
+    )
+    for answer, status in ((boom, 502), (missing, 403), (too_big, 413)):
+        assert answer.status_code == status
+        assert answer.headers["access-control-allow-origin"] == APP
+
+
+def test_star_allows_any_origin_with_a_literal_star(apis):
+    assert post(apis["any"], "https://anyone.example").headers["access-control-allow-origin"] == "*"
+    assert post(apis["any"], None).headers["access-control-allow-origin"] == "*"
+    preflight = httpx.options(f"{apis['any']}/invocations", headers={"Origin": "https://x.example"})
+    assert preflight.headers["access-control-allow-methods"] == "GET,POST,OPTIONS"
+
+
+def test_credentials_echo_the_origin_instead_of_star(apis):
+    answer = post(apis["credentials"], "https://anyone.example")
+    assert answer.headers["access-control-allow-origin"] == "https://anyone.example"
+    assert answer.headers["access-control-allow-credentials"] == "true"
+    assert "access-control-allow-origin" not in post(apis["credentials"], None).headers
+
+
+def test_a_lambda_that_sets_its_own_cors_header_is_not_doubled(apis):
+    answer = httpx.get(f"{apis['any']}/own-cors", headers={"Origin": APP})
+    assert answer.headers.get_list("access-control-allow-origin") == ["https://own.example"]

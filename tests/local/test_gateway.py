@@ -1,0 +1,187 @@
+"""API Gateway emulation: the proxy event, the context, integrations and the gateway's edges."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+
+from .conftest import ENDPOINT, lambda_route
+
+
+@pytest.fixture(scope="module")
+def http():
+    with httpx.Client(timeout=30) as client:
+        yield client
+
+
+def test_lambda_route_calls_the_endpoint_with_boto3(cloud, http):
+    answer = http.post(f"{cloud['api']}/predict", json={"instances": [[0], [3]]})
+    assert answer.status_code == 200
+    assert answer.json() == {"predictions": [0, 1]}
+
+
+def test_proxy_event_carries_what_api_gateway_sends(cloud, http):
+    answer = http.put(
+        f"{cloud['api']}/echo/42?tag=a&tag=b&single=1",
+        content=b'{"x": 1}',
+        headers={"Content-Type": "application/json", "X-Custom": "yes"},
+    )
+    assert answer.status_code == 201
+    event = answer.json()["event"]
+    assert event["resource"] == "/echo/{id}"
+    assert event["path"] == "/echo/42"
+    assert event["httpMethod"] == "PUT"
+    assert event["pathParameters"] == {"id": "42"}
+    assert event["queryStringParameters"] == {"tag": "b", "single": "1"}
+    assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "single": ["1"]}
+    assert event["headers"]["X-Custom"] == "yes"
+    assert event["multiValueHeaders"]["Content-Type"] == ["application/json"]
+    assert event["body"] == '{"x": 1}'
+    assert event["isBase64Encoded"] is False
+    assert event["stageVariables"] is None
+    context = event["requestContext"]
+    assert (context["stage"], context["httpMethod"], context["path"], context["resourcePath"]) == (
+        "prod",
+        "PUT",
+        "/prod/echo/42",
+        "/echo/{id}",
+    )
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["requestId"] == answer.headers["x-amzn-requestid"]
+
+
+def test_lambda_context_and_environment(cloud, http, files):
+    body = http.get(f"{cloud['api']}/echo/1").json()
+    context, env = body["context"], body["env"]
+    assert context["function_name"] == "api-main-any-echo-id"
+    assert context["memory_limit_in_mb"] == 256
+    assert context["invoked_function_arn"] == "arn:aws:lambda:us-east-1:123456789012:function:api-main-any-echo-id"
+    assert context["aws_request_id"] == body["event"]["requestContext"]["requestId"]
+    assert 0 < context["remaining_ms"] <= 29000
+    assert env == {
+        "ENDPOINT_NAME": ENDPOINT,
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": f"http://127.0.0.1:{cloud['endpoint_port']}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "GREETING": "hello",
+    }
+    assert body["cwd"] == str(files["root"] / "api")
+
+
+def test_handler_print_goes_to_the_daemon_log(cloud, http):
+    http.get(f"{cloud['api']}/echo/printed")
+    assert "echo handler saw /echo/printed" in cloud["log"].read_text()
+
+
+def test_lambda_headers_and_multi_value_headers_are_returned(cloud, http):
+    answer = http.get(f"{cloud['api']}/echo/7")
+    assert answer.headers["x-single"] == "one"
+    assert answer.headers.get_list("x-multi") == ["a", "b"]
+
+
+def test_greedy_path_parameter(cloud, http):
+    event = http.get(f"{cloud['api']}/files/a/b/c.txt").json()["event"]
+    assert event["resource"] == "/files/{proxy+}"
+    assert event["pathParameters"] == {"proxy": "a/b/c.txt"}
+
+
+def test_binary_bodies_are_base64_both_ways(cloud, http):
+    answer = http.get(f"{cloud['api']}/binary")
+    assert answer.content == bytes([0, 255, 1]) + b"bin"
+    event = http.post(f"{cloud['api']}/echo/bin", content=bytes([0, 255, 254])).json()["event"]
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == bytes([0, 255, 254])
+
+
+def test_handler_exception_is_502_and_the_traceback_stays_in_the_log(cloud, http):
+    answer = http.post(f"{cloud['api']}/boom", json={})
+    assert answer.status_code == 502
+    assert answer.json() == {"message": "Internal server error"}
+    assert "secret detail" not in answer.text
+    log = cloud["log"].read_text()
+    assert "Traceback (most recent call last)" in log
+    assert "RuntimeError: secret detail that stays in the log" in log
+
+
+@pytest.mark.parametrize("path", ["/malformed", "/not-a-dict"])
+def test_malformed_lambda_result_is_502(cloud, http, path):
+    answer = http.get(f"{cloud['api']}{path}")
+    assert (answer.status_code, answer.json()) == (502, {"message": "Internal server error"})
+
+
+def test_slow_lambda_is_504_and_its_worker_is_replaced(cloud, http):
+    first = http.get(f"{cloud['api']}/slow", params={"s": "0"}).json()["pid"]
+    answer = http.get(f"{cloud['api']}/slow", params={"s": "5"})
+    assert (answer.status_code, answer.json()) == (504, {"message": "Endpoint request timed out"})
+    after = http.get(f"{cloud['api']}/slow", params={"s": "0"})
+    assert after.status_code == 200
+    assert after.json()["pid"] != first
+
+
+def test_unknown_route_and_wrong_method_are_403(cloud, http):
+    for method, url in [
+        ("GET", f"{cloud['api']}/nothing"),
+        ("GET", f"{cloud['api']}/predict"),
+        ("POST", f"http://127.0.0.1:{cloud['api_port']}/dev/predict"),
+        ("GET", f"http://127.0.0.1:{cloud['api_port']}/"),
+    ]:
+        answer = http.request(method, url)
+        assert answer.status_code == 403
+        assert answer.json() == {"message": "Missing Authentication Token"}
+        assert answer.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+
+
+def test_body_over_10_mb_is_413(cloud, http):
+    answer = http.post(f"{cloud['api']}/invocations", content=b"x" * (10 * 1024 * 1024 + 1))
+    assert (answer.status_code, answer.json()) == (413, {"message": "Request Too Long"})
+
+
+def test_direct_route_passes_body_and_headers_to_the_endpoint(cloud, http):
+    answer = http.post(f"{cloud['api']}/invocations", json={"instances": [[3]]})
+    assert (answer.status_code, answer.json()) == (200, {"predictions": [1]})
+    csv = http.post(f"{cloud['api']}/csv", content="0\n3\n")
+    assert (csv.status_code, csv.headers["content-type"], csv.text) == (200, "text/csv", "0\n1\n")
+
+
+def test_slow_endpoint_behind_a_direct_route_is_504(cloud, http):
+    answer = http.post(f"{cloud['api']}/slow-direct", json={"instances": [[1]], "sleep": 3})
+    assert (answer.status_code, answer.json()) == (504, {"message": "Endpoint request timed out"})
+
+
+def test_unknown_endpoint_is_502_for_both_integrations(cloud, http):
+    for path in ("/missing-direct", "/predict-missing"):
+        answer = http.post(f"{cloud['api']}{path}", json={"instances": [[1]]})
+        assert (answer.status_code, answer.json()) == (502, {"message": "Internal server error"})
+    log = cloud["log"].read_text()
+    assert "Endpoint no-such-endpoint of account 123456789012 not found." in log
+
+
+def test_a_handler_that_cannot_be_loaded_is_502_with_the_reason_in_the_log(cloud, http):
+    answer = http.get(f"{cloud['api']}/no-function")
+    assert (answer.status_code, answer.json()) == (502, {"message": "Internal server error"})
+    assert "AttributeError: Handler 'missing_function' missing on module 'handlers'" in cloud["log"].read_text()
+
+
+def test_a_model_error_behind_a_direct_route_is_424(cloud, http):
+    answer = http.post(f"{cloud['api']}/invocations", json={"rows": 1})
+    assert (answer.status_code, answer.json()) == (424, {"message": "Received client error (400) from the model"})
+
+
+def test_a_lambda_whose_endpoint_was_deleted_fails_fast_with_502(cloud, files, http):
+    client = cloud["client"]
+    client.deploy_endpoint("ep-short-lived", files["model_v1"].as_uri(), None, {})
+    api = client.put_api(
+        "api-short-lived",
+        {"type": "api", "routes": [lambda_route("POST", "/predict", "predict", endpoint="ep-short-lived")]},
+        str(files["root"]),
+        "us-east-1",
+    )
+    url = f"http://127.0.0.1:{api['port']}/prod/predict"
+    assert http.post(url, json={"instances": [[3]]}).json() == {"predictions": [1]}
+    client.delete_endpoint("ep-short-lived")
+    answer = http.post(url, json={"instances": [[3]]})
+    assert (answer.status_code, answer.json()) == (502, {"message": "Internal server error"})
+    assert "Endpoint ep-short-lived of account 123456789012 not found." in cloud["log"].read_text()
+    client.delete_api("api-short-lived")

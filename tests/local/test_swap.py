@@ -1,0 +1,49 @@
+"""Redeploying a model swaps it whole, with not one failed request during the swap."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+
+
+def test_redeploy_under_load_has_zero_failures(cloud, files):
+    client = cloud["client"]
+    answer = client.deploy_endpoint("ep-swap", files["model_v1"].as_uri(), None, {})
+    url = f"http://127.0.0.1:{answer['port']}/invocations"
+    runtime_url = f"http://127.0.0.1:{answer['port']}/endpoints/ep-swap/invocations"
+    seen: list[int] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def hammer(target: str) -> None:
+        with httpx.Client(timeout=30) as http:
+            while not stop.is_set():
+                try:
+                    reply = http.post(target, json={"instances": [[3.0]]})
+                    if reply.status_code != 200:
+                        failures.append(f"{reply.status_code} {reply.text}")
+                    else:
+                        seen.append(reply.json()["predictions"][0])
+                except httpx.HTTPError as exc:
+                    failures.append(repr(exc))
+
+    threads = [threading.Thread(target=hammer, args=(t,)) for t in (url, runtime_url)]
+    for thread in threads:
+        thread.start()
+    try:
+        while len(seen) < 20 and not failures:
+            stop.wait(0.02)
+        client.deploy_endpoint("ep-swap", files["model_v2"].as_uri(), None, {})
+        count = len(seen)
+        while len(seen) < count + 20 and not failures:
+            stop.wait(0.02)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    client.delete_endpoint("ep-swap")
+    assert failures == []
+    assert seen[0] == 1 and seen[-1] == 8
+    first_new = seen.index(8)
+    assert set(seen[:first_new]) == {1}

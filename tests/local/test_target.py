@@ -1,0 +1,224 @@
+"""LocalTarget end to end: deploy, API, website, probe, destroy; preflight; a light import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from orchestrator.spec.models import Pipeline
+from orchestrator.targets.base import (
+    Previous,
+    StepContext,
+    StepFailed,
+    StepResult,
+    TargetError,
+)
+from orchestrator.targets.local import LocalTarget
+from orchestrator.targets.local.client import pid_alive
+
+
+def make_pipeline(files, **overrides) -> Pipeline:
+    steps = {
+        "deploy": {"type": "endpoint", "model": files["model_v1"].as_uri(), "instance": {"type": "ml.t2.medium"}},
+        "api": {
+            "type": "api",
+            "cors": {"allow_origins": ["*"]},
+            "routes": [
+                {
+                    "method": "POST",
+                    "path": "/predict",
+                    "integration": "lambda",
+                    "handler": "api/handlers.py:predict",
+                    "endpoint": "demo-deploy",
+                },
+                {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint": "demo-deploy"},
+            ],
+        },
+        "site": {"type": "website", "source": "web", "config": {"apiUrl": "http://127.0.0.1:1/prod"}},
+    }
+    steps.update(overrides)
+    return Pipeline.model_validate({"name": "demo", "steps": steps})
+
+
+@pytest.fixture
+def target(files, tmp_path):
+    made = []
+
+    def build(pipeline: Pipeline) -> LocalTarget:
+        made.append(LocalTarget(pipeline, files["root"], tmp_path / ".orchestrator"))
+        return made[-1]
+
+    yield build
+    for item in made:
+        item.stop()
+
+
+def context(target: LocalTarget, step: str, kind: str, previous: StepResult | None = None) -> StepContext:
+    recorded = Previous("f" * 8, previous.outputs, {}, {}, 1) if previous else None
+    return StepContext(
+        pipeline=target.pipeline,
+        step=step,
+        kind=kind,
+        run_id=1,
+        fingerprint="f" * 8,
+        project_dir=target.project_dir,
+        state_dir=target.state_dir,
+        previous=recorded,
+        upstream={},
+    )
+
+
+def test_deploy_api_website_then_destroy_leaves_nothing_running(target, files):
+    local = target(make_pipeline(files))
+    steps = local.pipeline.steps
+    deployed = local.deploy(steps["deploy"], context(local, "deploy", "endpoint"))
+    assert deployed.outputs["endpoint_name"] == "demo-deploy"
+    assert deployed.outputs["model"] == files["model_v1"].as_uri()
+    port = deployed.details["port"]
+    assert deployed.outputs["url"] == f"http://127.0.0.1:{port}/endpoints/demo-deploy/invocations"
+    api = local.provision_api(steps["api"], context(local, "api", "api"))
+    assert api.outputs == {"url": f"http://127.0.0.1:{api.details['port']}/prod", "api_id": "demo-api"}
+    site = local.publish_website(steps["site"], context(local, "site", "website"))
+    assert site.outputs == {"url": f"http://127.0.0.1:{site.details['port']}/", "bucket": "demo-site"}
+
+    with httpx.Client(timeout=30) as http:
+        assert http.post(deployed.outputs["url"], json={"instances": [[3]]}).json() == {"predictions": [1]}
+        assert http.post(api.outputs["url"] + "/predict", json={"instances": [[0]]}).json() == {"predictions": [0]}
+        assert "window.APP_CONFIG" in http.get(site.outputs["url"] + "config.js").text
+    for kind, result in (("endpoint", deployed), ("api", api), ("website", site)):
+        assert local.probe(kind, result.outputs) is True
+
+    pid = local.client.info()["pid"]
+    assert local.destroy("website", context(local, "site", "website", site)) == "website demo-site removed"
+    assert local.destroy("api", context(local, "api", "api", api)) == "API demo-api removed"
+    assert local.destroy("endpoint", context(local, "deploy", "endpoint", deployed)) == "endpoint demo-deploy removed"
+    assert not pid_alive(pid)
+    assert local.status() is None
+    for kind, result in (("endpoint", deployed), ("api", api), ("website", site)):
+        assert local.probe(kind, result.outputs) is False
+    assert (
+        local.destroy("endpoint", context(local, "deploy", "endpoint", deployed))
+        == "endpoint demo-deploy was already gone"
+    )
+    assert (
+        local.destroy("endpoint", context(local, "deploy", "endpoint")) == "endpoint deploy: nothing recorded to remove"
+    )
+
+
+def test_custom_images_are_refused_in_preflight(target, files):
+    pipeline = make_pipeline(files, deploy={"type": "endpoint", "model": "model.tar.gz", "image": "123.dkr.ecr/x:1"})
+    with pytest.raises(TargetError) as caught:
+        target(pipeline).preflight({"endpoint", "api", "website"})
+    assert str(caught.value) == (
+        "step 'deploy' uses a custom image (123.dkr.ecr/x:1), which needs Docker; "
+        "the local target runs scripts without containers"
+    )
+    assert caught.value.hint == "use framework: or algorithm: for local runs, or run this pipeline with target: aws"
+    target(pipeline).preflight({"api", "website"})  # only the kinds that will run are checked
+
+
+def test_step_errors_say_what_is_missing(target, files):
+    local = target(
+        make_pipeline(
+            files,
+            deploy={"type": "endpoint", "model": "s3://bucket/model.tar.gz"},
+            other={"type": "endpoint", "model": "model-v1.tar.gz", "inference": "models/none.py"},
+            api={
+                "type": "api",
+                "routes": [
+                    {
+                        "method": "GET",
+                        "path": "/x",
+                        "integration": "lambda",
+                        "handler": "api/missing.py:handler",
+                        "endpoint": "e",
+                    }
+                ],
+            },
+            site={"type": "website", "source": "no-such-folder"},
+        )
+    )
+    steps = local.pipeline.steps
+    cases = [
+        (
+            lambda: local.deploy(steps["deploy"], context(local, "deploy", "endpoint")),
+            "the local target cannot read the model s3://bucket/model.tar.gz",
+        ),
+        (
+            lambda: local.deploy(steps["other"], context(local, "other", "endpoint")),
+            "inference module not found: models/none.py",
+        ),
+        (
+            lambda: local.provision_api(steps["api"], context(local, "api", "api")),
+            "lambda handler file not found for GET /x: api/missing.py",
+        ),
+        (
+            lambda: local.publish_website(steps["site"], context(local, "site", "website")),
+            "website source folder not found: no-such-folder",
+        ),
+    ]
+    for call, message in cases:
+        with pytest.raises(StepFailed) as caught:
+            call()
+        assert str(caught.value) == message
+    assert local.client.info() is None  # nothing was started for steps that could not run
+
+
+def test_a_model_the_daemon_cannot_load_fails_the_step(target, files):
+    local = target(make_pipeline(files, deploy={"type": "endpoint", "model": files["transform_model"].as_uri()}))
+    with pytest.raises(StepFailed) as caught:
+        local.deploy(local.pipeline.steps["deploy"], context(local, "deploy", "endpoint"))
+    assert str(caught.value) == "deploying endpoint demo-deploy failed on the local target"
+    assert caught.value.detail.startswith("no model file in the archive")
+
+
+def test_importing_the_target_stays_light():
+    heavy = "{'starlette', 'uvicorn', 'sklearn', 'boto3', 'httpx', 'numpy'}"
+    code = f"import sys, orchestrator.targets.local; print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy}))"
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
+    assert out.strip() == "[]"
+
+
+class Collecting:
+    def __init__(self):
+        self.warnings: list[str] = []
+
+    def log(self, line): ...
+    def status(self, text): ...
+    def info(self, text): ...
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def test_what_the_local_api_does_not_emulate_is_said(target, files):
+    route = {
+        "method": "GET",
+        "path": "/x",
+        "integration": "lambda",
+        "handler": "api/handlers.py:echo",
+        "endpoint": "e",
+        "requirements": "api/requirements.txt",
+    }
+    local = target(
+        make_pipeline(
+            files,
+            api={"type": "api", "routes": [route], "api_key": {}},
+            site={"type": "website", "source": "web", "public": False},
+        )
+    )
+    reporter = Collecting()
+    for step, kind in (("api", "api"), ("site", "website")):
+        ctx = context(local, step, kind)
+        ctx.reporter = reporter
+        local.apply(kind, local.pipeline.steps[step], ctx)
+    assert reporter.warnings == [
+        "lambda routes run in this Python environment locally: their requirements files are not installed",
+        "the local API does not enforce API keys or usage plans; the aws target does",
+        "public: false has no local effect: the local website is reachable from this machine only",
+    ]

@@ -1,0 +1,108 @@
+"""The local website: S3 website semantics, content types, config file, no path escapes."""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="module")
+def site(cloud, files):
+    client = cloud["client"]
+    answer = client.put_website(
+        "site-bucket",
+        {
+            "source": str(files["site"]),
+            "index": "index.html",
+            "error": "error.html",
+            "config_file": "config.js",
+            "config": {"apiUrl": "http://127.0.0.1:1/prod"},
+        },
+    )
+    yield f"http://127.0.0.1:{answer['port']}", answer["port"]
+    client.delete_website("site-bucket")
+
+
+def raw_get(port: int, raw_path: str) -> tuple[int, bytes]:
+    """GET a path exactly as written: httpx would normalise `..` away before sending."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest("GET", raw_path, skip_accept_encoding=True)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body
+
+
+def test_root_and_folders_serve_the_index_document(site):
+    url, _ = site
+    root = httpx.get(f"{url}/")
+    assert root.status_code == 200
+    assert root.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<title>Predict</title>" in root.text
+    assert httpx.get(f"{url}/docs/").text == "<html><body>docs index</body></html>"
+
+
+def test_a_folder_without_slash_redirects_like_s3(site):
+    url, _ = site
+    answer = httpx.get(f"{url}/docs", follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (302, "/docs/")
+
+
+def test_missing_keys_get_the_error_document_with_404(site):
+    url, _ = site
+    answer = httpx.get(f"{url}/nope.html")
+    assert (answer.status_code, answer.text) == (404, "<html><body>custom error page</body></html>")
+
+
+@pytest.mark.parametrize(
+    "path, media",
+    [
+        ("/style.css", "text/css; charset=utf-8"),
+        ("/app.js", "application/javascript; charset=utf-8"),
+        ("/logo.png", "image/png"),
+    ],
+)
+def test_content_types(site, path, media):
+    url, _ = site
+    assert httpx.get(f"{url}{path}").headers["content-type"] == media
+
+
+def test_the_generated_config_file(site):
+    url, _ = site
+    answer = httpx.get(f"{url}/config.js")
+    assert answer.headers["content-type"] == "application/javascript"
+    prefix = "window.APP_CONFIG = "
+    assert answer.text.startswith(prefix)
+    assert json.loads(answer.text[len(prefix) :].rstrip().rstrip(";")) == {"apiUrl": "http://127.0.0.1:1/prod"}
+
+
+def test_only_get_and_head(site):
+    url, _ = site
+    assert httpx.post(f"{url}/").status_code == 405
+    head = httpx.head(f"{url}/app.js")
+    assert (head.status_code, head.content) == (200, b"")
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        "/../outside/secret.txt",
+        "/%2e%2e/outside/secret.txt",
+        "/%2E%2E%2Foutside%2Fsecret.txt",
+        "/docs/..%2f..%2foutside/secret.txt",
+        "/docs/%252e%252e/%252e%252e/outside/secret.txt",
+        "/..%5c..%5coutside%5csecret.txt",
+        "/link/secret.txt",
+        "/escape.txt",
+        "/%00/secret.txt",
+    ],
+)
+def test_path_escapes_never_leave_the_site(site, raw_path):
+    _, port = site
+    status, body = raw_get(port, raw_path)
+    assert b"TOP SECRET" not in body
+    assert status in (400, 404)
