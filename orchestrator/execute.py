@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .graph import resolve_refs
+from .graph import UnresolvedReference, resolve_refs
 from .plan import DELETE, SKIP, Op, Plan
 from .spec.models import STEP_KINDS
 from .state.base import LiveModel, Resource, RunRecord, StateStore, StepRun
@@ -73,11 +73,15 @@ def execute(spec: Spec, plan: Plan, target: Target, store: StateStore, command: 
                 store.step_finished(run.id, op.step, "destroyed", message=message, remove_resource=True)
                 events.step_finished(op, "destroyed", message)
                 continue
-            resolved = resolve_refs(spec.doc.data["steps"][op.step], outcome.outputs)
+            try:
+                resolved = resolve_refs(spec.doc.data["steps"][op.step], outcome.outputs)
+            except UnresolvedReference as exc:
+                raise StepFailed(str(exc), "e.g. a training script that wrote nothing to SM_OUTPUT_DATA_DIR "
+                                           "has no 'data' output") from exc
             resolved_digest = _digest(resolved)
             if res and res.fingerprint == ctx.fingerprint and res.details.get("resolved") == resolved_digest \
                     and op.reasons[0].startswith("upstream will run"):
-                message = "kept: its inputs came out unchanged"
+                message = "its inputs came out unchanged"
                 store.step_finished(run.id, op.step, "kept", outputs=res.outputs, metrics=res.metrics, message=message)
                 outcome.outputs[op.step] = dict(res.outputs)
                 events.step_finished(op, "kept", message)

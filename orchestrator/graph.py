@@ -133,13 +133,24 @@ def _unique_cycles(problems: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
+class UnresolvedReference(Exception):
+    """A step referenced an output its upstream step did not produce."""
+
+
+def _lookup(outputs: Mapping[str, Mapping[str, Any]], step: str, output: str) -> Any:
+    try:
+        return outputs[step][output]
+    except KeyError:
+        raise UnresolvedReference(f"step '{step}' produced no output '{output}'") from None
+
+
 def resolve_refs(value: Any, outputs: Mapping[str, Mapping[str, Any]]) -> Any:
     """Replace `${steps.X.outputs.Y}` with recorded outputs (execution time only)."""
     if isinstance(value, str):
         whole = REF.fullmatch(value)
         if whole:
-            return outputs[whole.group(1)][whole.group(2)]
-        return REF.sub(lambda m: str(outputs[m.group(1)][m.group(2)]), value)
+            return _lookup(outputs, whole.group(1), whole.group(2))
+        return REF.sub(lambda m: str(_lookup(outputs, m.group(1), m.group(2))), value)
     if isinstance(value, Mapping):
         return {k: resolve_refs(v, outputs) for k, v in value.items()}
     if isinstance(value, list):

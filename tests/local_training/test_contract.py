@@ -119,9 +119,10 @@ def test_the_script_runs_under_the_training_contract(project, reviews_csv, monke
 
     with tarfile.open(archive) as tar:
         assert tar.getnames() == ["code", "seen.json"]
-    output = Path(result.details["output_data"].removeprefix("file://"))
-    assert output.name == "output.tar.gz" and result.details["output_sha256"] in str(output)
-    assert read_member(output, "report.txt") == b"evaluation report\n"
+    data = Path(result.outputs["data"].removeprefix("file://"))
+    assert data.name == "data" and result.details["output_sha256"] in str(data)
+    assert (data / "report.txt").read_bytes() == b"evaluation report\n"
+    assert read_member(data.parent / "output.tar.gz", "report.txt") == b"evaluation report\n"
 
     job_dir = project.home / "jobs" / name
     assert result.details["log"] == f".orchestrator/local/jobs/{name}/training.log"

@@ -123,28 +123,34 @@ def test_s3_inputs_are_refused_with_a_hint(project):
     )
 
 
-@pytest.mark.parametrize(
-    "fields, message",
-    [
-        (
-            {"algorithm": "knn", "framework": None},
-            "built-in algorithm 'knn' is not supported on the local target yet",
-        ),
-        (
-            {"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1", "framework": None},
-            "training image '123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1' "
-            "is not supported on the local target yet",
-        ),
-    ],
-)
-def test_algorithms_and_images_are_not_supported_locally_yet(project, fields, message):
-    step = project.step(**fields)
+def test_custom_images_need_docker(project):
+    step = project.step(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1", framework=None)
     with pytest.raises(StepFailed) as failed:
         run_training(step, project.context(step), project.home)
-    assert str(failed.value) == message
+    assert str(failed.value) == (
+        "training image '123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1' cannot run on the local target: "
+        "it needs Docker")
     assert failed.value.detail == (
-        "Use script mode (framework + entry_point) locally, or run this pipeline with target: aws."
+        "Use script mode (framework + entry_point) or a built-in algorithm locally, "
+        "or run this pipeline with target: aws."
     )
+
+
+def test_a_builtin_algorithm_runs_its_local_stand_in_and_its_failure_file_is_reported(project, tmp_path):
+    """knn needs k, predictor_type, feature_dim and sample_size: without k the job fails like SageMaker's."""
+    data = project.write("data/train.csv", "".join(f"{i % 2},{i},{i * 2}\n" for i in range(40)))
+    step = project.step(algorithm="knn", framework=None, entry_point=None, inputs={"train": str(data.relative_to(project.root))},
+                        hyperparameters={"predictor_type": "classifier", "feature_dim": 2, "sample_size": 40})
+    with pytest.raises(StepFailed) as failed:
+        run_training(step, project.context(step), project.home)
+    assert str(failed.value) == "training script exited with status 1"
+    assert "Failure reason (output/failure): ClientError:" in failed.value.detail
+    assert "k" in failed.value.detail
+
+    step = project.step(algorithm="knn", framework=None, entry_point=None, inputs={"train": str(data.relative_to(project.root))},
+                        hyperparameters={"k": 3, "predictor_type": "classifier", "feature_dim": 2, "sample_size": 40})
+    result = run_training(step, project.context(step), project.home)
+    assert result.outputs["model"].endswith("/model.tar.gz")
 
 
 def test_a_missing_entry_point_is_named(project):
