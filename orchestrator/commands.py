@@ -99,8 +99,8 @@ def cmd_plan(args, targets) -> int:
     force = _check_force(spec, args.force)
     name = _target_name(args, spec)
     store = open_store(spec.pipeline, spec.root, create=False)
-    # Probing is cheap and import-light for local; the aws target is never imported here.
-    probe_target = _make_target(name, spec, targets, None) if name == "local" or name in targets else None
+    # Targets import nothing heavy until they act; probes only read (aws answers "unknown").
+    probe_target = _make_target(name, spec, targets, None)
     notes = ()
     if name == "aws" and any(v.startswith("s3://") for s in spec.pipeline.steps.values()
                              for v in (getattr(s, "inputs", None) or {}).values()):
