@@ -14,6 +14,7 @@ from ..diagnostics import Diagnostic, did_you_mean
 from . import cron
 from .instance_types import hosting_types, training_types
 from .loader import Document
+from .names import endpoint_name
 from .refs import REF
 from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
 
@@ -23,11 +24,6 @@ HANDLER = re.compile(r"^(?P<file>[^:]+\.py):(?P<func>[A-Za-z_][A-Za-z0-9_]*)$")
 ROUTE_PATH = re.compile(r"^(/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\}))+$|^/$")
 
 Check = Callable[[Pipeline, Document, Path], Iterator[Diagnostic]]
-
-
-def endpoint_name(pipeline: Pipeline, step_name: str, step: EndpointStep) -> str:
-    """The endpoint's name in SageMaker: explicit, or derived from pipeline and step."""
-    return step.endpoint_name or f"{pipeline.name}-{step_name}".replace("_", "-")
 
 
 def _steps(pipeline: Pipeline, kind: type) -> Iterator[tuple[str, object]]:
@@ -88,7 +84,7 @@ def check_endpoints(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnost
         if not step.instance and not step.serverless:
             yield doc.diagnostic(at, "an endpoint needs 'instance' or 'serverless'",
                                  "e.g. instance: {type: ml.t2.medium} or serverless: {memory_mb: 2048}")
-        final = endpoint_name(p, name, step)
+        final = endpoint_name(p.name, name, step.endpoint_name)
         if REF_OR_ENV.search(final):
             continue
         where = at + ("endpoint_name",) if step.endpoint_name else ("name",)

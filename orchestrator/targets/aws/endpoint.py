@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from ...spec.models import EndpointStep, TrainingStep
 from ..base import StepContext, StepFailed, StepResult
 from . import images
+from ...spec.names import endpoint_name
 from .naming import (
-    endpoint_name,
     owned_by,
     ownership_tags,
     resource_name,

@@ -30,10 +30,6 @@ def resource_name(pipeline: str, step: str, fingerprint: str) -> str:
     return resource_prefix(pipeline, step) + fingerprint[:FINGERPRINT_CHARS]
 
 
-def endpoint_name(pipeline: str, step: str, explicit: str | None) -> str:
-    return explicit or _clean(f"{pipeline}-{step}")[:MAX_NAME].rstrip("-")
-
-
 def ownership_tags(pipeline: str, step: str, extra: dict[str, str] | None = None) -> list[dict[str, str]]:
     """The user's tags plus the two that say this pipeline's step owns the resource."""
     tags = dict(extra or {})

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from ...spec.names import endpoint_name
 from ...spec.models import ApiStep, EndpointStep, TrainingStep, WebsiteStep
 from ..base import StepContext, StepFailed, StepResult, Target, TargetError
 from .client import DaemonClient, DaemonError
@@ -75,7 +76,7 @@ class LocalTarget(Target):
             raise StepFailed(f"{what} failed on the local target", str(exc)) from exc
 
     def deploy(self, step: EndpointStep, ctx: StepContext) -> StepResult:
-        name = step.endpoint_name or f"{self.pipeline.name}-{ctx.step}"
+        name = endpoint_name(self.pipeline.name, ctx.step, step.endpoint_name)
         model_uri = _model_uri(step.model, ctx.project_dir)
         inference = str(ctx.path(step.inference)) if step.inference else None
         if inference and not Path(inference).is_file():
