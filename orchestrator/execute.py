@@ -63,7 +63,7 @@ def execute(spec: Spec, plan: Plan, target: Target, store: StateStore, command: 
             fingerprint=op.fingerprint.digest if op.fingerprint else (res.fingerprint if res else ""),
             project_dir=spec.root, state_dir=spec.state_dir,
             previous=Previous(res.fingerprint, res.outputs, res.metrics, res.details, res.run_id) if res else None,
-            upstream=outcome.outputs, reporter=reporter,
+            upstream=outcome.outputs, reporter=reporter, forced=op.forced,
         )
         events.step_started(op)
         store.step_started(StepRun(run.id, op.step, op.kind, op.action, "running", ctx.fingerprint, clock()))

@@ -27,6 +27,7 @@ class Op:
     action: str
     reasons: tuple[str, ...]
     fingerprint: Fingerprint | None = None  # None for deletes
+    forced: bool = False  # named by --force
 
     @property
     def changes(self) -> bool:
@@ -117,7 +118,7 @@ def make_plan(
             reasons.append(f"resumes: it {unfinished} in run {last_run.id}")
         if action != SKIP:
             will_run.add(name)
-        ops.append(Op(name, kind, action, tuple(reasons), fp))
+        ops.append(Op(name, kind, action, tuple(reasons), fp, forced=name in force))
     order = {"website": 0, "api": 1, "endpoint": 2, "training": 3}
     gone = sorted((r for r in resources.values() if r.step not in raw_steps), key=lambda r: (order.get(r.kind, 9), r.step))
     ops.extend(Op(r.step, r.kind, DELETE, ("removed from the spec",)) for r in gone)

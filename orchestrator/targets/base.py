@@ -61,6 +61,7 @@ class StepContext:
     previous: Previous | None
     upstream: dict[str, dict[str, Any]]  # outputs of the steps that ran (or were kept) before
     reporter: Reporter = field(default_factory=NullReporter)
+    forced: bool = False  # run --force STEP: do the work again even where a finished result exists
 
     def path(self, relative: str) -> Path:
         return (self.project_dir / relative).resolve()

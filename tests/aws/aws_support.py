@@ -64,6 +64,7 @@ def make_ctx(
     upstream: dict[str, dict[str, Any]] | None = None,
     previous: Previous | None = None,
     reporter: Recorder | None = None,
+    forced: bool = False,
 ) -> StepContext:
     return StepContext(
         pipeline=pipeline,
@@ -76,6 +77,7 @@ def make_ctx(
         previous=previous,
         upstream=upstream or {},
         reporter=reporter or Recorder(),
+        forced=forced,
     )
 
 

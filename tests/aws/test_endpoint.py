@@ -6,12 +6,15 @@ import pytest
 from aws_support import BUCKET, UpdatingEndpoints, make_ctx, make_pipeline, new_client
 
 from orchestrator.targets.aws import AwsTarget
-from orchestrator.targets.aws.endpoint import config_request
+from orchestrator.targets.aws.endpoint import config_request, model_resource_name
 from orchestrator.targets.base import Previous, StepFailed
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/reviews:1"
 MODEL_A = f"s3://{BUCKET}/models/a/model.tar.gz"
 MODEL_B = f"s3://{BUCKET}/models/b/model.tar.gz"
+# the model and its config are named from the step's fingerprint and the artifact it serves
+CONFIG_A = model_resource_name("movie-reviews", "deploy", "a" * 64, MODEL_A)
+CONFIG_B = model_resource_name("movie-reviews", "deploy", "b" * 64, MODEL_B)
 
 
 def _pipeline(account, **deploy):
@@ -37,14 +40,14 @@ def test_a_new_model_goes_live_through_update_endpoint(account, project, boto):
     target = _target(pipeline, project, client)
     first = _deploy(target, pipeline, project, "a" * 64)
     second = _deploy(target, pipeline, project, "b" * 64, MODEL_B)
-    assert second.message == "endpoint movie-reviews-deploy updated with config movie-reviews-deploy-bbbbbbbbbbbb"
+    assert second.message == f"endpoint movie-reviews-deploy updated with config {CONFIG_B}"
     assert second.details["previous_config"] == first.details["endpoint_config"]
-    assert client.updates == {"movie-reviews-deploy": "movie-reviews-deploy-bbbbbbbbbbbb"}
+    assert client.updates == {"movie-reviews-deploy": CONFIG_B}
     assert client.calls[("UpdateEndpoint", "write")] == 1
     assert ("CreateEndpoint", "write") in client.calls and client.calls[("CreateEndpoint", "write")] == 1
     assert second.outputs["model"] == MODEL_B
     configs = [c["EndpointConfigName"] for c in boto["sagemaker"].list_endpoint_configs()["EndpointConfigs"]]
-    assert sorted(configs) == ["movie-reviews-deploy-aaaaaaaaaaaa", "movie-reviews-deploy-bbbbbbbbbbbb"]
+    assert sorted(configs) == sorted([CONFIG_A, CONFIG_B])
 
 
 def test_a_failed_update_reports_the_reason_and_keeps_the_old_config(account, project):
@@ -59,7 +62,7 @@ def test_a_failed_update_reports_the_reason_and_keeps_the_old_config(account, pr
     with pytest.raises(StepFailed) as failed:
         _deploy(target, pipeline, project, "b" * 64, MODEL_B)
     assert str(failed.value) == (
-        "Updating endpoint movie-reviews-deploy failed; the previous config movie-reviews-deploy-aaaaaaaaaaaa stays live."
+        f"Updating endpoint movie-reviews-deploy failed; the previous config {CONFIG_A} stays live."
     )
     assert failed.value.detail.startswith("The primary container for production variant AllTraffic did not pass")
 
@@ -79,7 +82,7 @@ def test_an_endpoint_that_fails_to_create(account, project):
         _deploy(target, pipeline, project, "a" * 64)
     assert (
         str(failed.value)
-        == "Endpoint movie-reviews-deploy is Failed after deploying movie-reviews-deploy-aaaaaaaaaaaa."
+        == f"Endpoint movie-reviews-deploy is Failed after deploying {CONFIG_A}."
     )
     assert failed.value.detail == "Image pull failed."
     with pytest.raises(StepFailed, match=r"^Endpoint movie-reviews-deploy is in state Failed and cannot be updated.$"):
@@ -94,7 +97,7 @@ def test_serverless_with_data_capture(account, project, boto):
         data_capture={"s3_uri": f"s3://{BUCKET}/capture/", "sampling_percent": 20},
     )
     _deploy(_target(pipeline, project, new_client()), pipeline, project, "a" * 64)
-    config = boto["sagemaker"].describe_endpoint_config(EndpointConfigName="movie-reviews-deploy-aaaaaaaaaaaa")
+    config = boto["sagemaker"].describe_endpoint_config(EndpointConfigName=CONFIG_A)
     assert config["ProductionVariants"][0]["ServerlessConfig"] == {"MemorySizeInMB": 3072, "MaxConcurrency": 4}
     request = config_request(pipeline.steps["deploy"], "c", "m", [])
     assert request["DataCaptureConfig"] == {
@@ -110,7 +113,7 @@ def test_inference_handler_is_shipped_with_the_model(account, project, boto):
         account, image=None, framework="sklearn", inference="models/inference.py", environment={"A": "1"}
     )
     _deploy(_target(pipeline, project, new_client()), pipeline, project, "a" * 64)
-    container = boto["sagemaker"].describe_model(ModelName="movie-reviews-deploy-aaaaaaaaaaaa")["PrimaryContainer"]
+    container = boto["sagemaker"].describe_model(ModelName=CONFIG_A)["PrimaryContainer"]
     assert container["Image"].endswith("/sagemaker-scikit-learn:1.2-1-cpu-py3")
     assert container["ModelDataUrl"] == MODEL_A
     env = container["Environment"]
@@ -202,3 +205,16 @@ def test_deploy_does_not_take_over_an_endpoint_it_does_not_own(account, project,
     )
     assert failed.value.detail == "Give the step another endpoint_name, or delete that endpoint first."
     assert client.updates == {}
+
+
+def test_a_rollback_to_an_earlier_model_gets_its_own_config(account, project):
+    """Same step fingerprint, another artifact (a rollback, a forced retrain): the endpoint must switch."""
+    pipeline = _pipeline(account)
+    client = new_client(UpdatingEndpoints)
+    target = _target(pipeline, project, client)
+    _deploy(target, pipeline, project, "a" * 64, MODEL_A)
+    _deploy(target, pipeline, project, "a" * 64, MODEL_B)
+    back = _deploy(target, pipeline, project, "a" * 64, MODEL_A)
+    assert back.details["action"] == "updated"
+    assert client.updates == {"movie-reviews-deploy": CONFIG_A}
+    assert back.outputs["model"] == MODEL_A

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_support import BUCKET, Recorder, make_ctx, make_pipeline, new_client
 
 from orchestrator.targets.aws import AwsTarget
+from orchestrator.targets.aws.endpoint import model_resource_name
 from orchestrator.targets.base import Previous
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/reviews:1"
@@ -60,10 +61,11 @@ def test_train_deploy_destroy(account, project, boto):
         "url": "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/movie-reviews-deploy/invocations",
         "model": trained.outputs["model"],
     }
-    assert deployed.message == "endpoint movie-reviews-deploy created with config movie-reviews-deploy-bbbbbbbbbbbb"
-    config = boto["sagemaker"].describe_endpoint_config(EndpointConfigName="movie-reviews-deploy-bbbbbbbbbbbb")
+    config_name = model_resource_name("movie-reviews", "deploy", "b" * 64, trained.outputs["model"])
+    assert deployed.message == f"endpoint movie-reviews-deploy created with config {config_name}"
+    config = boto["sagemaker"].describe_endpoint_config(EndpointConfigName=config_name)
     assert config["ProductionVariants"][0]["InstanceType"] == "ml.t2.medium"
-    model = boto["sagemaker"].describe_model(ModelName="movie-reviews-deploy-bbbbbbbbbbbb")
+    model = boto["sagemaker"].describe_model(ModelName=config_name)
     assert model["PrimaryContainer"]["Image"] == IMAGE  # served by the image that trained it
 
     previous = Previous("b" * 64, deployed.outputs, {}, deployed.details, run_id=1)

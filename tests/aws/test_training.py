@@ -234,3 +234,19 @@ class _StoppableJob(JobOutcome):
         if operation == "StopTrainingJob":
             return {}
         return super()._invoke(service, operation, params)
+
+
+def test_a_forced_retrain_starts_a_new_job_even_when_one_completed(account, project, boto):
+    """`run --force train` must pay for a new job: re-attaching to the completed one would retrain nothing."""
+    pipeline = make_pipeline(
+        {"train": {"type": "training", "image": IMAGE, "inputs": {"train": "data/reviews.csv"}}}, **account
+    )
+    first = _target(pipeline, project).train(pipeline.steps["train"],
+                                             make_ctx(pipeline, "train", project, fingerprint="d" * 64))
+    again = _target(pipeline, project).train(pipeline.steps["train"],
+                                             make_ctx(pipeline, "train", project, fingerprint="d" * 64))
+    assert again.outputs["job_name"] == first.outputs["job_name"]  # unforced: the finished job is reused
+    forced = _target(pipeline, project).train(pipeline.steps["train"],
+                                              make_ctx(pipeline, "train", project, fingerprint="d" * 64, forced=True))
+    assert forced.outputs["job_name"] == first.outputs["job_name"] + "-2"
+    assert sorted(_jobs(boto)) == sorted([first.outputs["job_name"], forced.outputs["job_name"]])

@@ -8,6 +8,8 @@ deployment finds what exists and changes nothing.
 
 from __future__ import annotations
 
+import hashlib
+
 from typing import TYPE_CHECKING, Any
 
 from ...spec.models import EndpointStep, TrainingStep
@@ -161,10 +163,17 @@ def _ensure_model_and_config(client: AwsClient, step: EndpointStep, ctx: StepCon
         client.create_endpoint_config(config_request(step, resource, resource, tags))
 
 
+def model_resource_name(pipeline: str, step: str, fingerprint: str, model: str) -> str:
+    """The model and its endpoint config share a name from the step and the artifact it serves,
+    so a rollback or a forced retrain (same fingerprint, another model) gets its own config."""
+    digest = hashlib.sha256(f"{fingerprint}\n{model}".encode()).hexdigest()
+    return resource_name(pipeline, step, digest)
+
+
 def deploy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: float) -> StepResult:
     pipeline = ctx.pipeline
     tags = ownership_tags(pipeline.name, ctx.step, step.tags)
-    resource = resource_name(pipeline.name, ctx.step, ctx.fingerprint)  # model and its config share it
+    resource = model_resource_name(pipeline.name, ctx.step, ctx.fingerprint, step.model)
     name = endpoint_name(pipeline.name, ctx.step, step.endpoint_name)
 
     endpoint = _check_existing(client, name, ctx, poll_s)

@@ -63,11 +63,12 @@ def _attempt(base: str, name: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def find_job(client: AwsClient, base: str) -> tuple[str, str | None]:
+def find_job(client: AwsClient, base: str, forced: bool = False) -> tuple[str, str | None]:
     """The name to use and the status of a job already under that name (None: create it).
 
     A failed or stopped job of the same fingerprint gets a fresh attempt suffix, as
-    SageMaker never reuses a job name.
+    SageMaker never reuses a job name; so does a completed one when the step is forced
+    (`run --force`), while a job still in progress is re-attached to either way.
     """
     attempts = sorted(
         ((_attempt(base, j["TrainingJobName"]), j) for j in client.list_training_jobs(base)),
@@ -77,8 +78,9 @@ def find_job(client: AwsClient, base: str) -> tuple[str, str | None]:
     if not attempts:
         return base, None
     number, latest = attempts[-1]
-    if latest["TrainingJobStatus"] in ATTACHABLE:
-        return latest["TrainingJobName"], latest["TrainingJobStatus"]
+    status = latest["TrainingJobStatus"]
+    if status in ATTACHABLE and not (forced and status == "Completed"):
+        return latest["TrainingJobName"], status
     return f"{base}-{number + 1}", None
 
 
@@ -217,7 +219,7 @@ def train(
     client: AwsClient, step: TrainingStep, ctx: StepContext, poll_s: float, known: Mapping[str, str] | None = None
 ) -> StepResult:
     data = data_fingerprints(client, step, known or {})
-    name, status = find_job(client, job_base_name(ctx, data))
+    name, status = find_job(client, job_base_name(ctx, data), forced=ctx.forced)
     image = None
     if status is None:
         image = create_job(client, step, ctx, name)
