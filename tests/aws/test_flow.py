@@ -43,11 +43,12 @@ def test_train_deploy_destroy(account, project, boto):
     job = trained.outputs["job_name"]
     assert job == "movie-reviews-train-" + job.rsplit("-", 1)[1]
     assert trained.outputs["model"] == f"s3://{BUCKET}/orchestrator/models/train/{job}/output/model.tar.gz"
-    assert trained.outputs["data"] == f"s3://{BUCKET}/orchestrator/models/train/{job}/output/output.tar.gz"
+    assert "data" not in trained.outputs  # the script wrote nothing to SM_OUTPUT_DATA_DIR
     assert reporter.of("status") == ["Completed / Completed"]
     assert reporter.of("info") == [f"Started training job {job}."]
     assert trained.details["reattached"] is False
-    assert trained.details["aws_calls"] == {"read": 3, "write": 2}  # input listing, job list, describe; upload, create
+    # input listing, job list, describe, output-data listing and archive lookup; upload, create
+    assert trained.details["aws_calls"] == {"read": 5, "write": 2}
     tags = {t["Key"]: t["Value"] for t in boto["sagemaker"].list_tags(ResourceArn=trained.details["job_arn"])["Tags"]}
     assert tags == {"team": "ml", "orchestrator:pipeline": "movie-reviews", "orchestrator:step": "train"}
 

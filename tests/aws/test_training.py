@@ -250,3 +250,32 @@ def test_a_forced_retrain_starts_a_new_job_even_when_one_completed(account, proj
                                               make_ctx(pipeline, "train", project, fingerprint="d" * 64, forced=True))
     assert forced.outputs["job_name"] == first.outputs["job_name"] + "-2"
     assert sorted(_jobs(boto)) == sorted([first.outputs["job_name"], forced.outputs["job_name"]])
+
+
+def test_output_data_is_unpacked_for_the_next_steps_channel(account, project, boto):
+    """SageMaker tars SM_OUTPUT_DATA_DIR; the `data` output is the unpacked prefix a later job can read.
+
+    moto's jobs write nothing, so the test puts the archive where SageMaker would."""
+    pipeline = make_pipeline(
+        {"features": {"type": "training", "image": IMAGE, "inputs": {"train": "data/reviews.csv"}}}, **account
+    )
+    target = _target(pipeline, project)
+    ctx = make_ctx(pipeline, "features", project, fingerprint="e" * 64)
+    first = target.train(pipeline.steps["features"], ctx)
+    assert "data" not in first.outputs  # the script wrote no output data
+
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name, body in (("train.csv", b"1,0.5\n0,0.1\n"), ("../escape.csv", b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    job = first.outputs["job_name"]
+    key = f"orchestrator/models/features/{job}/output/output.tar.gz"
+    boto["s3"].put_object(Bucket=BUCKET, Key=key, Body=archive.getvalue())
+
+    again = _target(pipeline, project).train(pipeline.steps["features"], ctx)  # re-attaches to the job
+    prefix = f"orchestrator/models/features/{job}/output/data/"
+    assert again.outputs["data"] == f"s3://{BUCKET}/{prefix}"
+    listed = [o["Key"] for o in boto["s3"].list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]]
+    assert listed == [prefix + "train.csv"]  # the member that would leave the prefix is dropped

@@ -195,6 +195,15 @@ class AwsClient:
                 return objects
             params["ContinuationToken"] = page["NextContinuationToken"]
 
+    def get_object(self, bucket: str, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such key."""
+        try:
+            return self.call("s3", "GetObject", Bucket=bucket, Key=key)["Body"].read()
+        except AwsCallFailed as exc:
+            if exc.code in ("NoSuchKey", "404"):
+                return None
+            raise
+
     def put_object(self, bucket: str, key: str, body: bytes) -> None:
         self.call("s3", "PutObject", Bucket=bucket, Key=key, Body=body)
 

@@ -27,6 +27,7 @@ REQUIRED_ACTIONS = (
     "iam:GetRole",
     "iam:PassRole",
     "s3:ListBucket",
+    "s3:GetObject",
     "s3:PutObject",
     "sagemaker:AddTags",
     "sagemaker:ListTags",

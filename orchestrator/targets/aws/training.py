@@ -7,6 +7,8 @@ and waits for it instead of paying for a second one.
 
 from __future__ import annotations
 
+import tarfile
+import io
 import hashlib
 import json
 import re
@@ -227,7 +229,36 @@ def train(
     else:
         ctx.reporter.info(f"Re-attached to training job {name} ({status}) from an earlier run.")
     job = wait_for_job(client, name, ctx, poll_s)
-    return result_of(job, reattached=status is not None, data=data, image=image)
+    result = result_of(job, reattached=status is not None, data=data, image=image)
+    unpacked = unpack_output_data(client, result.outputs.pop("data"))
+    if unpacked:
+        result.outputs["data"] = unpacked
+    return result
+
+
+def unpack_output_data(client: AwsClient, archive_uri: str) -> str | None:
+    """SageMaker packs SM_OUTPUT_DATA_DIR into output.tar.gz; a later job's channel needs the files.
+
+    Unpacked once, beside the archive, under `output/data/`; returns that prefix, or None
+    when the script wrote no output data. Re-attaching to a job reuses what is there.
+    """
+    bucket, _, key = archive_uri.removeprefix("s3://").partition("/")
+    prefix = key.rsplit("/", 1)[0] + "/data/"
+    if client.list_objects(bucket, prefix):
+        return f"s3://{bucket}/{prefix}"
+    body = client.get_object(bucket, key)
+    if body is None:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+        members = [m for m in tar.getmembers() if m.isfile() and _safe(m.name)]
+        for member in members:
+            client.put_object(bucket, prefix + member.name.removeprefix("./"), tar.extractfile(member).read())
+    return f"s3://{bucket}/{prefix}" if members else None
+
+
+def _safe(name: str) -> bool:
+    """A member name that stays inside the prefix it is unpacked under."""
+    return not name.startswith("/") and ".." not in name.split("/")
 
 
 def result_of(job: dict[str, Any], *, reattached: bool, data: dict[str, str], image: str | None) -> StepResult:
