@@ -46,10 +46,20 @@ def api_gateway_invoke_role(name: str, endpoint_arns: Sequence[str]) -> aws.iam.
     return role
 
 
+def s3_object_arns(uris: Sequence[str]) -> list[str]:
+    """s3://bucket/key -> that object's ARN; s3://bucket/prefix/ -> the objects under it."""
+    arns = []
+    for uri in uris:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        arns.append(f"arn:aws:s3:::{bucket}/{key}*" if key.endswith("/") or not key else f"arn:aws:s3:::{bucket}/{key}")
+    return sorted(set(arns))
+
+
 def lambda_route_role(
-    name: str, endpoint_arn: str, log_group_arn: pulumi.Input[str]
+    name: str, endpoint_arn: str, log_group_arn: pulumi.Input[str], s3_read: Sequence[str] = ()
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-    """The Lambda's execution role: write its own log group, invoke its one endpoint."""
+    """The Lambda's execution role: write its own log group, invoke its one endpoint,
+    and read the S3 objects the route names (e.g. a transform saved by training), nothing else."""
     role = aws.iam.Role(
         name,
         assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
@@ -68,6 +78,11 @@ def lambda_route_role(
                         "Resource": [group_arn, f"{group_arn}:*"],
                     },
                     invoke_endpoint_statement([endpoint_arn]),
+                    *(
+                        [{"Sid": "ReadNamedObjects", "Effect": "Allow", "Action": "s3:GetObject",
+                          "Resource": s3_object_arns(s3_read)}]
+                        if s3_read else []
+                    ),
                 ],
             }
         )

@@ -45,7 +45,7 @@ def add_lambda_route(ctx: ApiContext, route: RouteSettings, resource_id: pulumi.
         retention_in_days=ctx.api.log_retention_days,
     )
     arn = endpoint_arn(ctx.region, ctx.account_id, route.endpoint_name)
-    role, policy = iam.lambda_route_role(f"{name}-role", arn, log_group.arn)
+    role, policy = iam.lambda_route_role(f"{name}-role", arn, log_group.arn, route.s3_read)
     function = aws.lambda_.Function(
         name,
         runtime=route.runtime,

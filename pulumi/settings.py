@@ -38,6 +38,7 @@ class RouteSettings:
     timeout_s: float = API_GATEWAY_MAX_TIMEOUT_S
     environment: dict[str, str] = field(default_factory=dict)
     requirements: str | None = None
+    s3_read: list[str] = field(default_factory=list)  # s3://bucket/key or s3://bucket/prefix/
     content_type: str = "application/json"
     accept: str = "application/json"
 

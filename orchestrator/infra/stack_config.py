@@ -66,6 +66,8 @@ def api_document(step: ApiStep) -> dict[str, Any]:
                 "timeout_s": route.timeout_s,
                 "environment": dict(route.environment),
                 "requirements": route.requirements,
+                # local paths (file://) mean nothing to IAM; only S3 locations are granted
+                "s3_read": [uri for uri in route.s3_read if uri.startswith("s3://")],
                 "content_type": route.content_type,
                 "accept": route.accept,
             }

@@ -137,6 +137,12 @@ def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]
             elif route.handler:
                 yield doc.diagnostic(at + ("handler",), "direct routes call the endpoint themselves; remove 'handler'",
                                      "or use integration: lambda")
+            if route.s3_read and route.integration != "lambda":
+                yield doc.diagnostic(at + ("s3_read",), "only lambda routes read from S3", "remove s3_read")
+            for j, uri in enumerate(route.s3_read):
+                if not uri.startswith("s3://") and not REF.search(uri):
+                    yield doc.diagnostic(at + ("s3_read", j), f"'{uri}' is not an s3:// URI or a step output",
+                                         "e.g. s3://bucket/transforms/ or ${steps.features.outputs.model}")
             if route.integration == "direct" and route.method == "GET":
                 yield doc.diagnostic(at + ("method",), "direct routes send the request body to the endpoint: use POST")
         if step.cors and step.cors.allow_credentials and "*" in step.cors.allow_origins:

@@ -131,6 +131,11 @@ class Route(Strict):
     timeout_s: float = Field(29, gt=0, le=29, description="Integration timeout; API Gateway caps it at 29 s.")
     environment: dict[str, str] = Field(default_factory=dict)
     requirements: str | None = Field(None, description="requirements.txt packaged with a lambda route.")
+    s3_read: list[str] = Field(
+        default_factory=list,
+        description="lambda routes: S3 objects, or prefixes ending in '/', the function may read "
+                    "(s3:GetObject on exactly those), e.g. ${steps.features.outputs.model}.",
+    )
     content_type: str = Field("application/json", description="direct routes: Content-Type sent to the endpoint.")
     accept: str = Field("application/json", description="direct routes: Accept sent to the endpoint.")
 

@@ -95,7 +95,7 @@ def test_apply_api_writes_the_stack_config(pipeline, tmp_path, cloud):
     assert api["routes"][0] == {
         "method": "POST", "path": "/predict", "integration": "lambda", "endpoint_name": "demo-deploy",
         "handler": "api/handler.py:lambda_handler", "runtime": "python3.12", "memory_mb": 256, "timeout_s": 29.0,
-        "environment": {}, "requirements": None, "content_type": "application/json", "accept": "application/json",
+        "environment": {}, "requirements": None, "s3_read": [], "content_type": "application/json", "accept": "application/json",
     }
     assert api["routes"][1]["integration"] == "direct"
 

@@ -358,3 +358,23 @@ def test_api_key_off(direct_run, plain_lambda_run, mixed_run):
 def test_no_website_without_its_config(lambda_run):
     assert not [t for t in lambda_run.types() if t.startswith("Bucket")]
     assert "website_url" not in lambda_run.outputs
+
+
+@pytest.fixture(scope="module")
+def reading_run(project) -> ProgramRun:
+    """A lambda route that loads a transform saved by training from S3 (s3_read)."""
+    route = {**LAMBDA_ROUTE, "s3_read": ["s3://ml-artifacts/features/job-1/output/model.tar.gz",
+                                         "s3://ml-artifacts/lookups/", "file:///local/only/model.tar.gz"]}
+    return run_program(project, api_config(project, {"stage": "prod", "routes": [route]}))
+
+
+def test_lambda_reads_only_the_s3_objects_its_route_names(reading_run, plain_lambda_run):
+    document = policy(reading_run.named("RolePolicy", "demo-prod-post-predict-role-policy"))
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    assert by_sid["ReadNamedObjects"] == {
+        "Sid": "ReadNamedObjects", "Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": ["arn:aws:s3:::ml-artifacts/features/job-1/output/model.tar.gz",
+                     "arn:aws:s3:::ml-artifacts/lookups/*"],
+    }
+    plain = policy(plain_lambda_run.named("RolePolicy", "demo-prod-post-predict-role-policy"))
+    assert "s3:GetObject" not in all_actions(plain)

@@ -134,7 +134,7 @@ def test_unknown_api_key_is_a_clear_error(project):
     assert run.error == (
         "SettingsError: orchestrator:api routes[0] has unknown keys ['timeout']; known: ['accept', 'content_type', "
         "'endpoint_name', 'environment', 'handler', 'integration', 'memory_mb', 'method', 'path', 'requirements', "
-        "'runtime', 'timeout_s']"
+        "'runtime', 's3_read', 'timeout_s']"
     )
 
 
