@@ -279,3 +279,16 @@ def test_output_data_is_unpacked_for_the_next_steps_channel(account, project, bo
     assert again.outputs["data"] == f"s3://{BUCKET}/{prefix}"
     listed = [o["Key"] for o in boto["s3"].list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]]
     assert listed == [prefix + "train.csv"]  # the member that would leave the prefix is dropped
+
+
+def test_prefix_channels_of_csv_built_ins_are_sent_as_csv(account, project):
+    """XGBoost reads libsvm and KNN recordio unless told: a prefix (e.g. another step's data) must say text/csv."""
+    pipeline = make_pipeline(
+        {"train": {"type": "training", "algorithm": "xgboost",
+                   "inputs": {"train": "s3://bucket/features/output/data/", "validation": "s3://bucket/v.libsvm"},
+                   "hyperparameters": {"num_round": 10}}}, **account)
+    request = build_request(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="f" * 64),
+                            name="job", image="image", code_uri=None,
+                            channels={"train": "s3://bucket/features/output/data/", "validation": "s3://bucket/v.libsvm"})
+    types = {c["ChannelName"]: c.get("ContentType") for c in request["InputDataConfig"]}
+    assert types == {"train": "text/csv", "validation": "text/libsvm"}

@@ -92,7 +92,12 @@ def _hyperparameter(value: Any, framework_mode: bool) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _channel(name: str, uri: str, with_content_type: bool) -> dict[str, Any]:
+# Built-ins whose channels default to another format (libsvm, recordio) but that read the
+# label-first CSV the local stand-ins read: a folder or prefix channel is sent as CSV.
+_CSV_BY_DEFAULT = {"xgboost", "knn", "linear-learner"}
+
+
+def _channel(name: str, uri: str, algorithm: str | None) -> dict[str, Any]:
     channel: dict[str, Any] = {
         "ChannelName": name,
         "DataSource": {
@@ -100,8 +105,10 @@ def _channel(name: str, uri: str, with_content_type: bool) -> dict[str, Any]:
         },
     }
     suffix = Path(uri.rstrip("/")).suffix.lower()
-    if with_content_type and suffix in _CONTENT_TYPES:
+    if algorithm and suffix in _CONTENT_TYPES:
         channel["ContentType"] = _CONTENT_TYPES[suffix]
+    elif algorithm in _CSV_BY_DEFAULT:
+        channel["ContentType"] = "text/csv"
     return channel
 
 
@@ -137,7 +144,7 @@ def build_request(
             "MetricDefinitions": [{"Name": m.name, "Regex": m.regex} for m in step.metrics],
         },
         "HyperParameters": hyperparameters,
-        "InputDataConfig": [_channel(ch, uri, step.algorithm is not None) for ch, uri in sorted(channels.items())],
+        "InputDataConfig": [_channel(ch, uri, step.algorithm) for ch, uri in sorted(channels.items())],
         "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/{prefix}/models/{ctx.step}/"},
         "ResourceConfig": {
             "InstanceType": step.instance.type,
