@@ -230,7 +230,8 @@ class TrainingJob:
 
     def hyperparameters(self, spec: HyperparameterSpec) -> dict[str, Any]:
         values = parse_hyperparameters(spec, self.raw_hyperparameters(), self.log)
-        self.log.info(f"Final configuration: {json.dumps(values, sort_keys=True)}")  # as the real algorithms log it
+        shown = {name: value for name, value in values.items() if value is not None}  # what is set, as the real ones log
+        self.log.info(f"Final configuration: {json.dumps(shown, sort_keys=True)}")
         return values
 
     def channel(self, name: str, required: bool = False) -> Path | None:
