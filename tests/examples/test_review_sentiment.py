@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,9 +13,6 @@ pytestmark = pytest.mark.slow
 
 ACCURACY_FLOOR = 0.8  # per language, on unseen reviews; a fifth of them mix praise and complaint
 HELD_OUT = {"en": 9001, "ko": 9002}  # language -> seed
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -92,22 +87,6 @@ def test_the_site_serves_the_page_and_its_config(example):
     config = httpx.get(site + "/config.js", timeout=30)
     assert config.status_code == 200 and example.url("api") in config.text
     assert httpx.get(site + "/no-such-page", timeout=30).status_code == 404
-
-
-@pytest.fixture
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); the browser test needs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.mark.browser
