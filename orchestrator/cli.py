@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step", required=True, metavar="STEP", help="the endpoint step")
     p.add_argument("--to", required=True, type=int, metavar="RUN_ID", help="the run whose model to restore")
     p.add_argument("--target", choices=["local", "aws"], help="override the spec's target")
+    p.add_argument("--json", action="store_true", help="the model now live, as JSON")
 
     p = cmd("schedule", "run the spec's retrain schedule in the foreground (Ctrl-C stops it)")
     p.add_argument("--force", action="append", default=[], metavar="STEP", help="force STEP on every scheduled run")
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("unlock", "remove a lock left behind by a run that died")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true", help="the removed lock's holder, as JSON")
 
     cmd("schema", "print the pipeline JSON Schema generated from the models", file=False)
     return parser

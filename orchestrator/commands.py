@@ -245,7 +245,10 @@ def cmd_rollback(args, targets) -> int:
             return EXIT_FAILED
         finally:
             target.close()
-    emit(f"{args.step}: the model of run {args.to} is live again ({live.model}).")
+    if args.json:
+        emit_json(live.as_dict())
+    else:
+        emit(f"{args.step}: the model of run {args.to} is live again ({live.model}).")
     return EXIT_OK
 
 
@@ -267,7 +270,10 @@ def cmd_unlock(args, targets) -> int:
     store = open_store(spec.pipeline, spec.root, create=False)
     holder = store.lock_holder()
     if holder is None:
-        emit(f"Pipeline '{spec.pipeline.name}' is not locked.")
+        if args.json:
+            emit_json({"locked": False, "removed": None})
+        else:
+            emit(f"Pipeline '{spec.pipeline.name}' is not locked.")
         return EXIT_OK
     if holder.get("alive"):
         raise UsageError(f"the lock is held by a live process: {describe_holder(holder)}",
@@ -276,7 +282,10 @@ def cmd_unlock(args, targets) -> int:
         if input(f"Remove the lock of {describe_holder(holder)}? Type 'yes': ").strip() != "yes":
             return EXIT_USAGE
     store.break_lock()
-    emit(f"Removed the lock of {describe_holder(holder)}.")
+    if args.json:
+        emit_json({"locked": False, "removed": holder})
+    else:
+        emit(f"Removed the lock of {describe_holder(holder)}.")
     return EXIT_OK
 
 

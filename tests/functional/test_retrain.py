@@ -162,3 +162,18 @@ def test_schedule_without_a_schedule_is_a_usage_error(project, capsys):
 def test_unlock_when_nothing_holds_the_lock(project, capsys):
     assert run("unlock", str(project / "pipeline.yaml")) == 0
     assert "Pipeline 'demo' is not locked." in capsys.readouterr().out
+
+
+def test_rollback_and_unlock_report_json(gated, capsys):
+    spec = str(gated / "pipeline.yaml")
+    set_accuracy(gated, 0.85)
+    assert run("run", spec) == 0
+    set_accuracy(gated, 0.9)
+    assert run("run", spec, "--force", "train") == 0
+    capsys.readouterr()
+    assert run("rollback", spec, "--step", "deploy", "--to", "1", "--json") == 0
+    live = json.loads(capsys.readouterr().out)
+    assert (live["step"], live["model"], live["metrics"], live["reason"]) == (
+        "deploy", "fake://train/run1/model.tar.gz", {"accuracy": 0.85}, "rollback to run 1")
+    assert run("unlock", spec, "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {"locked": False, "removed": None}
