@@ -117,3 +117,31 @@ def test_destroy_leaves_nothing_running(example_project):
     assert not pid_alive(daemon["pid"])
     after = json.loads(cli(example_project, "status", "pipeline.yaml", "--json").stdout)
     assert all(s["outputs"] == {} for s in after["steps"].values())
+
+
+def test_a_failing_training_script_fails_the_run_and_the_next_run_resumes_there(example_project):
+    script = example_project / "models" / "iris" / "train.py"
+    good = script.read_text()
+    script.write_text(good.replace(
+        "    x, y = load(args.train)\n",
+        "    x, y = load(args.train)\n"
+        "    Path(os.environ['SM_OUTPUT_DIR'], 'failure').write_text('the CSV has no petal_width column')\n"
+        "    raise SystemExit('cannot train: bad columns')\n"))
+    try:
+        failed = cli(example_project, "run", "pipeline.yaml", check=False)
+        assert failed.returncode == 1
+        assert "run 1 failed at step 'train': training script exited with status 1" in failed.stderr
+        assert "Failure reason (output/failure): the CSV has no petal_width column" in failed.stderr
+        assert "cannot train: bad columns" in failed.stderr  # the tail of its stderr
+        assert "resume with:\n  python -m orchestrator run pipeline.yaml" in failed.stderr
+        status = json.loads(cli(example_project, "status", "pipeline.yaml", "--json").stdout)
+        assert status["run"]["failed_step"] == "train"
+        assert status["steps"]["train"]["status"] == "failed"
+
+        script.write_text(good)
+        resumed = cli(example_project, "run", "pipeline.yaml")
+        assert "train   run      new step; resumes: it failed in run 1" in resumed.stderr
+        status = json.loads(cli(example_project, "status", "pipeline.yaml", "--json").stdout)
+        assert {s["status"] for s in status["steps"].values()} == {"succeeded"}
+    finally:
+        cli(example_project, "destroy", "pipeline.yaml", "--yes", check=False)
