@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.targets.local.client import DaemonClient, pid_alive
+from orchestrator.targets.local.client import DaemonClient, DaemonError
 
 from .project_files import build_project
 
@@ -18,6 +18,20 @@ ENDPOINT = "ep-main"
 @pytest.fixture(scope="session")
 def files(tmp_path_factory) -> dict[str, Path]:
     return build_project(tmp_path_factory.mktemp("project"))
+
+
+def stop_daemon(client: DaemonClient) -> None:
+    """Stop a daemon this test session started; its services' record stays, as after a crash."""
+    info = client.info()
+    if info is None:
+        return
+    try:
+        client._call(info, "POST", "/stop")
+    except DaemonError:
+        pass
+    if not client.wait_stopped(info["pid"], 15):
+        os.kill(info["pid"], signal.SIGKILL)  # our own child's pid: it cannot have been reused yet
+        client.wait_stopped(info["pid"], 5)
 
 
 class Daemons:
@@ -34,15 +48,7 @@ class Daemons:
 
     def cleanup(self) -> None:
         for client in self.clients:
-            info = client.info()
-            if info is None:
-                continue
-            try:
-                client.stop()
-            finally:
-                if pid_alive(info["pid"]):
-                    os.kill(info["pid"], signal.SIGKILL)
-                    client.wait_stopped(info["pid"], 5)
+            stop_daemon(client)
 
 
 @pytest.fixture

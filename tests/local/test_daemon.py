@@ -10,9 +10,9 @@ import stat
 import httpx
 import pytest
 
-from orchestrator.targets.local.client import DaemonError, pid_alive
+from orchestrator.targets.local.client import DaemonError, Removal, pid_alive
 
-from .conftest import api_step, lambda_route
+from .conftest import api_step, lambda_route, stop_daemon
 
 
 def deploy_all(client, files) -> dict:
@@ -90,15 +90,15 @@ def test_removing_the_last_service_stops_the_daemon_and_its_workers(daemons, fil
     pid = client.info()["pid"]
     children = [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
     assert children, "a Lambda worker should be running"
-    assert client.delete_api("api") is True
-    assert client.delete_website("site") is True
+    assert client.delete_api("api") is Removal.REMOVED
+    assert client.delete_website("site") is Removal.REMOVED
     assert pid_alive(pid)
-    assert client.delete_endpoint("ep-main") is True
+    assert client.delete_endpoint("ep-main") is Removal.REMOVED
     assert not pid_alive(pid)
     assert [c for c in children if pid_alive(c)] == []
     assert client.info() is None
     assert not client.home.daemon_file.exists()
-    assert client.delete_endpoint("ep-main") is False
+    assert client.delete_endpoint("ep-main") is Removal.ABSENT
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{ports['endpoint']}/ping")
 
@@ -121,7 +121,7 @@ def test_a_service_that_cannot_be_restored_is_reported_and_the_rest_still_run(da
     model.write_bytes(files["transform_model"].read_bytes())
     client.deploy_endpoint("ep-gone", model.as_uri(), str(files["transform_inference"]), {})
     site = client.put_website("site", {"source": str(files["site"])})
-    client.stop()
+    stop_daemon(client)
     model.unlink()
     client.ensure_running()
     services = client.status()["services"]

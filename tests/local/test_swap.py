@@ -47,3 +47,37 @@ def test_redeploy_under_load_has_zero_failures(cloud, files):
     assert seen[0] == 1 and seen[-1] == 8
     first_new = seen.index(8)
     assert set(seen[:first_new]) == {1}
+
+
+def test_redeploying_an_api_fails_no_request_in_flight(cloud, files):
+    """A redeployed gateway finishes the requests already inside it, as API Gateway does."""
+    from .conftest import api_step, lambda_route
+
+    client = cloud["client"]
+    step = api_step([lambda_route("POST", "/predict", "predict")], stage="redeploy")
+    api = client.put_api("api-redeploy", step, str(files["root"]), "us-east-1")
+    url = f"http://127.0.0.1:{api['port']}/redeploy/predict"
+    answers: list[int] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with httpx.Client(timeout=30) as http:
+            while not stop.is_set():
+                reply = http.post(url, json={"instances": [[3.0]]})
+                (answers if reply.status_code == 200 else failures).append(reply.status_code)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(5):  # each put replaces the gateway and its Lambda workers
+            client.put_api("api-redeploy", step, str(files["root"]), "us-east-1")
+            stop.wait(0.3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    client.delete_api("api-redeploy")
+    assert failures == []
+    assert len(answers) >= 5  # requests really went through while the gateway was replaced

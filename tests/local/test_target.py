@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +22,8 @@ from orchestrator.targets.base import (
 )
 from orchestrator.targets.local import LocalTarget
 from orchestrator.targets.local.client import pid_alive
+
+from .conftest import stop_daemon
 
 
 def make_pipeline(files, **overrides) -> Pipeline:
@@ -54,7 +59,7 @@ def target(files, tmp_path):
 
     yield build
     for item in made:
-        item.stop()
+        stop_daemon(item.client)
 
 
 def context(target: LocalTarget, step: str, kind: str, previous: StepResult | None = None) -> StepContext:
@@ -97,16 +102,75 @@ def test_deploy_api_website_then_destroy_leaves_nothing_running(target, files):
     assert local.destroy("api", context(local, "api", "api", api)) == "API demo-api removed"
     assert local.destroy("endpoint", context(local, "deploy", "endpoint", deployed)) == "endpoint demo-deploy removed"
     assert not pid_alive(pid)
-    assert local.status() is None
+    assert local.client.info() is None
     for kind, result in (("endpoint", deployed), ("api", api), ("website", site)):
         assert local.probe(kind, result.outputs) is False
     assert (
         local.destroy("endpoint", context(local, "deploy", "endpoint", deployed))
         == "endpoint demo-deploy was already gone"
     )
-    assert (
-        local.destroy("endpoint", context(local, "deploy", "endpoint")) == "endpoint deploy: nothing recorded to remove"
+    assert local.destroy("endpoint", context(local, "deploy", "endpoint")) == "endpoint demo-deploy: nothing was deployed"
+
+
+def test_destroy_without_a_record_removes_what_an_interrupted_run_left(target, files):
+    """A run killed mid-deploy recorded no outputs: destroy finds the services by their spec names."""
+    local = target(
+        make_pipeline(files, deploy={"type": "endpoint", "model": files["model_v1"].as_uri(), "endpoint_name": "Named"})
     )
+    steps = local.pipeline.steps
+    deployed = local.deploy(steps["deploy"], context(local, "deploy", "endpoint"))
+    api = local.provision_api(steps["api"], context(local, "api", "api"))
+    site = local.publish_website(steps["site"], context(local, "site", "website"))
+    pid = local.client.info()["pid"]
+    assert set(local.client.status()["services"]["endpoints"]) == {"Named"}
+
+    assert local.destroy("endpoint", context(local, "deploy", "endpoint")) == "endpoint Named removed"
+    assert set(local.client.status()["services"]["endpoints"]) == set()
+    assert local.probe("endpoint", deployed.outputs) is False
+    assert local.destroy("api", context(local, "api", "api")) == "API demo-api removed"
+    assert local.destroy("website", context(local, "site", "website")) == "website demo-site removed"
+    assert not pid_alive(pid)
+    assert local.probe("api", api.outputs) is False
+    assert local.probe("website", site.outputs) is False
+    assert local.destroy("endpoint", context(local, "deploy", "endpoint")) == "endpoint Named: nothing was deployed"
+    assert local.destroy("api", context(local, "api", "api")) == "API demo-api: nothing was deployed"
+    assert local.destroy("website", context(local, "site", "website")) == "website demo-site: nothing was deployed"
+
+
+def test_destroy_with_the_daemon_down_removes_the_record_so_nothing_comes_back(target, files):
+    local = target(make_pipeline(files))
+    steps = local.pipeline.steps
+    deployed = local.deploy(steps["deploy"], context(local, "deploy", "endpoint"))
+    api = local.provision_api(steps["api"], context(local, "api", "api"))
+    site = local.publish_website(steps["site"], context(local, "site", "website"))
+    pid = local.client.info()["pid"]
+    os.kill(pid, signal.SIGKILL)
+    assert local.client.wait_stopped(pid, 5)
+
+    down = "(the local cloud was not running; its record is deleted so it will not come back)"
+    assert local.destroy("website", context(local, "site", "website", site)) == f"website demo-site removed {down}"
+    assert local.destroy("api", context(local, "api", "api", api)) == f"API demo-api removed {down}"
+    assert local.destroy("endpoint", context(local, "deploy", "endpoint")) == f"endpoint demo-deploy removed {down}"
+    record = json.loads(local.client.home.state_file.read_text())
+    assert {kind: record[kind] for kind in ("endpoints", "apis", "websites")} == {
+        "endpoints": {},
+        "apis": {},
+        "websites": {},
+    }
+    assert local.destroy("endpoint", context(local, "deploy", "endpoint", deployed)) == (
+        "endpoint demo-deploy was already gone"
+    )
+
+    local.client.ensure_running()  # a later run starts the local cloud again: it must not replay the old services
+    assert local.client.status()["services"] == {"endpoints": {}, "apis": {}, "websites": {}}
+    for kind, result in (("endpoint", deployed), ("api", api), ("website", site)):
+        assert local.probe(kind, result.outputs) is False
+
+
+def test_destroy_before_anything_ran_creates_nothing(target, files):
+    local = target(make_pipeline(files))
+    assert local.destroy("website", context(local, "site", "website")) == "website demo-site: nothing was deployed"
+    assert not local.client.home.root.exists()
 
 
 def test_custom_images_are_refused_in_preflight(target, files):

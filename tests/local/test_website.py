@@ -106,3 +106,53 @@ def test_path_escapes_never_leave_the_site(site, raw_path):
     status, body = raw_get(port, raw_path)
     assert b"TOP SECRET" not in body
     assert status in (400, 404)
+
+
+@pytest.fixture(scope="module")
+def project_site(cloud, tmp_path_factory):
+    """A site published from a project folder that also holds the orchestrator's state and secrets."""
+    source = tmp_path_factory.mktemp("project-site")
+    (source / "index.html").write_text("<html><body>home</body></html>")
+    (source / "error.html").write_text("<html><body>custom error page</body></html>")
+    (source / ".env").write_text("API_SECRET=TOP SECRET")
+    (source / ".orchestrator" / "local").mkdir(parents=True)
+    (source / ".orchestrator" / "local" / "control.token").write_text("TOP SECRET token")
+    (source / ".git").mkdir()
+    (source / ".git" / "config").write_text("TOP SECRET remote")
+    (source / ".git" / "index.html").write_text("TOP SECRET index")
+    (source / "docs" / ".hidden").mkdir(parents=True)
+    (source / "docs" / ".hidden" / "notes.txt").write_text("TOP SECRET notes")
+    (source / "docs" / "guide.txt").write_text("a guide")
+    client = cloud["client"]
+    answer = client.put_website("project-site", {"source": str(source)})
+    yield answer["port"]
+    client.delete_website("project-site")
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        "/.env",
+        "/%2eenv",
+        "/%2Eenv",
+        "/.orchestrator/local/control.token",
+        "/%2eorchestrator/local/control.token",
+        "/%2Eorchestrator%2Flocal%2Fcontrol.token",
+        "/.orchestrator/",
+        "/.orchestrator",
+        "/.git/config",
+        "/.git/",
+        "/.git",
+        "/docs/.hidden/notes.txt",
+        "/docs/%2ehidden/notes.txt",
+        "/docs//.hidden/notes.txt",
+    ],
+)
+def test_dot_files_and_dot_folders_are_never_served(project_site, raw_path):
+    status, body = raw_get(project_site, raw_path)
+    assert (status, body) == (404, b"<html><body>custom error page</body></html>")
+
+
+def test_a_site_with_dot_folders_still_serves_its_other_files(project_site):
+    assert raw_get(project_site, "/docs/guide.txt") == (200, b"a guide")
+    assert raw_get(project_site, "/") == (200, b"<html><body>home</body></html>")

@@ -128,12 +128,10 @@ def test_custom_images_need_docker(project):
     with pytest.raises(StepFailed) as failed:
         run_training(step, project.context(step), project.home)
     assert str(failed.value) == (
-        "training image '123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1' cannot run on the local target: "
-        "it needs Docker")
-    assert failed.value.detail == (
-        "Use script mode (framework + entry_point) or a built-in algorithm locally, "
-        "or run this pipeline with target: aws."
+        "step 'train' uses a custom image (123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1), which needs Docker; "
+        "the local target runs scripts without containers"
     )
+    assert failed.value.detail == "use framework: or algorithm: for local runs, or run this pipeline with target: aws"
 
 
 def test_a_builtin_algorithm_runs_its_local_stand_in_and_its_failure_file_is_reported(project, tmp_path):

@@ -16,20 +16,28 @@ from urllib.parse import urlparse
 from ...spec.names import endpoint_name
 from ...spec.models import ApiStep, EndpointStep, TrainingStep, WebsiteStep
 from ..base import StepContext, StepFailed, StepResult, Target, TargetError
-from .client import DaemonClient, DaemonError
+from .client import DaemonClient, DaemonError, Removal
 
 PROBE_TIMEOUT_S = 1.0
 
 
-def _probe_url(url: str) -> bool:
-    """Any HTTP answer means the service is up; a refused connection means it is gone."""
+def _probe_url(url: str) -> bool | None:
+    """Any HTTP answer means the service is up; a refused connection means it is gone.
+
+    A slow answer (a busy machine) means neither: unknown, so a plan never restarts
+    a service that is only busy serving.
+    """
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=PROBE_TIMEOUT_S):
             return True
     except urllib.error.HTTPError:
         return True
-    except (urllib.error.URLError, OSError, ValueError):
+    except urllib.error.URLError as exc:
+        return None if isinstance(exc.reason, TimeoutError) else False
+    except TimeoutError:
+        return None
+    except (OSError, ValueError):
         return False
 
 
@@ -45,6 +53,15 @@ def _model_uri(model: str, project_dir: Path) -> str:
     )
 
 
+def custom_image_refusal(step_name: str, image: str) -> tuple[str, str]:
+    """Why a step with a custom image cannot run locally, and what to do: (message, hint)."""
+    message = (
+        f"step {step_name!r} uses a custom image ({image}), which needs Docker; "
+        "the local target runs scripts without containers"
+    )
+    return message, "use framework: or algorithm: for local runs, or run this pipeline with target: aws"
+
+
 class LocalTarget(Target):
     name = "local"
 
@@ -56,11 +73,8 @@ class LocalTarget(Target):
     def preflight(self, kinds: set[str]) -> None:
         for step_name, step in self.pipeline.steps.items():
             if step.type in kinds and step.type in ("training", "endpoint") and step.image:
-                raise TargetError(
-                    f"step {step_name!r} uses a custom image ({step.image}), which needs Docker; "
-                    "the local target runs scripts without containers",
-                    hint="use framework: or algorithm: for local runs, or run this pipeline with target: aws",
-                )
+                message, hint = custom_image_refusal(step_name, step.image)
+                raise TargetError(message, hint=hint)
 
     def train(self, step: TrainingStep, ctx: StepContext) -> StepResult:
         from .training import (
@@ -144,7 +158,6 @@ class LocalTarget(Target):
         )
 
     def destroy(self, kind: str, ctx: StepContext) -> str:
-        outputs = ctx.previous.outputs if ctx.previous else {}
         if kind == "training":
             return f"training {ctx.step}: its model artifact stays in the local artifact store"
         key, delete, noun = {
@@ -152,11 +165,32 @@ class LocalTarget(Target):
             "api": ("api_id", self.client.delete_api, "API"),
             "website": ("bucket", self.client.delete_website, "website"),
         }[kind]
-        name = outputs.get(key)
+        # No recorded outputs: the last attempt failed or was interrupted, perhaps after the
+        # service came up. Its name follows from the spec, as deploy/provision/publish derive it.
+        recorded = ctx.previous.outputs.get(key) if ctx.previous else None
+        name = recorded or self._spec_name(kind, ctx)
         if not name:
             return f"{noun} {ctx.step}: nothing recorded to remove"
-        deleted = self._call(f"removing {noun} {name}", delete, name)
-        return f"{noun} {name} removed" if deleted else f"{noun} {name} was already gone"
+        removal = self._call(f"removing {noun} {name}", delete, name)
+        if removal is Removal.REMOVED:
+            return f"{noun} {name} removed"
+        if removal is Removal.RECORD_REMOVED:
+            return (
+                f"{noun} {name} removed (the local cloud was not running; "
+                "its record is deleted so it will not come back)"
+            )
+        return f"{noun} {name} was already gone" if recorded else f"{noun} {name}: nothing was deployed"
+
+    def _spec_name(self, kind: str, ctx: StepContext) -> str | None:
+        """The service name deploy/provision/publish give this step, or None if the spec lacks it."""
+        step = ctx.pipeline.steps.get(ctx.step)
+        if step is None or step.type != kind:
+            return None
+        if kind == "endpoint":
+            return endpoint_name(ctx.pipeline.name, ctx.step, step.endpoint_name)
+        if kind == "api":
+            return f"{ctx.pipeline.name}-{ctx.step}"
+        return f"{ctx.pipeline.name}-{ctx.step}".lower()
 
     def probe(self, kind: str, outputs: dict[str, Any]) -> bool | None:
         if kind == "training":
@@ -169,21 +203,3 @@ class LocalTarget(Target):
             parsed = urlparse(url)
             return _probe_url(f"{parsed.scheme}://{parsed.netloc}/ping")
         return _probe_url(url)
-
-    def status(self) -> dict | None:
-        """The daemon's services and ports, or None when it is not running."""
-        try:
-            return self.client.status()
-        except DaemonError:
-            return None
-
-    def start(self) -> dict | None:
-        """Bring the recorded services back (after a reboot, say); None when none are recorded."""
-        if not self.client.home.state_file.exists():
-            return None
-        self._call("starting the local cloud", self.client.ensure_running)
-        return self.status()
-
-    def stop(self) -> bool:
-        """Stop the daemon; its services' record stays, so `start` brings them back."""
-        return self.client.stop()

@@ -5,6 +5,7 @@ Standard library only: `plan` and `status` use it and must start fast.
 
 from __future__ import annotations
 
+import enum
 import fcntl
 import json
 import os
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .home import Home, read_json
+from .home import Home, read_json, write_json_atomic
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -27,6 +28,14 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[3]  # the folder that holds `orc
 
 class DaemonError(Exception):
     """The daemon could not be reached or refused an operation; the message says why."""
+
+
+class Removal(enum.Enum):
+    """What deleting a service did."""
+
+    REMOVED = "removed"  # the daemon stopped serving it and dropped it from its record
+    RECORD_REMOVED = "record removed"  # no daemon ran: its record is deleted, so no restart brings it back
+    ABSENT = "absent"  # neither a daemon nor the record knew it
 
 
 def pid_alive(pid: int) -> bool:
@@ -133,17 +142,6 @@ class DaemonClient:
             time.sleep(0.05)
         return False
 
-    def stop(self) -> bool:
-        """Stop the daemon (its services stop with it; their record stays for a restart)."""
-        info = self.info()
-        if info is None:
-            return False
-        try:
-            self._call(info, "POST", "/stop")
-        except DaemonError:
-            os.kill(info["pid"], 15)
-        return self.wait_stopped(info["pid"])
-
     # -- operations -----------------------------------------------------------------------
     def status(self) -> dict | None:
         """Services and their ports, or None when no daemon runs."""
@@ -162,30 +160,57 @@ class DaemonClient:
     def put_website(self, name: str, spec: dict) -> dict:
         return self._put("websites", name, spec)
 
-    def delete_endpoint(self, name: str) -> bool:
+    def delete_endpoint(self, name: str) -> Removal:
         return self._delete("endpoints", name)
 
-    def delete_api(self, api_id: str) -> bool:
+    def delete_api(self, api_id: str) -> Removal:
         return self._delete("apis", api_id)
 
-    def delete_website(self, name: str) -> bool:
+    def delete_website(self, name: str) -> Removal:
         return self._delete("websites", name)
 
     def _put(self, kind: str, name: str, spec: dict) -> dict:
         info = self.ensure_running()
         return self._call(info, "PUT", f"/{kind}/{name}", spec)
 
-    def _delete(self, kind: str, name: str) -> bool:
-        """Delete a service; when it was the last one, wait until the daemon has exited."""
-        info = self.info()
-        if info is None:
-            return False
-        answer = self._call(info, "DELETE", f"/{kind}/{name}")
-        if answer.get("stopping") and not self.wait_stopped(info["pid"]):
-            raise DaemonError(
-                f"the local cloud daemon (pid {info['pid']}) did not exit after its last service was removed"
-            )
-        return bool(answer.get("deleted"))
+    def _delete(self, kind: str, name: str) -> Removal:
+        """Delete a service; when it was the last one, wait until the daemon has exited.
+
+        With no daemon running, the service's entry is removed from the durable record
+        instead: otherwise the next daemon start would bring the service back. The start
+        lock is held throughout, so no daemon starts from the record while it changes.
+        """
+        if not self.home.root.is_dir():
+            return Removal.ABSENT  # nothing was ever deployed here; create nothing
+        with self._start_lock():
+            info = self.info()
+            if info is None:
+                return self._forget(kind, name)
+            answer = self._call(info, "DELETE", f"/{kind}/{name}")
+            if answer.get("stopping") and not self.wait_stopped(info["pid"]):
+                raise DaemonError(
+                    f"the local cloud daemon (pid {info['pid']}) did not exit after its last service was removed"
+                )
+        return Removal.REMOVED if answer.get("deleted") else Removal.ABSENT
+
+    def _forget(self, kind: str, name: str) -> Removal:
+        """Drop a service from the record a stopped daemon would restore; call under the start lock."""
+        path = self.home.state_file
+        try:
+            record = json.loads(path.read_text())
+        except FileNotFoundError:
+            return Removal.ABSENT
+        except (OSError, ValueError) as exc:
+            raise DaemonError(f"cannot read the local cloud's record {path}: {exc}") from exc
+        services = record.get(kind) if isinstance(record, dict) else None
+        if not isinstance(services, dict) or name not in services:
+            return Removal.ABSENT
+        del services[name]
+        try:
+            write_json_atomic(path, record)
+        except OSError as exc:
+            raise DaemonError(f"cannot update the local cloud's record {path}: {exc}") from exc
+        return Removal.RECORD_REMOVED
 
     def _call(
         self, info: dict, method: str, path: str, payload: Any = None, timeout: float = REQUEST_TIMEOUT_S

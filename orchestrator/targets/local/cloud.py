@@ -45,6 +45,7 @@ class Cloud:
         self.servers: dict[tuple[str, str], tuple[HttpServer, Switch]] = {}
         self.gateways: dict[str, Gateway] = {}
         self.lock = asyncio.Lock()
+        self._background: set[asyncio.Task] = set()  # drains of replaced gateways
 
     # -- record ---------------------------------------------------------------------------
     def save(self) -> None:
@@ -147,8 +148,10 @@ class Cloud:
         old = self.gateways.pop(api_id, None)
         self.gateways[api_id] = gateway
         gateway.warm()
-        if old is not None:
-            asyncio.get_running_loop().create_task(old.close())
+        if old is not None:  # requests already inside the old gateway are still answered
+            task = asyncio.get_running_loop().create_task(old.drain())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         record = {**spec, "port": port}
         self.records["apis"][api_id] = record
         self.failed.pop(f"apis/{api_id}", None)

@@ -106,6 +106,10 @@ class Gateway:
     async def close(self) -> None:
         await asyncio.gather(*(pool.close() for pool in self.pools))
 
+    async def drain(self) -> None:
+        """Stop after the requests in flight are answered (a redeploy replaced this gateway)."""
+        await asyncio.gather(*(pool.drain() for pool in self.pools))
+
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return

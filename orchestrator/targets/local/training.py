@@ -21,6 +21,7 @@ from typing import Any
 
 from ...spec.models import TrainingStep
 from ..base import Reporter, StepContext, StepFailed, StepResult
+from . import custom_image_refusal
 from .artifacts import ArtifactStore, StoredArtifact, folder_is_empty
 from .job_contract import (
     HOST,
@@ -43,9 +44,8 @@ FRAMEWORK_MODULES = {"sklearn": "sklearn", "xgboost": "xgboost", "pytorch": "tor
 def run_training(step: TrainingStep, ctx: StepContext, home: Path) -> StepResult:
     """Run one training step as a local job and store its model; raise StepFailed on any failure."""
     if step.image:
-        raise StepFailed(f"training image '{step.image}' cannot run on the local target: it needs Docker",
-                         detail="Use script mode (framework + entry_point) or a built-in algorithm locally, "
-                                "or run this pipeline with target: aws.")
+        message, hint = custom_image_refusal(ctx.step, step.image)
+        raise StepFailed(message, detail=hint)
     sources = {channel: _resolve_input(channel, source, ctx) for channel, source in step.inputs.items()}
     metrics = MetricParser(step.metrics)
     _warn_about_local_differences(step, ctx.reporter)

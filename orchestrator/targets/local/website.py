@@ -1,7 +1,9 @@
 """An S3 static website: index and error documents, content types, the generated config.
 
 Only files inside the site folder are ever served: `..`, encoded variants and symlinks
-that lead out of it all end at the error document, as a missing S3 key would.
+that lead out of it all end at the error document, as a missing S3 key would. So do
+dot-files and dot-folders (`.env`, `.git/`, `.orchestrator/` with the control token):
+the source folder is often the project itself, and those are never part of a site.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class Website:
         if "\x00" in key or "\\" in key:
             return None
         parts = [p for p in key.split("/") if p]
-        if any(p in (".", "..") for p in parts):
+        if any(p.startswith(".") for p in parts):  # `.`, `..` and every dot-file or dot-folder
             return None
         candidate = (self.root.joinpath(*parts)).resolve()
         if candidate != self.root and self.root not in candidate.parents:
