@@ -21,13 +21,20 @@ SHIM_FILE = Path(lambda_cors_shim.__file__)
 SHIM_HANDLER = f"{SHIM_FILE.stem}.handler"
 
 
-def function_environment(ctx: ApiContext, route: RouteSettings) -> dict[str, str]:
-    """What the handler reads: the spec's variables and the endpoint's name (as on the local target)."""
-    environment = {**route.environment, "ENDPOINT_NAME": route.endpoint_name}
+def function_environment(ctx: ApiContext, route: RouteSettings) -> pulumi.Input[dict[str, str]]:
+    """What the handler reads: the spec's variables and the endpoint's name (as on the local target).
+
+    The spec's variables come from the secret `orchestrator:apiEnvironment` (then the result is a
+    secret Output) and/or the route's plain `environment` (written by hand).
+    """
+    fixed = {"ENDPOINT_NAME": route.endpoint_name}
     if ctx.api.cors:
-        environment[lambda_cors_shim.HANDLER_VARIABLE] = lambda_handler_setting(route.handler or "")
-        environment[lambda_cors_shim.POLICY_VARIABLE] = json.dumps(lambda_shim_policy(ctx.api.cors), sort_keys=True)
-    return environment
+        fixed[lambda_cors_shim.HANDLER_VARIABLE] = lambda_handler_setting(route.handler or "")
+        fixed[lambda_cors_shim.POLICY_VARIABLE] = json.dumps(lambda_shim_policy(ctx.api.cors), sort_keys=True)
+    secrets = ctx.settings.route_environments
+    if secrets is None:
+        return {**route.environment, **fixed}
+    return secrets.apply(lambda by_route: {**route.environment, **(by_route.get(route.key) or {}), **fixed})
 
 
 def add_lambda_route(ctx: ApiContext, route: RouteSettings, resource_id: pulumi.Input[str]) -> list[pulumi.Resource]:

@@ -3,6 +3,10 @@
 The orchestrator's hand-off writes these keys (see README.md); a person can
 write the same ones by hand. Either `orchestrator:api` or `orchestrator:website`
 (or both) may be absent: each builds only when configured.
+
+`orchestrator:apiEnvironment` is a secret (route environments may hold keys):
+it is read with `get_secret`, so it stays an Output and the Lambda's variables
+stay secret in the state; everything else is plain.
 """
 
 from __future__ import annotations
@@ -99,6 +103,9 @@ class Settings:
     build_dir: Path
     api: ApiSettings | None
     website: WebsiteSettings | None
+    state_dir: Path | None = None  # the pipeline's state folder: never uploaded with the website
+    # `orchestrator:apiEnvironment`: {"METHOD /path": {NAME: value}}, a secret Output; None when unset
+    route_environments: pulumi.Output[dict[str, dict[str, str]]] | None = None
 
     def path(self, relative: str) -> Path:
         """A path from the spec, resolved against the spec's folder."""
@@ -158,6 +165,21 @@ def _json_config(config: pulumi.Config, key: str) -> Any:
         raise SettingsError(f"orchestrator:{key} is not valid JSON: {exc}") from exc
 
 
+def _secret_json_config(config: pulumi.Config, key: str) -> pulumi.Output[Any] | None:
+    """A JSON value set with `pulumi config set --secret`, kept secret: an Output of the parsed value."""
+    raw = config.get_secret(key)
+    if raw is None:
+        return None
+
+    def parse(text: str) -> Any:
+        try:
+            return json.loads(text) if text else {}
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"orchestrator:{key} is not valid JSON: {exc}") from None  # no secret in the message
+
+    return raw.apply(parse)
+
+
 def _region() -> str:
     region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if region:
@@ -172,6 +194,7 @@ def load_settings() -> Settings:
     config = pulumi.Config(NAMESPACE)
     project_dir = Path(config.get("projectDir") or os.getcwd()).expanduser().resolve()
     build_dir = config.get("buildDir")
+    state_dir = config.get("stateDir")
     api = _json_config(config, "api")
     website = _json_config(config, "website")
     return Settings(
@@ -182,4 +205,6 @@ def load_settings() -> Settings:
         build_dir=Path(build_dir).expanduser().resolve() if build_dir else project_dir / ".orchestrator" / "pulumi-build",
         api=parse_api(api) if api is not None else None,
         website=parse_website(website) if website is not None else None,
+        state_dir=Path(state_dir).expanduser().resolve() if state_dir else None,
+        route_environments=_secret_json_config(config, "apiEnvironment"),
     )

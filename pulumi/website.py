@@ -17,8 +17,8 @@ import pulumi_aws as aws
 
 from naming import logical_name
 from settings import Settings, WebsiteSettings
+from site_files import site_files
 
-SKIPPED_DIRS = {".git", "__pycache__", ".orchestrator", "node_modules"}
 EXTRA_TYPES = {
     ".js": "application/javascript",
     ".mjs": "application/javascript",
@@ -45,18 +45,6 @@ def render_config(config: dict, filename: str) -> tuple[bytes, str]:
 def content_type(path: Path) -> str:
     guessed = EXTRA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
     return guessed or "application/octet-stream"
-
-
-def site_files(source: Path) -> list[tuple[str, Path]]:
-    """(object key, file) for every file of the site, in a stable order."""
-    if not source.is_dir():
-        raise FileNotFoundError(f"website source folder {source} does not exist")
-    files = []
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if path.is_file() and not SKIPPED_DIRS.intersection(relative.parts[:-1]):
-            files.append((relative.as_posix(), path))
-    return files
 
 
 def public_read_policy(bucket_arn: str) -> str:
@@ -94,7 +82,8 @@ def build_website(settings: Settings, site: WebsiteSettings) -> dict[str, pulumi
         block_public_policy=not site.public,
         restrict_public_buckets=not site.public,
     )
-    for key, path in site_files(settings.path(site.source)):
+    private_dirs = [settings.state_dir or settings.project_dir / ".orchestrator", settings.build_dir]
+    for key, path in site_files(settings.path(site.source), private_dirs):
         if key == site.config_file:
             continue  # the generated file replaces a placeholder of the same name
         aws.s3.BucketObjectv2(

@@ -38,7 +38,8 @@ class StackHandle(Protocol):
 
     def get_config(self) -> dict[str, str]: ...
 
-    def set_config(self, values: Mapping[str, str]) -> None: ...
+    def set_config(self, values: Mapping[str, str], secret: bool = False) -> None:
+        """Set these keys; `secret` ones are stored encrypted (`pulumi config set --secret`)."""
 
     def remove_config(self, keys: list[str]) -> None: ...
 
@@ -73,8 +74,10 @@ class AutomationStack:
     def get_config(self) -> dict[str, str]:
         return {key: item.value for key, item in self._stack.get_all_config().items()}
 
-    def set_config(self, values: Mapping[str, str]) -> None:
-        self._stack.set_all_config({key: self._auto.ConfigValue(value=value) for key, value in values.items()})
+    def set_config(self, values: Mapping[str, str], secret: bool = False) -> None:
+        self._stack.set_all_config(
+            {key: self._auto.ConfigValue(value=value, secret=secret) for key, value in values.items()}
+        )
 
     def remove_config(self, keys: list[str]) -> None:
         present = [key for key in keys if key in self.get_config()]

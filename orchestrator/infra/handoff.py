@@ -1,8 +1,10 @@
 """The hand-off from a run to the Pulumi program in `pulumi/`: config in, outputs back.
 
 The api and website steps are applied one after the other into the same stack
-(`{pipeline}-{stage}`). Each writes only its own config key, so applying one
+(`{pipeline}-{stage}`). Each writes only its own config keys, so applying one
 keeps the other part as it is; each returns the stack outputs for its step.
+When a part moves to another stack (the api's `stage` changed), it is removed
+from the stack it was recorded in once the new one is up.
 """
 
 from __future__ import annotations
@@ -34,8 +36,29 @@ from .automation import (
     open_automation_stack,
 )
 
-PROGRAM_DIR = Path(__file__).resolve().parents[2] / "pulumi"
 ERROR_TAIL_CHARS = 3000
+PROGRAM_MISSING_HINT = (
+    "The program ships in the repository's pulumi/ folder, beside the orchestrator package: "
+    "install orchestrator from a source checkout (`pip install -e .`)."
+)
+
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def find_program_dir(package_dir: Path = PACKAGE_DIR) -> Path | None:
+    """The repository's `pulumi/` folder beside the installed package (source or editable install).
+
+    A regular install puts the package in site-packages, where `pulumi/` is the
+    Pulumi SDK, not this program: that is told apart by its Pulumi.yaml.
+    """
+    candidate = package_dir.parent / "pulumi"
+    if (candidate / "Pulumi.yaml").is_file() and (candidate / "program.py").is_file():
+        return candidate
+    return None
+
+
+PROGRAM_DIR = find_program_dir()
 
 
 class WebLayer:
@@ -48,7 +71,7 @@ class WebLayer:
         state_dir: Path,
         reporter: Reporter | None = None,
         stack_factory: StackFactory | None = None,
-        program_dir: Path = PROGRAM_DIR,
+        program_dir: Path | None = PROGRAM_DIR,
     ):
         self.pipeline = pipeline
         self.project_dir = Path(project_dir)
@@ -69,6 +92,7 @@ class WebLayer:
                 f"Several api steps use stage {duplicated[0]!r}; each stage is one Pulumi stack with one API.",
                 hint="Give each api step its own `stage`.",
             )
+        self._program()
         if self._stack_factory is not None:
             return  # a stand-in for the Automation API needs no CLI
         if shutil.which("pulumi") is None:
@@ -77,22 +101,27 @@ class WebLayer:
             import pulumi.automation  # noqa: F401  (checks the SDK is importable)
         except ImportError as exc:
             raise TargetError(SDK_MISSING_MESSAGE, hint=SDK_MISSING_HINT) from exc
-        if not (self.program_dir / "Pulumi.yaml").is_file():
+
+    def _program(self) -> Path:
+        """The program's folder, or a TargetError saying how to get it."""
+        if self.program_dir is None or not (self.program_dir / "Pulumi.yaml").is_file():
+            where = f" (no Pulumi.yaml in {self.program_dir})" if self.program_dir is not None else ""
             raise TargetError(
-                f"The Pulumi program is missing: no Pulumi.yaml in {self.program_dir}.",
-                hint="Run from a checkout of orchestrator that includes its pulumi/ folder.",
+                f"The Pulumi program for the API and website was not found{where}.", hint=PROGRAM_MISSING_HINT
             )
+        return self.program_dir
 
     # -- the two steps ---------------------------------------------------------------------
 
     def apply_api(self, step_name: str, step: ApiStep, ctx: StepContext) -> StepResult:
         stack = self._stack(keys.stack_name(self.pipeline, step.stage))
-        outputs = self._apply(stack, keys.API_KEY, keys.api_document(step), ctx)
+        outputs = self._apply(stack, keys.API_KEY, keys.api_document(step), ctx, secrets=keys.api_environment(step))
         url = self._required(outputs, "api_url", stack)
         route_urls = outputs.get("route_urls") or {}
         details = {"stack": stack.name, "backend": self.backend_label}
         if outputs.get("api_key_id"):
             details["api_key_id"] = outputs["api_key_id"]
+        self._leave_previous_stack("api", stack, ctx)
         return StepResult(
             outputs={"url": url, "api_id": self._required(outputs, "api_id", stack), "route_urls": route_urls},
             message=f"API {step_name} is live at {url} ({len(step.routes)} route(s), Pulumi stack {stack.name})",
@@ -103,6 +132,7 @@ class WebLayer:
         stack = self._stack(keys.stack_name(self.pipeline, keys.website_stage(self.pipeline)))
         outputs = self._apply(stack, keys.WEBSITE_KEY, keys.website_document(step), ctx)
         url = self._required(outputs, "website_url", stack)
+        self._leave_previous_stack("website", stack, ctx)
         return StepResult(
             outputs={"url": url, "bucket": self._required(outputs, "website_bucket", stack)},
             message=f"website {step_name} is live at {url} (Pulumi stack {stack.name})",
@@ -113,12 +143,15 @@ class WebLayer:
         """Remove one part; the stack itself goes when no part is left in it."""
         if kind not in keys.PART_KEYS:
             raise ValueError(f"the web layer has no {kind!r} part")
-        stack = self._stack(self._recorded_stack_name(kind, ctx))
+        return self._remove_part(kind, self._recorded_stack_name(kind, ctx), ctx)
+
+    def _remove_part(self, kind: str, stack_name: str, ctx: StepContext) -> str:
+        stack = self._stack(stack_name)
         stack.restore_config()
         config = stack.get_config()
         key = keys.PART_KEYS[kind]
         others = [other for other in keys.PART_KEYS.values() if other != key and other in config]
-        stack.remove_config([key])
+        stack.remove_config([key, *keys.PART_SECRET_KEYS[kind]])
         if others:
             self._run(ctx, "up", stack, lambda: stack.up(on_output=self._streamer(ctx)))
             return f"removed the {kind} from Pulumi stack {stack.name}; the rest of the stack stays"
@@ -126,6 +159,22 @@ class WebLayer:
         stack.remove()
         self._stacks.pop(stack.name, None)
         return f"destroyed Pulumi stack {stack.name}"
+
+    def _leave_previous_stack(self, kind: str, stack: StackHandle, ctx: StepContext) -> None:
+        """After the part is up in `stack`, remove it from the stack the last run recorded, if another."""
+        previous = str(ctx.previous.details.get("stack") or "") if ctx.previous else ""
+        if not previous or previous == stack.name:
+            return
+        try:
+            removed = self._remove_part(kind, previous, ctx)
+        except StepFailed as exc:
+            raise StepFailed(
+                f"the {kind} is up in Pulumi stack {stack.name}, but removing it from the previous stack "
+                f"{previous} failed; run again to retry",
+                detail=exc.detail,
+                details={"stack": stack.name, "previous_stack": previous},
+            ) from exc
+        ctx.reporter.info(f"the {kind} moved from Pulumi stack {previous} to {stack.name}: {removed}")
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -152,23 +201,40 @@ class WebLayer:
             "PULUMI_PYTHON_CMD": sys.executable,
         }
         if "PULUMI_CONFIG_PASSPHRASE" not in os.environ and "PULUMI_CONFIG_PASSPHRASE_FILE" not in os.environ:
-            env["PULUMI_CONFIG_PASSPHRASE"] = ""  # local stacks hold no secrets of ours
+            # Route environments (config) and the API key (output) are Pulumi secrets, encrypted with this
+            # passphrase. An empty one keeps them out of plain text in Pulumi.<stack>.yaml and the state,
+            # nothing more: set PULUMI_CONFIG_PASSPHRASE(_FILE) to protect them.
+            env["PULUMI_CONFIG_PASSPHRASE"] = ""
         if self.pipeline.aws.profile:
             env["AWS_PROFILE"] = self.pipeline.aws.profile
         return env
 
     def _stack(self, name: str) -> StackHandle:
         if name not in self._stacks:
+            program_dir = self._program()
             if self.backend_url.startswith("file://"):
                 (self.state_dir / "pulumi").mkdir(parents=True, exist_ok=True)
             factory = self._stack_factory or open_automation_stack
-            self._stacks[name] = factory(name, self.program_dir, self.environment())
+            self._stacks[name] = factory(name, program_dir, self.environment())
         return self._stacks[name]
 
-    def _apply(self, stack: StackHandle, key: str, document: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
+    def _apply(
+        self,
+        stack: StackHandle,
+        key: str,
+        document: dict[str, Any],
+        ctx: StepContext,
+        secrets: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         stack.restore_config()
         build_dir = self.state_dir / "pulumi-build"
-        stack.set_config({**keys.common_config(self.pipeline, self.project_dir, build_dir), key: keys.encode(document)})
+        common = keys.common_config(self.pipeline, self.project_dir, build_dir, self.state_dir)
+        stack.set_config({**common, key: keys.encode(document)})
+        if key == keys.API_KEY:
+            if secrets:
+                stack.set_config({keys.API_ENVIRONMENT_KEY: keys.encode(secrets)}, secret=True)
+            else:
+                stack.remove_config([keys.API_ENVIRONMENT_KEY])
         ctx.reporter.status(f"pulumi up {stack.name}")
         return self._run(ctx, "up", stack, lambda: stack.up(on_output=self._streamer(ctx)))
 

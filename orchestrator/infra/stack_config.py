@@ -18,9 +18,13 @@ PROFILE_KEY = "aws:profile"
 PIPELINE_KEY = "orchestrator:pipeline"
 PROJECT_DIR_KEY = "orchestrator:projectDir"
 BUILD_DIR_KEY = "orchestrator:buildDir"
+STATE_DIR_KEY = "orchestrator:stateDir"
 API_KEY = "orchestrator:api"
+# Route environments may hold secrets (`${env:...}`): a key of their own, written as a Pulumi secret.
+API_ENVIRONMENT_KEY = "orchestrator:apiEnvironment"
 WEBSITE_KEY = "orchestrator:website"
-PART_KEYS = {"api": API_KEY, "website": WEBSITE_KEY}
+PART_KEYS = {"api": API_KEY, "website": WEBSITE_KEY}  # a part is in a stack when its key is set
+PART_SECRET_KEYS = {"api": [API_ENVIRONMENT_KEY], "website": []}
 DEFAULT_STAGE = "prod"
 
 
@@ -37,13 +41,14 @@ def website_stage(pipeline: Pipeline) -> str:
     return DEFAULT_STAGE
 
 
-def common_config(pipeline: Pipeline, project_dir: Path, build_dir: Path) -> dict[str, str]:
+def common_config(pipeline: Pipeline, project_dir: Path, build_dir: Path, state_dir: Path) -> dict[str, str]:
     """Keys every stack of the pipeline carries, whichever part is applied."""
     config = {
         REGION_KEY: pipeline.region,
         PIPELINE_KEY: pipeline.name,
         PROJECT_DIR_KEY: str(project_dir.resolve()),
         BUILD_DIR_KEY: str(build_dir.resolve()),
+        STATE_DIR_KEY: str(state_dir.resolve()),  # never uploaded with a website
     }
     if pipeline.aws.profile:
         config[PROFILE_KEY] = pipeline.aws.profile
@@ -51,7 +56,10 @@ def common_config(pipeline: Pipeline, project_dir: Path, build_dir: Path) -> dic
 
 
 def api_document(step: ApiStep) -> dict[str, Any]:
-    """`orchestrator:api`: the step with its references resolved, endpoints by name."""
+    """`orchestrator:api`: the step with its references resolved, endpoints by name.
+
+    Route environments are left out: they go to `orchestrator:apiEnvironment`, a secret.
+    """
     return {
         "stage": step.stage,
         "routes": [
@@ -64,7 +72,6 @@ def api_document(step: ApiStep) -> dict[str, Any]:
                 "runtime": route.runtime,
                 "memory_mb": route.memory_mb,
                 "timeout_s": route.timeout_s,
-                "environment": dict(route.environment),
                 "requirements": route.requirements,
                 # local paths (file://) mean nothing to IAM; only S3 locations are granted
                 "s3_read": [uri for uri in route.s3_read if uri.startswith("s3://")],
@@ -77,6 +84,11 @@ def api_document(step: ApiStep) -> dict[str, Any]:
         "throttling": step.throttling.model_dump(),
         "api_key": step.api_key.model_dump() if step.api_key else None,
     }
+
+
+def api_environment(step: ApiStep) -> dict[str, dict[str, str]]:
+    """`orchestrator:apiEnvironment`: each route's variables by `METHOD /path`; routes without any left out."""
+    return {f"{route.method} {route.path}": dict(route.environment) for route in step.routes if route.environment}
 
 
 def website_document(step: WebsiteStep) -> dict[str, Any]:

@@ -23,9 +23,11 @@ class FakeCloud:
     def __init__(self):
         self.deployed: dict[str, dict[str, Any]] = {}  # stack -> {"config": ..., "outputs": ...}
         self.checkout: dict[str, dict[str, str]] = {}  # stack -> Pulumi.<stack>.yaml of this checkout
+        self.secret_keys: dict[str, set[str]] = {}  # stack -> keys set as secrets
         self.opened: list[tuple[str, Path, dict[str, str]]] = []
         self.operations: list[tuple[str, str]] = []
         self.fail_next: str | None = None
+        self.failing: dict[str, str] = {}  # stack -> message its every up/destroy fails with
 
     def factory(self, stack_name: str, program_dir: Path, env: Mapping[str, str]) -> FakeStack:
         self.opened.append((stack_name, program_dir, dict(env)))
@@ -52,18 +54,25 @@ class FakeStack:
     def get_config(self) -> dict[str, str]:
         return dict(self._config)
 
-    def set_config(self, values: Mapping[str, str]) -> None:
+    def set_config(self, values: Mapping[str, str], secret: bool = False) -> None:
         self._config.update(values)
+        secrets = self.cloud.secret_keys.setdefault(self.name, set())
+        if secret:
+            secrets.update(values)
+        else:
+            secrets.difference_update(values)
 
     def remove_config(self, keys: list[str]) -> None:
         for key in keys:
             self._config.pop(key, None)
+            self.cloud.secret_keys.get(self.name, set()).discard(key)
 
     def up(self, on_output: Callable[[str], None]) -> dict[str, Any]:
         self.cloud.operations.append(("up", self.name))
         on_output(f"Updating ({self.name})\n\n")
-        if self.cloud.fail_next:
-            message, self.cloud.fail_next = self.cloud.fail_next, None
+        if self.cloud.fail_next or self.name in self.cloud.failing:
+            message = self.cloud.fail_next or self.cloud.failing[self.name]
+            self.cloud.fail_next = None
             on_output("error: update failed\n")
             raise EngineFailed(message)
         outputs: dict[str, Any] = {}
@@ -83,6 +92,8 @@ class FakeStack:
     def destroy(self, on_output: Callable[[str], None]) -> None:
         self.cloud.operations.append(("destroy", self.name))
         on_output(f"Destroying ({self.name})\n")
+        if self.name in self.cloud.failing:
+            raise EngineFailed(self.cloud.failing[self.name])
         self.cloud.deployed.pop(self.name, None)
 
     def remove(self) -> None:

@@ -20,8 +20,27 @@ ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
 
 
+SECRET_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"  # how the engine marks a secret
+
+
+def _is_secret(value) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_KEY) == SECRET_SIG
+
+
+def _has_secret(value) -> bool:
+    if _is_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_has_secret(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_secret(item) for item in value)
+    return False
+
+
 def _plain(value):
-    """Inputs as JSON: assets and archives become their path or text."""
+    """Inputs as JSON: assets and archives become their path or text; secrets their value."""
+    if _is_secret(value):
+        return _plain(value["value"])
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -60,7 +79,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["websiteEndpoint"] = f"site-bucket.s3-website-{REGION}.amazonaws.com"
         elif kind == "aws:apigateway/apiKey:ApiKey":
             state["value"] = "secret-key-value"
-        self.resources.append({"type": kind, "name": args.name, "inputs": _plain(dict(args.inputs))})
+        self.resources.append({
+            "type": kind, "name": args.name, "inputs": _plain(dict(args.inputs)),
+            "secret_inputs": sorted(key for key, value in args.inputs.items() if _has_secret(value)),
+        })
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs):

@@ -42,6 +42,11 @@ class ProgramRun:
         assert len(matches) == 1, f"no single {short_type} {name!r} in {[r['name'] for r in self.of_type(short_type)]}"
         return matches[0]["inputs"]
 
+    def secret_inputs(self, short_type: str, name: str) -> list[str]:
+        """The resource's inputs that hold a secret (the engine keeps them encrypted in state)."""
+        [match] = [r for r in self.of_type(short_type) if r["name"] == name]
+        return match["secret_inputs"]
+
     def types(self) -> set[str]:
         return {r["type"].rsplit(":", 1)[-1] for r in self.resources}
 
@@ -61,11 +66,19 @@ def make_project(root: Path) -> Path:
     return root
 
 
-def run_program(project_dir: Path, config: dict[str, str], stack: str = "demo-prod", timeout: float = 120) -> ProgramRun:
-    """Run the program in a fresh process with this stack config (as PULUMI_CONFIG)."""
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+def run_program(
+    project_dir: Path,
+    config: dict[str, str],
+    stack: str = "demo-prod",
+    timeout: float = 120,
+    secret_keys: list[str] | None = None,
+) -> ProgramRun:
+    """Run the program in a fresh process with this stack config (as PULUMI_CONFIG); `secret_keys` as `--secret`."""
+    secret_keys = sorted(secret_keys if secret_keys is not None else [key for key in config if key.endswith("apiEnvironment")])
+    digest = hashlib.sha256(json.dumps([config, secret_keys], sort_keys=True).encode()).hexdigest()[:12]
     out = project_dir / f"run-{stack}-{digest}.json"
-    env = {**os.environ, "PULUMI_CONFIG": json.dumps(config), "TEST_STACK": stack, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PULUMI_CONFIG": json.dumps(config), "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys),
+           "TEST_STACK": stack, "PYTHONPATH": str(REPO)}
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         env.pop(name, None)
     proc = subprocess.run([sys.executable, str(RUNNER), str(out)], env=env, capture_output=True, text=True, timeout=timeout, check=False)

@@ -31,6 +31,7 @@ class StandInStack:
         self.name = "demo-prod"
         self.config = dict(config or {})
         self.deployed = deployed
+        self.secret_keys: set[str] = set()
         self.workspace = StandInWorkspace()
         self.calls: list[tuple] = []
 
@@ -39,6 +40,7 @@ class StandInStack:
 
     def set_all_config(self, config, path=False):
         self.config.update({key: item.value for key, item in config.items()})
+        self.secret_keys.update(key for key, item in config.items() if item.secret)
 
     def remove_all_config(self, keys, path=False):
         self.calls.append(("remove_all_config", tuple(keys)))
@@ -76,6 +78,15 @@ def test_config_round_trip_and_removal_of_present_keys_only():
     assert stack.calls == [("remove_all_config", ("orchestrator:api",))]
     adapter.remove_config(["orchestrator:website"])
     assert len(stack.calls) == 1
+
+
+def test_secret_config_is_set_as_a_pulumi_secret():
+    stack = StandInStack()
+    adapter = AutomationStack(stack, auto)
+    adapter.set_config({"orchestrator:api": "{}"})
+    adapter.set_config({"orchestrator:apiEnvironment": '{"POST /p":{"KEY":"v"}}'}, secret=True)
+    assert stack.secret_keys == {"orchestrator:apiEnvironment"}
+    assert adapter.get_config()["orchestrator:apiEnvironment"] == '{"POST /p":{"KEY":"v"}}'
 
 
 def test_restore_config_only_when_this_checkout_has_none():

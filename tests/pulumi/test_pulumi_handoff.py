@@ -9,7 +9,7 @@ import pytest
 from fake_pulumi import FakeCloud
 
 from orchestrator.infra import WebLayer, automation
-from orchestrator.infra.handoff import PROGRAM_DIR
+from orchestrator.infra.handoff import PROGRAM_DIR, find_program_dir
 from orchestrator.spec.models import ApiStep, Pipeline, WebsiteStep
 from orchestrator.targets.base import Previous, StepContext, StepFailed, TargetError
 
@@ -20,10 +20,11 @@ class CollectingReporter:
     def __init__(self):
         self.lines: list[str] = []
         self.statuses: list[str] = []
+        self.infos: list[str] = []
 
     def log(self, line): self.lines.append(line)
     def status(self, text): self.statuses.append(text)
-    def info(self, text): ...
+    def info(self, text): self.infos.append(text)
     def warn(self, text): ...
 
 
@@ -86,6 +87,7 @@ def test_apply_api_writes_the_stack_config(pipeline, tmp_path, cloud):
         "orchestrator:pipeline": "demo",
         "orchestrator:projectDir": str(project),
         "orchestrator:buildDir": str(project / ".orchestrator" / "pulumi-build"),
+        "orchestrator:stateDir": str(project / ".orchestrator"),
     }
     api = json.loads(config["orchestrator:api"])
     assert api["stage"] == "prod"
@@ -95,7 +97,7 @@ def test_apply_api_writes_the_stack_config(pipeline, tmp_path, cloud):
     assert api["routes"][0] == {
         "method": "POST", "path": "/predict", "integration": "lambda", "endpoint_name": "demo-deploy",
         "handler": "api/handler.py:lambda_handler", "runtime": "python3.12", "memory_mb": 256, "timeout_s": 29.0,
-        "environment": {}, "requirements": None, "s3_read": [], "content_type": "application/json", "accept": "application/json",
+        "requirements": None, "s3_read": [], "content_type": "application/json", "accept": "application/json",
     }
     assert api["routes"][1]["integration"] == "direct"
 
@@ -290,3 +292,168 @@ def test_preflight_rejects_two_apis_on_one_stage(tmp_path, cloud):
 def test_backend_label_hides_credentials(tmp_path, cloud):
     layer = web_layer(make_pipeline(backend="https://user:token@pulumi.example/state"), tmp_path, cloud)
     assert layer.backend_label == "https://pulumi.example/state"
+
+
+# -- route environments are a secret ---------------------------------------------------------
+
+
+def with_environment(pipeline: Pipeline, environment: dict[str, str]) -> ApiStep:
+    api = resolved_api(pipeline).model_dump()
+    api["routes"][0]["environment"] = environment
+    return ApiStep.model_validate(api)
+
+
+def test_route_environments_are_written_as_a_secret_key(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    api = with_environment(pipeline, {"OPENAI_API_KEY": "sk-live-123", "LOG_LEVEL": "debug"})
+    layer.apply_api("api", api, context(pipeline, tmp_path, "api", "api"))
+    config = cloud.checkout["demo-prod"]
+    assert "sk-live-123" not in config["orchestrator:api"]
+    assert json.loads(config["orchestrator:apiEnvironment"]) == {
+        "POST /predict": {"OPENAI_API_KEY": "sk-live-123", "LOG_LEVEL": "debug"},
+    }
+    assert cloud.secret_keys["demo-prod"] == {"orchestrator:apiEnvironment"}
+
+
+def test_route_environments_removed_from_the_stack_with_the_routes_or_the_api(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_api("api", with_environment(pipeline, {"TOKEN": "t"}), context(pipeline, tmp_path, "api", "api"))
+    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    assert "orchestrator:apiEnvironment" not in cloud.deployed["demo-prod"]["config"]
+
+    layer.apply_api("api", with_environment(pipeline, {"TOKEN": "t"}), context(pipeline, tmp_path, "api", "api"))
+    layer.destroy("api", context(pipeline, tmp_path, "api", "api"))
+    assert set(cloud.deployed["demo-prod"]["config"]) & {"orchestrator:api", "orchestrator:apiEnvironment"} == set()
+    assert "orchestrator:website" in cloud.deployed["demo-prod"]["config"]
+
+
+# -- a part that moves to another stack leaves the old one -------------------------------------
+
+
+def on_stage(pipeline: Pipeline, stage: str) -> tuple[Pipeline, ApiStep]:
+    """The same pipeline with the api step's stage changed (as after editing the spec)."""
+    moved = pipeline.model_copy(deep=True)
+    moved.steps["api"] = moved.steps["api"].model_copy(update={"stage": stage})
+    return moved, resolved_api(pipeline).model_copy(update={"stage": stage})
+
+
+def recorded(stack: str) -> Previous:
+    return Previous(fingerprint="a", outputs={}, metrics={}, details={"stack": stack, "backend": "x"}, run_id=1)
+
+
+def test_api_and_website_moving_to_a_new_stage_leave_the_old_stack(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    cloud.operations.clear()
+
+    moved, api = on_stage(pipeline, "v2")
+    layer = web_layer(moved, tmp_path, cloud)
+    reporter = CollectingReporter()
+    result = layer.apply_api("api", api, context(moved, tmp_path, "api", "api", reporter, previous=recorded("demo-prod")))
+    assert result.details["stack"] == "demo-v2"
+    assert cloud.operations == [("up", "demo-v2"), ("up", "demo-prod")]
+    assert "orchestrator:api" not in cloud.deployed["demo-prod"]["config"]
+    assert "orchestrator:website" in cloud.deployed["demo-prod"]["config"]  # the website moves with its own step
+    assert reporter.infos == [(
+        "the api moved from Pulumi stack demo-prod to demo-v2: "
+        "removed the api from Pulumi stack demo-prod; the rest of the stack stays"
+    )]
+
+    reporter = CollectingReporter()
+    result = layer.apply_website(
+        "site", resolved_site(moved), context(moved, tmp_path, "site", "website", reporter, previous=recorded("demo-prod"))
+    )
+    assert result.details["stack"] == "demo-v2"
+    assert cloud.operations[2:] == [("up", "demo-v2"), ("destroy", "demo-prod"), ("remove", "demo-prod")]
+    assert set(cloud.deployed) == {"demo-v2"} and "demo-prod" not in cloud.checkout
+    assert reporter.infos == ["the website moved from Pulumi stack demo-prod to demo-v2: destroyed Pulumi stack demo-prod"]
+
+
+def test_api_alone_moving_destroys_the_old_stack(pipeline, tmp_path, cloud):
+    web_layer(pipeline, tmp_path, cloud).apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    moved, api = on_stage(pipeline, "v2")
+    cloud.fresh_checkout()  # a CI clone: the old stack's config comes back from its last update
+    web_layer(moved, tmp_path, cloud).apply_api("api", api, context(moved, tmp_path, "api", "api", previous=recorded("demo-prod")))
+    assert set(cloud.deployed) == {"demo-v2"}
+    assert cloud.operations[-2:] == [("destroy", "demo-prod"), ("remove", "demo-prod")]
+
+
+def test_same_stack_as_recorded_touches_no_other_stack(pipeline, tmp_path, cloud):
+    layer = web_layer(pipeline, tmp_path, cloud)
+    reporter = CollectingReporter()
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api", reporter, previous=recorded("demo-prod")))
+    assert cloud.operations == [("up", "demo-prod")]
+    assert reporter.infos == []
+
+
+def test_failing_to_leave_the_old_stack_fails_the_step_and_says_so(pipeline, tmp_path, cloud):
+    web_layer(pipeline, tmp_path, cloud).apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    cloud.failing["demo-prod"] = "error: deleting RestApi: AccessDenied"
+    moved, api = on_stage(pipeline, "v2")
+    with pytest.raises(StepFailed) as caught:
+        web_layer(moved, tmp_path, cloud).apply_api(
+            "api", api, context(moved, tmp_path, "api", "api", previous=recorded("demo-prod"))
+        )
+    assert str(caught.value) == (
+        "the api is up in Pulumi stack demo-v2, but removing it from the previous stack demo-prod failed; run again to retry"
+    )
+    assert caught.value.detail == "error: deleting RestApi: AccessDenied"
+    assert caught.value.details == {"stack": "demo-v2", "previous_stack": "demo-prod"}
+    assert "api_url" in cloud.deployed["demo-v2"]["outputs"]
+
+
+# -- finding the program ---------------------------------------------------------------------------
+
+
+def test_program_is_the_repository_folder_beside_the_package():
+    assert PROGRAM_DIR is not None and (PROGRAM_DIR / "Pulumi.yaml").is_file()
+    assert PROGRAM_DIR == find_program_dir() == (PROGRAM_DIR.parent / "orchestrator").resolve().parent / "pulumi"
+
+
+def test_a_regular_install_is_not_mistaken_for_the_program(tmp_path):
+    """In site-packages, `pulumi/` beside the package is the Pulumi SDK."""
+    site = tmp_path / "site-packages"
+    (site / "orchestrator").mkdir(parents=True)
+    (site / "pulumi" / "automation").mkdir(parents=True)
+    (site / "pulumi" / "__init__.py").write_text("")
+    assert find_program_dir(site / "orchestrator") is None
+    checkout = tmp_path / "checkout"
+    (checkout / "orchestrator").mkdir(parents=True)
+    (checkout / "pulumi").mkdir()
+    for name in ("Pulumi.yaml", "program.py"):
+        (checkout / "pulumi" / name).write_text((PROGRAM_DIR / name).read_text())
+    assert find_program_dir(checkout / "orchestrator") == checkout / "pulumi"
+
+
+@pytest.mark.parametrize("program_dir", [None, "sdk"])
+def test_missing_program_is_a_clear_preflight_error(pipeline, tmp_path, cloud, program_dir):
+    sdk = tmp_path / "site-packages" / "pulumi"
+    sdk.mkdir(parents=True)
+    project = tmp_path / "project"
+    layer = WebLayer(pipeline, project, project / ".orchestrator", CollectingReporter(), stack_factory=cloud.factory,
+                     program_dir=sdk if program_dir else None)
+    with pytest.raises(TargetError) as caught:
+        layer.preflight()
+    where = f" (no Pulumi.yaml in {sdk})" if program_dir else ""
+    assert str(caught.value) == f"The Pulumi program for the API and website was not found{where}."
+    assert caught.value.hint == (
+        "The program ships in the repository's pulumi/ folder, beside the orchestrator package: "
+        "install orchestrator from a source checkout (`pip install -e .`)."
+    )
+    with pytest.raises(TargetError):
+        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    assert cloud.opened == []
+
+
+def test_explicit_program_dir_is_used(pipeline, tmp_path, cloud):
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: orchestrator\nruntime: python\n")
+    project = tmp_path / "project"
+    layer = WebLayer(pipeline, project, project / ".orchestrator", CollectingReporter(), stack_factory=cloud.factory,
+                     program_dir=program)
+    layer.preflight()
+    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    assert cloud.opened[0][1] == program

@@ -19,13 +19,16 @@ ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/reviews-endpoint"
 def api_config(project: Path, api: dict) -> dict[str, str]:
     """Stack config exactly as the hand-off writes it, from a real ApiStep."""
     step = ApiStep.model_validate({"type": "api", **api})
-    return {
+    config = {
         "aws:region": REGION,
         keys.PIPELINE_KEY: "demo",
         keys.PROJECT_DIR_KEY: str(project),
         keys.BUILD_DIR_KEY: str(project / "build"),
         keys.API_KEY: keys.encode(keys.api_document(step)),
     }
+    if keys.api_environment(step):  # a secret key (run_program passes it as one)
+        config[keys.API_ENVIRONMENT_KEY] = keys.encode(keys.api_environment(step))
+    return config
 
 
 LAMBDA_ROUTE = {
@@ -104,10 +107,39 @@ def test_lambda_function_settings(plain_lambda_run, project):
     assert function["timeout"] == 10
     assert function["memorySize"] == 512
     assert function["environment"]["variables"] == {"ENDPOINT_NAME": "Reviews-Endpoint", "LOG_LEVEL": "debug"}
+    assert plain_lambda_run.secret_inputs("Function", "demo-prod-post-predict") == ["environment"]
     assert function["loggingConfig"]["logGroup"] == "/aws/lambda/demo-prod-post-predict"
     bundle = Path(function["code"]["archive"])
     assert bundle.parent == project / "build"
     assert sorted(p.name for p in bundle.iterdir() if not p.name.startswith(".")) == ["handler.py", "helpers.py"]
+
+
+def test_route_environment_is_read_as_a_secret(project):
+    """`${env:...}` values reach the function, secret in the state too; never in the plain api key."""
+    config = api_config(project, {"stage": "prod", "routes": [
+        {**LAMBDA_ROUTE, "environment": {"OPENAI_API_KEY": "sk-live-123"}},
+        {**LAMBDA_ROUTE, "method": "GET", "environment": {}},
+    ]})
+    assert "sk-live-123" not in config[keys.API_KEY]
+    run = run_program(project, config, stack="demo-secret")
+    assert run.error is None
+    post = run.named("Function", "demo-prod-post-predict")["environment"]["variables"]
+    assert post == {"ENDPOINT_NAME": "Reviews-Endpoint", "OPENAI_API_KEY": "sk-live-123"}
+    assert run.named("Function", "demo-prod-get-predict")["environment"]["variables"] == {"ENDPOINT_NAME": "Reviews-Endpoint"}
+    assert run.secret_inputs("Function", "demo-prod-post-predict") == ["environment"]
+
+
+def test_plain_environment_written_by_hand_still_works(project):
+    config = api_config(project, {"stage": "prod", "routes": [LAMBDA_ROUTE]})
+    api = json.loads(config.pop(keys.API_ENVIRONMENT_KEY))
+    document = json.loads(config[keys.API_KEY])
+    document["routes"][0]["environment"] = api["POST /predict"]
+    config[keys.API_KEY] = json.dumps(document)
+    run = run_program(project, config, stack="demo-by-hand")
+    assert run.error is None
+    variables = run.named("Function", "demo-prod-post-predict")["environment"]["variables"]
+    assert variables == {"ENDPOINT_NAME": "Reviews-Endpoint", "LOG_LEVEL": "debug"}
+    assert run.secret_inputs("Function", "demo-prod-post-predict") == []
 
 
 def test_lambda_with_cors_is_wrapped_by_the_shim(lambda_run):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from pulumi_support import ProgramRun, run_program
+from pulumi_support import ProgramRun, make_project, run_program
 
 from orchestrator.infra import stack_config as keys
 from orchestrator.spec.models import WebsiteStep
@@ -65,6 +65,19 @@ def test_site_files_uploaded_with_content_types(public_run, project):
     assert uploaded["app.js"]["contentType"] == "application/javascript"
     assert uploaded["img/logo.svg"]["contentType"] == "image/svg+xml"
     assert uploaded["index.html"]["source"] == {"asset": str(project / "web" / "index.html")}
+
+
+def test_no_dot_files_nor_the_state_folder_are_uploaded(tmp_path):
+    """A site served from the spec's folder, with the state in a folder not starting with `.`."""
+    project = make_project(tmp_path)
+    for name in (".env", ".git/config", ".orchestrator/state.json", "img/.DS_Store", "runs/state.json",
+                 "runs/pulumi/.pulumi/stacks/demo-prod.json"):
+        (project / "web" / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / "web" / name).write_text("SECRET=1")
+    config = site_config(project, {"config": {"apiUrl": API_URL}}, {keys.STATE_DIR_KEY: str(project / "web" / "runs")})
+    run = run_program(project, config, stack="demo-private")
+    assert run.error is None
+    assert set(objects(run)) == {"index.html", "error.html", "app.js", "img/logo.svg", "config.js"}
 
 
 def test_generated_config_replaces_the_placeholder(public_run):

@@ -1,0 +1,66 @@
+"""What of a website's folder goes to the bucket: one rule (`is_published`), here on its own."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from pulumi_support import REPO
+
+_spec = importlib.util.spec_from_file_location("orchestrator_pulumi_site_files", REPO / "pulumi" / "site_files.py")
+site_files_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(site_files_module)
+is_published = site_files_module.is_published
+site_files = site_files_module.site_files
+
+
+def tree(root: Path, files: list[str]) -> Path:
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+    return root
+
+
+@pytest.mark.parametrize("relative", [
+    ".env", ".git/config", ".orchestrator/state.json", "assets/.DS_Store", "a/.hidden/b/c.js",
+    ".well-known/security.txt", "__pycache__/x.pyc", "js/node_modules/lib.js",
+])
+def test_dot_files_and_folders_are_never_published(tmp_path, relative):
+    assert not is_published(Path(relative), tmp_path / relative)
+
+
+@pytest.mark.parametrize("relative", ["index.html", "img/logo.svg", "a.b/c.d.js", "env", "git/x"])
+def test_ordinary_files_are_published(tmp_path, relative):
+    assert is_published(Path(relative), tmp_path / relative)
+
+
+def test_the_state_folder_is_never_published_whatever_its_name(tmp_path):
+    site = tree(tmp_path, ["index.html", "runs/state.json", "runs/pulumi/.pulumi/stacks/x.json", "runsheet.html"])
+    private = [tmp_path / "runs"]
+    assert not is_published(Path("runs"), site / "runs", private)
+    assert not is_published(Path("runs/state.json"), site / "runs" / "state.json", private)
+    assert [key for key, _ in site_files(site, private)] == ["index.html", "runsheet.html"]
+
+
+def test_a_symlink_into_the_state_folder_is_not_published(tmp_path):
+    state = tree(tmp_path / "state", ["state.json"])
+    site = tree(tmp_path / "web", ["index.html"])
+    (site / "leak.json").symlink_to(state / "state.json")
+    assert [key for key, _ in site_files(site, [state])] == ["index.html"]
+
+
+def test_site_files_walks_the_whole_site_in_order(tmp_path):
+    site = tree(tmp_path / "web", [
+        "index.html", "img/logo.svg", ".env", ".git/HEAD", ".orchestrator/runs.json", "css/.cache/x.css", "css/a.css",
+    ])
+    assert site_files(site) == [
+        ("css/a.css", site / "css" / "a.css"),
+        ("img/logo.svg", site / "img" / "logo.svg"),
+        ("index.html", site / "index.html"),
+    ]
+
+
+def test_missing_site_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="website source folder .* does not exist"):
+        site_files(tmp_path / "nowhere")
