@@ -85,6 +85,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a CI job cancelled, `kill`) stops a run like Ctrl-C does: the running step
+    is stopped and recorded as interrupted, the lock released, and the next run resumes."""
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+def _handler(command: str) -> Callable:
+    """`cmd_<command>` from the module that implements it."""
+    from . import commands, maintenance, reports
+
+    for module in (commands, reports, maintenance):
+        if hasattr(module, f"cmd_{command}"):
+            return getattr(module, f"cmd_{command}")
+    raise AssertionError(f"no implementation for {command}")
+
+
 def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None = None) -> int:
     """Entry point. `targets` overrides target classes by name (tests pass fakes)."""
     parser = build_parser()
@@ -96,8 +119,9 @@ def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None 
     args.argv = argv  # recorded with each run, so history shows exactly what was asked
     from . import commands  # after parsing, so --help and --version stay instant
 
+    _stop_on_sigterm()
     try:
-        return getattr(commands, f"cmd_{args.command}")(args, targets or {})
+        return _handler(args.command)(args, targets or {})
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130

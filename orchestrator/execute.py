@@ -7,18 +7,20 @@ and failure as it happens, so a crash loses nothing and the next run resumes.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .graph import UnresolvedReference, resolve_refs
+from .lineage import digest, gate, record_live, reject
 from .plan import DELETE, SKIP, Op, Plan
 from .spec.models import STEP_KINDS
-from .state.base import LiveModel, Resource, RunRecord, StateStore, StepRun
-from .targets.base import Previous, Reporter, StepContext, StepFailed, StepResult, Target
+from .state.base import Resource, RunRecord, StateStore, StepRun
+from .targets.base import Previous, Reporter, StepContext, StepFailed, StepResult, Target, TargetError
 from .validate import Spec
+
+# Outputs that name a resource in the world: two steps sharing one share the resource.
+IDENTITY_OUTPUTS = ("endpoint_name", "api_id", "bucket", "url")
 
 
 class RunFailed(Exception):
@@ -69,36 +71,16 @@ def execute(spec: Spec, plan: Plan, target: Target, store: StateStore, command: 
         store.step_started(StepRun(run.id, op.step, op.kind, op.action, "running", ctx.fingerprint, clock()))
         try:
             if op.action == DELETE:
-                message = target.destroy(op.kind, ctx)
-                store.step_finished(run.id, op.step, "destroyed", message=message, remove_resource=True)
-                events.step_finished(op, "destroyed", message)
+                status, message = _delete(target, op, ctx, res, outcome)
+                store.step_finished(run.id, op.step, status, message=message, remove_resource=True)
+                events.step_finished(op, status, message)
                 continue
-            try:
-                resolved = resolve_refs(spec.doc.data["steps"][op.step], outcome.outputs)
-            except UnresolvedReference as exc:
-                raise StepFailed(str(exc), "e.g. a training script that wrote nothing to SM_OUTPUT_DATA_DIR "
-                                           "has no 'data' output") from exc
-            resolved_digest = _digest(resolved)
-            if res and res.fingerprint == ctx.fingerprint and res.details.get("resolved") == resolved_digest \
-                    and op.reasons[0].startswith("upstream will run"):
-                message = "its inputs came out unchanged"
-                store.step_finished(run.id, op.step, "kept", outputs=res.outputs, metrics=res.metrics, message=message)
-                outcome.outputs[op.step] = dict(res.outputs)
-                events.step_finished(op, "kept", message)
-                continue
-            step = STEP_KINDS[op.kind].model_validate(resolved)
-            if op.kind == "endpoint" and step.promote_when is not None:
-                decision = _gate(spec, store, op, step, outcome)
-                if not decision.promote:
-                    _reject(store, run, op, res, decision, outcome)
-                    events.step_finished(op, "rejected", f"not promoted: {decision.reason}")
-                    continue
-                reporter.info(f"promoting: {decision.reason}")
-            result = target.apply(op.kind, step, ctx)
-        except StepFailed as exc:
-            _fail(store, run, op, str(exc), exc.detail, exc.details)
+            _apply(spec, plan, target, store, run, op, ctx, res, outcome, events, reporter, clock)
+        except (StepFailed, TargetError) as exc:
+            detail = exc.detail if isinstance(exc, StepFailed) else (f"hint: {exc.hint}" if exc.hint else "")
+            _fail(store, run, op, str(exc), detail, getattr(exc, "details", {}))
             events.step_finished(op, "failed", str(exc))
-            raise RunFailed(run.id, op.step, str(exc), exc.detail) from exc
+            raise RunFailed(run.id, op.step, str(exc), detail) from exc
         except RunFailed:
             raise
         except KeyboardInterrupt:
@@ -108,19 +90,61 @@ def execute(spec: Spec, plan: Plan, target: Target, store: StateStore, command: 
         except Exception as exc:
             _fail(store, run, op, f"internal error: {type(exc).__name__}: {exc}", "", {})
             raise
-        details = {**result.details, "resolved": resolved_digest}
-        resource = Resource(op.step, op.kind, ctx.fingerprint, op.fingerprint.as_dict(), result.outputs,
-                            result.metrics, details, run.id, clock())
-        store.step_finished(run.id, op.step, "succeeded", outputs=result.outputs, metrics=result.metrics,
-                            details=details, message=result.message, resource=resource)
-        if op.kind == "endpoint":
-            _record_live(store, spec, op, run, result, outcome, clock)
-        outcome.outputs[op.step] = dict(result.outputs)
-        outcome.results[op.step] = result
-        events.step_finished(op, "succeeded", result.message)
     store.finish_run(run.id, "succeeded")
     outcome.run = store.runs(limit=1)[0]
     return outcome
+
+
+def _apply(spec: Spec, plan: Plan, target: Target, store: StateStore, run: RunRecord, op: Op, ctx: StepContext,
+           res: Resource | None, outcome: RunOutcome, events: StepEvents, reporter: Reporter, clock) -> None:
+    """Run or replace one step; record its result (or why it was kept or rejected)."""
+    try:
+        resolved = resolve_refs(spec.doc.data["steps"][op.step], outcome.outputs)
+    except UnresolvedReference as exc:
+        raise StepFailed(str(exc), "e.g. a training script that wrote nothing to SM_OUTPUT_DATA_DIR "
+                                   "has no 'data' output") from exc
+    resolved_digest = digest(resolved)
+    if res and res.details.get("resolved") == resolved_digest and all(r.startswith("upstream") for r in op.reasons):
+        # Only upstream steps changed, and what this step takes from them came out the same:
+        # nothing to redeploy. Its record moves to the new fingerprint, so the next plan is clean.
+        message = "its inputs came out unchanged"
+        kept = Resource(op.step, op.kind, ctx.fingerprint, op.fingerprint.as_dict(), res.outputs, res.metrics,
+                        res.details, run.id, clock())
+        store.step_finished(run.id, op.step, "kept", outputs=res.outputs, metrics=res.metrics, message=message,
+                            resource=kept)
+        outcome.outputs[op.step] = dict(res.outputs)
+        events.step_finished(op, "kept", message)
+        return
+    step = STEP_KINDS[op.kind].model_validate(resolved)
+    if op.kind == "endpoint" and step.promote_when is not None:
+        decision = gate(spec, store, op, step, outcome)
+        if not decision.promote:
+            reject(store, run, op, ctx, res, decision, outcome, clock)
+            events.step_finished(op, "rejected", f"not promoted: {decision.reason}")
+            return
+        reporter.info(f"promoting: {decision.reason}")
+    result = target.apply(op.kind, step, ctx)
+    details = {**result.details, "resolved": resolved_digest, "target": plan.target}
+    resource = Resource(op.step, op.kind, ctx.fingerprint, op.fingerprint.as_dict(), result.outputs,
+                        result.metrics, details, run.id, clock())
+    store.step_finished(run.id, op.step, "succeeded", outputs=result.outputs, metrics=result.metrics,
+                        details=details, message=result.message, resource=resource)
+    if op.kind == "endpoint":
+        record_live(store, spec, op, run, result, outcome, clock)
+    outcome.outputs[op.step] = dict(result.outputs)
+    outcome.results[op.step] = result
+    events.step_finished(op, "succeeded", result.message)
+
+
+def _delete(target: Target, op: Op, ctx: StepContext, res: Resource | None, outcome: RunOutcome) -> tuple[str, str]:
+    """Destroy a removed step's resource, unless a step of this run now owns it (a renamed step)."""
+    mine = {(k, str(v)) for k, v in (res.outputs if res else {}).items() if k in IDENTITY_OUTPUTS}
+    for other, outputs in outcome.outputs.items():
+        shared = mine & {(k, str(v)) for k, v in outputs.items() if k in IDENTITY_OUTPUTS}
+        if shared:
+            key, value = sorted(shared)[0]
+            return "destroyed", f"left in place: step '{other}' now owns it ({key} {value})"
+    return "destroyed", target.destroy(op.kind, ctx)
 
 
 def _record_skip(store: StateStore, run: RunRecord, op: Op, res: Resource | None, clock) -> None:
@@ -134,50 +158,3 @@ def _fail(store: StateStore, run: RunRecord, op: Op, message: str, detail: str, 
     error = message + (f"\n{detail}" if detail else "")
     store.step_finished(run.id, op.step, "failed", details=details, error=error)
     store.finish_run(run.id, "failed", message, op.step)
-
-
-def _lineage(spec: Spec, store: StateStore, op: Op, outcome: RunOutcome) -> tuple[dict[str, float], str]:
-    """The metrics and data fingerprint of the training step that produced an endpoint's model."""
-    source = next((dep for dep in spec.graph.deps[op.step] if spec.kind(dep) == "training"), None)
-    if not source:
-        return {}, ""
-    src = outcome.results.get(source)
-    res = store.resources().get(source)
-    metrics = dict(src.metrics if src else (res.metrics if res else {}))
-    data = (res.components.get("data") if res else None) or {}
-    return metrics, _digest(data) if data else ""
-
-
-def _gate(spec: Spec, store: StateStore, op: Op, step: Any, outcome: RunOutcome):
-    from .promotion import decide
-
-    new_metrics, _ = _lineage(spec, store, op, outcome)
-    live = [m for m in store.live_models(op.step) if m.until is None]
-    return decide(step.promote_when, new_metrics, live[0].metrics if live else None)
-
-
-def _reject(store: StateStore, run: RunRecord, op: Op, res: Resource | None, decision, outcome: RunOutcome) -> None:
-    """Keep the live model. With nothing live to keep, the steps after this one cannot run."""
-    message = f"not promoted: {decision.reason}"
-    details = {"decision": decision.reason, "new": decision.new_value, "live": decision.live_value}
-    if res is None:
-        _fail(store, run, op, f"{message}; no live model to keep", "", details)
-        raise RunFailed(run.id, op.step, f"{message}; no live model to keep")
-    store.step_finished(run.id, op.step, "rejected", outputs=res.outputs, metrics={}, details=details, message=message)
-    outcome.outputs[op.step] = dict(res.outputs)
-    outcome.rejected[op.step] = decision.reason
-
-
-def _record_live(store: StateStore, spec: Spec, op: Op, run: RunRecord, result: StepResult,
-                 outcome: RunOutcome, clock) -> None:
-    """Lineage: the endpoint now serves this model, trained from this data, with these metrics."""
-    model = str(result.outputs.get("model", ""))
-    metrics, data_fp = _lineage(spec, store, op, outcome)
-    current = store.live_models(op.step)
-    if current and current[0].until is None and current[0].model == model:
-        return
-    store.set_live(LiveModel(op.step, run.id, model, metrics, data_fp, clock(), reason="; ".join(op.reasons)))
-
-
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()

@@ -72,18 +72,16 @@ def step_files(kind: str, raw: Mapping[str, Any], root: Path) -> tuple[list[str]
         if raw.get("source_dir"):
             code.append(raw["source_dir"])
         elif raw.get("entry_point"):
-            code.append(raw["entry_point"])
+            code.append(_with_its_folder(raw["entry_point"]))
         # ${...} inputs are another step's outputs: covered by that step's fingerprint
         data.extend(v for v in (raw.get("inputs") or {}).values() if isinstance(v, str) and "${" not in v)
     elif kind == "endpoint" and raw.get("inference"):
-        code.append(raw["inference"])
+        code.append(_with_its_folder(raw["inference"]))
     elif kind == "api":
         for route in raw.get("routes") or []:
             m = HANDLER.match(str(route.get("handler") or ""))
             if m:
-                folder = Path(m.group("file")).parent
-                # A Lambda is packaged with its handler's folder, unless that is the whole project.
-                code.append(m.group("file") if str(folder) in ("", ".") else str(folder))
+                code.append(_with_its_folder(m.group("file")))
             if route.get("requirements"):
                 code.append(route["requirements"])
     elif kind == "website" and raw.get("source"):
@@ -91,9 +89,22 @@ def step_files(kind: str, raw: Mapping[str, Any], root: Path) -> tuple[list[str]
     return code, data
 
 
+def _with_its_folder(file: str) -> str:
+    """A script ships (and imports) its folder's modules, so their content counts too:
+    the folder, unless that is the whole project (then just the file)."""
+    folder = str(Path(file).parent)
+    return file if folder in ("", ".") else folder
+
+
 def fingerprint_step(kind: str, raw: Mapping[str, Any], root: Path, upstream: Mapping[str, str],
-                     external: Mapping[str, str] | None = None) -> Fingerprint:
-    """Fingerprint one step. `external` maps s3:// URIs to listing digests when the target supplied them."""
+                     external: Mapping[str, str] | None = None,
+                     from_env: Mapping[tuple, str] | None = None) -> Fingerprint:
+    """Fingerprint one step. `external` maps s3:// URIs to listing digests when the target supplied them.
+
+    `from_env` maps paths inside the step to the ${env:...} templates their values came from:
+    the digest covers the real values, but the recorded config keeps only the templates,
+    so secrets passed through the environment never reach the state.
+    """
     code_paths, data_paths = step_files(kind, raw, root)
     code: dict[str, str] = {}
     for rel in code_paths:
@@ -107,7 +118,15 @@ def fingerprint_step(kind: str, raw: Mapping[str, Any], root: Path, upstream: Ma
     config = json.loads(json.dumps(raw, sort_keys=True, default=str))
     body = json.dumps({"kind": kind, "config": config, "code": code, "data": data, "upstream": dict(upstream)},
                       sort_keys=True, separators=(",", ":"))
+    for path, template in (from_env or {}).items():
+        _set_path(config, path, template)
     return Fingerprint(hashlib.sha256(body.encode()).hexdigest(), config, code, data, dict(upstream))
+
+
+def _set_path(config: Any, path: tuple, value: Any) -> None:
+    for part in path[:-1]:
+        config = config[part]
+    config[path[-1]] = value
 
 
 def describe_changes(old: Fingerprint, new: Fingerprint) -> list[str]:
@@ -124,6 +143,8 @@ def describe_changes(old: Fingerprint, new: Fingerprint) -> list[str]:
     ups = sorted(k for k in set(old.upstream) | set(new.upstream) if old.upstream.get(k) != new.upstream.get(k))
     if ups:
         reasons.append("upstream changed: " + ", ".join(ups))
+    if not reasons and "${env:" in json.dumps(new.config):
+        return ["a value from ${env:...} changed"]
     return reasons or ["fingerprint changed"]
 
 

@@ -46,19 +46,6 @@ class Graph:
     order: tuple[str, ...]  # topological, ties broken by spec order
     deps: Mapping[str, tuple[str, ...]]  # step -> steps it references
 
-    def upstream(self, step: str) -> set[str]:
-        seen: set[str] = set()
-        todo = list(self.deps.get(step, ()))
-        while todo:
-            s = todo.pop()
-            if s not in seen:
-                seen.add(s)
-                todo.extend(self.deps.get(s, ()))
-        return seen
-
-    def downstream(self, step: str) -> set[str]:
-        return {s for s in self.order if step in self.upstream(s)}
-
 
 def reference_diagnostics(doc: Document, kinds: Mapping[str, str]) -> list[Diagnostic]:
     """Bad `${...}` references: unknown steps, unknown outputs, malformed expressions."""

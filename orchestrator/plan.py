@@ -18,6 +18,7 @@ from .validate import Spec
 RUN, REPLACE, SKIP, DELETE = "run", "replace", "skip", "delete"
 SYMBOL = {RUN: "+", REPLACE: "~", SKIP: "=", DELETE: "-"}
 BILLED_KINDS = {"training", "endpoint"}  # SageMaker bills these by the second/hour on aws
+DELETE_ORDER = {"website": 0, "api": 1, "endpoint": 2, "training": 3}  # dependents go first
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,9 @@ def make_plan(
     for name in spec.graph.order:
         kind = spec.kind(name)
         upstream = {dep: digests[dep] for dep in spec.graph.deps[name]}
-        fp = fingerprint_step(kind, raw_steps[name], spec.root, upstream, external)
+        from_env = {path[2:]: template for path, template in spec.doc.interpolated.items()
+                    if path[:2] == ("steps", name)}
+        fp = fingerprint_step(kind, raw_steps[name], spec.root, upstream, external, from_env)
         digests[name] = fp.digest
         res = resources.get(name)
         attempt = attempts.get(name)
@@ -119,10 +122,26 @@ def make_plan(
         if action != SKIP:
             will_run.add(name)
         ops.append(Op(name, kind, action, tuple(reasons), fp, forced=name in force))
-    order = {"website": 0, "api": 1, "endpoint": 2, "training": 3}
-    gone = sorted((r for r in resources.values() if r.step not in raw_steps), key=lambda r: (order.get(r.kind, 9), r.step))
-    ops.extend(Op(r.step, r.kind, DELETE, ("removed from the spec",)) for r in gone)
+    gone = [(r.step, r.kind) for r in resources.values() if r.step not in raw_steps]
+    ops.extend(_deletes(gone, "removed from the spec"))
     return Plan(spec.pipeline.name, target, spec.pipeline.state, tuple(ops), notes)
+
+
+def make_destroy_plan(spec: Spec, target: str, resources: Mapping[str, Resource],
+                      last_attempts: Mapping[str, StepRun] | None = None) -> Plan:
+    """Everything the pipeline made, dependents first; also steps whose last attempt died
+    midway, since they may have made something before their result was recorded."""
+    steps = {name: (name, res.kind, "destroy requested") for name, res in resources.items()}
+    for name, attempt in (last_attempts or {}).items():
+        if name not in steps and attempt.status in ("failed", "interrupted") and attempt.kind != "training":
+            steps[name] = (name, attempt.kind, f"its last attempt {attempt.status}: removing what it may have made")
+    ops = [op for step, kind, why in steps.values() for op in _deletes([(step, kind)], why)]
+    ops.sort(key=lambda o: (DELETE_ORDER.get(o.kind, 9), o.step))
+    return Plan(spec.pipeline.name, target, spec.pipeline.state, tuple(ops))
+
+
+def _deletes(steps: list[tuple[str, str]], why: str) -> list[Op]:
+    return [Op(step, kind, DELETE, (why,)) for step, kind in sorted(steps, key=lambda s: (DELETE_ORDER.get(s[1], 9), s[0]))]
 
 
 def _decide(name: str, kind: str, fp: Fingerprint, res: Resource | None, force, alive: bool | None,
@@ -135,11 +154,11 @@ def _decide(name: str, kind: str, fp: Fingerprint, res: Resource | None, force, 
         return REPLACE, [f"kind changed from {res.kind} to {kind}"]
     if res.fingerprint != fp.digest:
         return REPLACE, describe_changes(Fingerprint.from_dict(res.components), fp)
-    if upstream_running:
-        return REPLACE, [f"upstream will run: {', '.join(sorted(upstream_running))} (its outputs may change)"]
     if alive is False:
         where = res.outputs.get("url") or res.outputs.get("endpoint_name") or "its resource"
         return RUN, [f"recorded in run {res.run_id} but no longer running ({where}); starting it again"]
+    if upstream_running:
+        return REPLACE, [f"upstream will run: {', '.join(sorted(upstream_running))} (its outputs may change)"]
     return SKIP, [f"unchanged since run {res.run_id}"]
 
 

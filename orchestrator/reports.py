@@ -7,7 +7,7 @@ from typing import Any
 from .output import emit, emit_json
 from .exit_codes import EXIT_OK
 from .state import open_store
-from .state.base import StateStore
+from .state.base import StateStore, format_utc
 from .validate import Spec, validate_file
 
 
@@ -16,9 +16,15 @@ def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:
     """The stable `status --json` shape: {"pipeline", "run", "steps": {NAME: {"status", "outputs", ...}}}."""
     resources = store.resources()
     runs = store.runs(limit=50)
+    # A run still marked running whose lock is gone was killed: say so (the next run records it).
+    dead = bool(runs) and runs[0].status == "running" and store.lock_holder() is None
+    if dead:
+        runs[0].status = "interrupted"
     latest: dict[str, Any] = {}
     for run in runs:  # newest first: the first attempt found per step is its latest
         for attempt in store.step_runs(run.id):
+            if dead and attempt.status == "running":
+                attempt.status = "interrupted"
             latest.setdefault(attempt.step, attempt)
     steps: dict[str, Any] = {}
     for name in list(spec.graph.order) + [s for s in resources if s not in spec.pipeline.steps]:
@@ -40,7 +46,7 @@ def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:
 
 
 def cmd_status(args, targets) -> int:
-    spec = validate_file(args.file)
+    spec = validate_file(args.file, strict_env=False)
     store = open_store(spec.pipeline, spec.root, create=False)
     doc = status_document(spec, store)
     if args.json:
@@ -50,7 +56,7 @@ def cmd_status(args, targets) -> int:
     if run is None:
         emit(f"Pipeline '{spec.pipeline.name}' has not run yet.\n  hint: python -m orchestrator run {args.file}")
         return EXIT_OK
-    lines = [f"Pipeline '{spec.pipeline.name}': run {run['id']} {run['status']} ({_when(run['started_at'])}, "
+    lines = [f"Pipeline '{spec.pipeline.name}': run {run['id']} {run['status']} ({format_utc(run['started_at'])}, "
              f"target {run['target']})"]
     if run.get("error"):
         lines.append(f"  error: {run['error']}")
@@ -62,7 +68,7 @@ def cmd_status(args, targets) -> int:
 
 
 def cmd_history(args, targets) -> int:
-    spec = validate_file(args.file)
+    spec = validate_file(args.file, strict_env=False)
     store = open_store(spec.pipeline, spec.root, create=False)
     runs = store.runs(limit=args.limit)
     items = []
@@ -81,15 +87,15 @@ def cmd_history(args, targets) -> int:
         return EXIT_OK
     lines = []
     for r in items:
-        lines.append(f"run {r['id']}  {r['status']:<11} {_when(r['started_at'])}  {_secs(r['duration_s'])}  target {r['target']}")
+        lines.append(f"run {r['id']}  {r['status']:<11} {format_utc(r['started_at'])}  {_secs(r['duration_s'])}  target {r['target']}")
         for a in r["steps"]:
             metrics = " ".join(f"{k}={v:g}" for k, v in a["metrics"].items()) if a["status"] == "succeeded" else ""
             lines.append(f"    {a['step']:<16} {a['status']:<11} {_secs(a['duration_s']):>8}  {metrics}".rstrip())
     if live:
         lines.append("live models:")
         for m in live:
-            until = _when(m["until"]) if m["until"] else "now"
-            lines.append(f"    {m['step']:<16} run {m['run_id']}  {_when(m['since'])} .. {until}  {m['model']}")
+            until = format_utc(m["until"]) if m["until"] else "now"
+            lines.append(f"    {m['step']:<16} run {m['run_id']}  {format_utc(m['since'])} .. {until}  {m['model']}")
     emit("\n".join(lines))
     return EXIT_OK
 
@@ -101,10 +107,3 @@ def _duration(start: float | None, end: float | None) -> float | None:
 def _secs(value: float | None) -> str:
     return f"{value:.1f} s" if value is not None else "-"
 
-
-def _when(ts: float | None) -> str:
-    import datetime as dt
-
-    if not ts:
-        return "-"
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")

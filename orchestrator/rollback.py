@@ -57,6 +57,11 @@ def rollback(spec: Spec, store: StateStore, target: Target, step: str, run_id: i
         store.step_finished(run.id, step, "failed", error=str(exc))
         store.finish_run(run.id, "failed", str(exc), step)
         raise RunFailed(run.id, step, str(exc), exc.detail) from exc
+    except BaseException as exc:  # Ctrl-C, SIGTERM, a bug: the record must not stay "running"
+        why = "interrupted by the user" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        store.step_finished(run.id, step, "interrupted", error=why)
+        store.finish_run(run.id, "interrupted", why, step)
+        raise
     details = {**current.details, **result.details, "rolled_back_to_run": run_id}
     store.step_finished(run.id, step, "succeeded", outputs=result.outputs, metrics=metrics, details=details,
                         message=f"rolled back to the model of run {run_id}",

@@ -43,10 +43,13 @@ class Spec:
         return self.pipeline.steps[step].type
 
 
-def validate_file(path: str | os.PathLike, env: Mapping[str, str] | None = None) -> Spec:
-    """Return the valid spec or raise DiagnosticError with every problem found."""
+def validate_file(path: str | os.PathLike, env: Mapping[str, str] | None = None, strict_env: bool = True) -> Spec:
+    """Return the valid spec or raise DiagnosticError with every problem found.
+
+    `strict_env=False` is for commands that only read state: an unset ${env:...} is no error there.
+    """
     display = str(path)
-    doc = load_file(path, env=env, display=display)
+    doc = load_file(path, env=env, display=display, strict_env=strict_env)
     pipeline = _typed(doc)
     root = Path(path).resolve().parent
     kinds = {name: step.type for name, step in pipeline.steps.items()}

@@ -21,6 +21,8 @@ class FakeTarget(Target):
     - `hang-<step>`: the step sleeps (so a test can kill the run mid-step).
     - `preflight-error`: preflight raises TargetError with the file's text.
     - `accuracy-<step>`: the training step reports this accuracy (default 0.9).
+    - `target-error-<step>`: the step raises TargetError (e.g. credentials expired mid-run).
+    - `s3-listing`: the digest every s3:// input's listing has when a run starts.
     Every call is appended to `calls.jsonl` in the state folder.
     """
 
@@ -32,6 +34,9 @@ class FakeTarget(Target):
             f.write(json.dumps(call, default=str) + "\n")
 
     def _maybe_fail(self, step: str) -> None:
+        broken = self.state_dir / f"target-error-{step}"
+        if broken.exists():
+            raise TargetError(broken.read_text().strip(), hint="renew the credentials")
         fail = self.state_dir / f"fail-{step}"
         if fail.exists():
             raise StepFailed(fail.read_text().strip() or f"{step} failed", detail="last lines of the log")
@@ -68,6 +73,10 @@ class FakeTarget(Target):
         self._log(op="website", step=ctx.step, config=step.config)
         self._maybe_fail(ctx.step)
         return StepResult({"url": "fake://site/", "bucket": "site-bucket"})
+
+    def data_digests(self, uris):
+        listing = self.state_dir / "s3-listing"
+        return {uri: listing.read_text().strip() for uri in uris} if listing.exists() else None
 
     def destroy(self, kind, ctx):
         self._log(op="destroy", step=ctx.step, kind=kind, outputs=ctx.previous.outputs if ctx.previous else None)

@@ -179,6 +179,20 @@ def check_paths(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
         if isinstance(step, WebsiteStep) and (root / step.source).is_dir():
             if not (root / step.source / step.index).is_file():
                 yield doc.diagnostic(at + ("index",), f"index document '{step.index}' not found in {step.source}")
+            source = (root / step.source).resolve()
+            state = (root / p.state).resolve() if "://" not in p.state else None
+            if source == root or (state is not None and (state == source or source in state.parents)):
+                yield doc.diagnostic(at + ("source",), f"website source '{step.source}' would publish the project "
+                                     "folder, or the state folder inside it",
+                                     "keep the site's files in a folder of their own, e.g. source: web")
+
+
+def check_single_website(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    """One site per pipeline: on aws it is one bucket in the pipeline's stack."""
+    websites = [name for name, step in p.steps.items() if isinstance(step, WebsiteStep)]
+    for name in websites[1:]:
+        yield doc.diagnostic(("steps", name), f"a pipeline has one website; '{websites[0]}' is already one",
+                             "put the pages in one source folder")
 
 
 def _check_one_path(doc: Document, root: Path, path: tuple, value: str, kind: str) -> Iterator[Diagnostic]:
@@ -236,6 +250,7 @@ CHECKS: tuple[Check, ...] = (
     check_promotion_metric,
     check_routes,
     check_paths,
+    check_single_website,
     check_schedule,
     check_aws_settings,
 )

@@ -31,6 +31,8 @@ class Document:
     text: str = ""
     positions: dict[PathT, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[PathT, tuple[int, int]] = field(default_factory=dict)
+    # values that came from ${env:...}: path -> the template as written (secrets must not be recorded)
+    interpolated: dict[PathT, str] = field(default_factory=dict)
 
     def where(self, path: PathT, key: bool = False) -> tuple[int, int]:
         """Line and column (1-based) of the value at `path`, or of its key with `key=True`.
@@ -54,7 +56,8 @@ class Document:
         return Diagnostic(self.file, line, col, tuple(path), message, hint)
 
 
-def load_file(path: str | os.PathLike, env: Mapping[str, str] | None = None, display: str | None = None) -> Document:
+def load_file(path: str | os.PathLike, env: Mapping[str, str] | None = None, display: str | None = None,
+              strict_env: bool = True) -> Document:
     """Read and parse a spec file; raise DiagnosticError listing every problem found."""
     name = display or str(path)
     p = Path(path)
@@ -77,10 +80,13 @@ def load_file(path: str | os.PathLike, env: Mapping[str, str] | None = None, dis
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise DiagnosticError([Diagnostic(name, line, 1, (), "file is not valid UTF-8", "save it as UTF-8")]) from None
-    return load_text(text, name, env=env)
+    return load_text(text, name, env=env, strict_env=strict_env)
 
 
-def load_text(text: str, file: str = "<string>", env: Mapping[str, str] | None = None) -> Document:
+def load_text(text: str, file: str = "<string>", env: Mapping[str, str] | None = None,
+              strict_env: bool = True) -> Document:
+    """Parse a spec. With `strict_env=False` (read-only commands such as status), an unset
+    ${env:NAME} stays as written instead of being an error."""
     env = os.environ if env is None else env
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise DiagnosticError([Diagnostic(file, 1, 1, (), "file is empty",
@@ -106,7 +112,7 @@ def load_text(text: str, file: str = "<string>", env: Mapping[str, str] | None =
                                           "the file holds more than one YAML document",
                                           "keep one pipeline per file; remove the '---' separator")])
     doc = Document(file=file, data=None, text=text)
-    builder = _Builder(doc, env)
+    builder = _Builder(doc, env, strict_env)
     root = nodes[0]
     if not isinstance(root, yaml.MappingNode):
         kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
@@ -132,9 +138,10 @@ def _syntax_hint(text: str, line: int) -> str:
 class _Builder:
     """Turns a composed node tree into plain data, recording positions and problems."""
 
-    def __init__(self, doc: Document, env: Mapping[str, str]):
+    def __init__(self, doc: Document, env: Mapping[str, str], strict_env: bool = True):
         self.doc = doc
         self.env = env
+        self.strict_env = strict_env
         self.problems: list[Diagnostic] = []
         self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
 
@@ -188,6 +195,9 @@ class _Builder:
             return m.group(0)
 
         result = ENV_REF.sub(sub, value)
+        self.doc.interpolated[path] = value
+        if not self.strict_env:
+            missing.clear()
         for name in missing:
             self.problem(node, path, f"environment variable '{name}' is not set",
                          f"export {name}=..., or give a default: ${{env:{name}:-value}}")

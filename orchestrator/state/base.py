@@ -89,18 +89,22 @@ class LiveModel:
 
 
 class LockHeld(Exception):
-    """Another run holds the pipeline's lock."""
+    """Another run holds the pipeline's lock; `hint` says how this backend's lock goes away."""
 
-    def __init__(self, holder: dict[str, Any]):
+    def __init__(self, holder: dict[str, Any], hint: str = "wait for that run to finish"):
         self.holder = holder
+        self.hint = hint
         super().__init__(describe_holder(holder))
 
 
-def describe_holder(holder: dict[str, Any]) -> str:
+def format_utc(ts: float | None) -> str:
     import datetime as _dt
 
-    since = holder.get("since")
-    when = _dt.datetime.fromtimestamp(since, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if since else "?"
+    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "-"
+
+
+def describe_holder(holder: dict[str, Any]) -> str:
+    when = format_utc(holder.get("since"))
     who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
     what = holder.get("command") or "a run"
     return f"{what} ({who}) has held the lock since {when}"
@@ -153,6 +157,10 @@ class StateStore(ABC):
     @abstractmethod
     def live_models(self, step: str | None = None) -> list[LiveModel]:
         """Lineage, most recent first."""
+
+    @abstractmethod
+    def serial(self) -> int:
+        """Grows with every write: what a conditional writer compares."""
 
     @abstractmethod
     def lock_holder(self) -> dict[str, Any] | None:

@@ -86,7 +86,9 @@ class S3Store(StateStore):
                                          ContentType="application/json", IfNoneMatch="*")
         except self.client.exceptions.ClientError as exc:
             if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                raise LockHeld(self.lock_holder() or {}) from None
+                raise LockHeld(self.lock_holder() or {},
+                               "wait for that run to finish; if it died, remove its lock with "
+                               "python -m orchestrator unlock FILE") from None
             raise
         self._lock_etag = put["ETag"]
         try:

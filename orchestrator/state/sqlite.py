@@ -65,7 +65,7 @@ class SqliteStore(StateStore):
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             if self._create:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                _make_private_folder(self.folder)
                 _ensure_gitignore(self.folder)
             conn = sqlite3.connect(self.folder / DB_NAME, timeout=30, isolation_level=None)
             conn.row_factory = sqlite3.Row
@@ -112,7 +112,7 @@ class SqliteStore(StateStore):
 
     @contextmanager
     def lock(self, command: str) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        _make_private_folder(self.folder)
         path = self.folder / LOCK_NAME
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -120,7 +120,7 @@ class SqliteStore(StateStore):
         except BlockingIOError:
             holder = _read_holder(fd)
             os.close(fd)
-            raise LockHeld(holder) from None
+            raise LockHeld(holder, "wait for that run to finish; the lock is released when it exits") from None
         try:
             holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(), "command": command}
             os.ftruncate(fd, 0)
@@ -274,6 +274,12 @@ def _read_holder(fd: int) -> dict[str, Any]:
         return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
     except (ValueError, OSError):
         return {}
+
+
+def _make_private_folder(folder: Path) -> None:
+    """State, artifacts and the local cloud's control token live here: owner only."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
 
 
 def _ensure_gitignore(folder: Path) -> None:

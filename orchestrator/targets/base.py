@@ -130,6 +130,14 @@ class Target(ABC):
         """
         return None
 
+    def data_digests(self, uris: list[str]) -> dict[str, str] | None:
+        """Digests of the s3:// inputs' listings, taken when a run starts; None when the target cannot list them."""
+        return None
+
+    def plan_notes(self) -> list[str]:
+        """Sentences a plan should carry, e.g. what only `run` can check."""
+        return []
+
     def close(self) -> None:
         """Release clients and connections held during a run."""
 

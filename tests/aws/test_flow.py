@@ -107,12 +107,13 @@ def test_repeating_the_same_steps_only_reads(account, project):
     assert again.client.counts()["write"] == 0, again.client.calls
 
 
-def test_check_live_reads_and_probe_stays_offline(account, project):
+def test_probe_stays_offline(account, project):
+    """plan calls probe; it must not reach AWS (or import boto3), so it answers "unknown"."""
     pipeline = make_pipeline(_steps(), **account)
     target = AwsTarget(pipeline, project, project / ".orchestrator", client=new_client())
     target.poll_interval_s = 0
     trained = target.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="a" * 64))
+    calls = dict(target.client.calls)
     assert target.probe("training", trained.outputs) is None
-    assert target.check_live("training", trained.outputs) is True
-    assert target.check_live("endpoint", {"endpoint_name": "movie-reviews-deploy"}) is False
-    assert target.check_live("api", {}) is None
+    assert target.probe("endpoint", {"endpoint_name": "movie-reviews-deploy"}) is None
+    assert dict(target.client.calls) == calls

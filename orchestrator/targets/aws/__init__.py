@@ -117,25 +117,14 @@ class AwsTarget(Target):
         return {uri: self._listings[uri] for uri in uris}
 
     def probe(self, kind: str, outputs: dict[str, Any]) -> bool | None:
-        """Unknown, always: the planner calls this, and planning must stay free of boto3.
-
-        `check_live` is the read-only check (describe calls) for code that runs with boto3 loaded.
-        """
+        """Unknown, always: the planner calls this, and planning must stay free of boto3."""
         return None
 
-    def check_live(self, kind: str, outputs: dict[str, Any]) -> bool | None:
-        """Read-only: does the recorded resource still exist? For `run`, where boto3 is loaded anyway."""
-        if kind == "endpoint" and outputs.get("endpoint_name"):
-            endpoint = self.client.describe_endpoint(outputs["endpoint_name"])
-            return endpoint is not None and endpoint["EndpointStatus"] == "InService"
-        if kind == "training" and outputs.get("job_name"):
-            job = self.client.describe_training_job(outputs["job_name"])
-            return job is not None and job["TrainingJobStatus"] == "Completed"
-        return None
-
-    def api_calls(self) -> dict[str, int]:
-        """Calls made so far, by operation; for the run's figures."""
-        return self._client.by_operation() if self._client else {}
+    def plan_notes(self) -> list[str]:
+        s3_inputs = any(v.startswith("s3://") for s in self.pipeline.steps.values()
+                        for v in (getattr(s, "inputs", None) or {}).values())
+        return ["s3:// inputs are compared by their listing when `run` starts; plan shows the last run's"] \
+            if s3_inputs else []
 
     def close(self) -> None:
         if self._client is not None:

@@ -1,0 +1,73 @@
+"""Which model is live on each endpoint, and the promotion gate a new one must pass.
+
+Part of the executor: every promotion is recorded with its run, metrics and the
+fingerprint of the data it was trained on; a rejection keeps the live model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from .plan import Op
+from .promotion import Decision, decide
+from .state.base import LiveModel, Resource, RunRecord, StateStore
+from .targets.base import StepContext, StepFailed, StepResult
+from .validate import Spec
+
+if TYPE_CHECKING:
+    from .execute import RunOutcome
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def source_metrics(spec: Spec, store: StateStore, op: Op, outcome: RunOutcome) -> tuple[dict[str, float], str]:
+    """The metrics and data fingerprint of the training step that produced an endpoint's model."""
+    source = next((dep for dep in spec.graph.deps[op.step] if spec.kind(dep) == "training"), None)
+    if not source:
+        return {}, ""
+    src = outcome.results.get(source)
+    res = store.resources().get(source)
+    metrics = dict(src.metrics if src else (res.metrics if res else {}))
+    data = (res.components.get("data") if res else None) or {}
+    return metrics, digest(data) if data else ""
+
+
+def gate(spec: Spec, store: StateStore, op: Op, step: Any, outcome: RunOutcome) -> Decision:
+    new_metrics, _ = source_metrics(spec, store, op, outcome)
+    live = [m for m in store.live_models(op.step) if m.until is None]
+    return decide(step.promote_when, new_metrics, live[0].metrics if live else None)
+
+
+def reject(store: StateStore, run: RunRecord, op: Op, ctx: StepContext, res: Resource | None, decision: Decision,
+           outcome: RunOutcome, clock) -> None:
+    """Keep the live model, and remember this verdict so later runs do not ask again.
+
+    The step's fingerprint is recorded (its outputs stay the live model's), so the
+    pipeline settles: the next run skips it until something changes or it is forced.
+    With nothing live to keep, the steps after this one cannot run: the step fails.
+    """
+    message = f"not promoted: {decision.reason}"
+    details = {"decision": decision.reason, "new": decision.new_value, "live": decision.live_value}
+    if res is None:
+        raise StepFailed(f"{message}; no live model to keep", details=details)
+    kept = Resource(op.step, op.kind, ctx.fingerprint, op.fingerprint.as_dict(), res.outputs, res.metrics,
+                    {**res.details, "rejected": details}, run.id, clock())
+    store.step_finished(run.id, op.step, "rejected", outputs=res.outputs, metrics={}, details=details,
+                        message=message, resource=kept)
+    outcome.outputs[op.step] = dict(res.outputs)
+    outcome.rejected[op.step] = decision.reason
+
+
+def record_live(store: StateStore, spec: Spec, op: Op, run: RunRecord, result: StepResult,
+                outcome: RunOutcome, clock) -> None:
+    """Lineage: the endpoint now serves this model, trained from this data, with these metrics."""
+    model = str(result.outputs.get("model", ""))
+    metrics, data_fp = source_metrics(spec, store, op, outcome)
+    current = store.live_models(op.step)
+    if current and current[0].until is None and current[0].model == model:
+        return
+    store.set_live(LiveModel(op.step, run.id, model, metrics, data_fp, clock(), reason="; ".join(op.reasons)))
