@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_sigterm():
     """SIGTERM (a CI job cancelled, `kill`) stops a run like Ctrl-C does: the running step
     is stopped and recorded as interrupted, the lock released, and the next run resumes."""
     import signal
@@ -95,7 +95,8 @@ def _stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, interrupt)
+        return signal.signal(signal.SIGTERM, interrupt)
+    return None
 
 
 def _handler(command: str) -> Callable:
@@ -119,7 +120,7 @@ def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None 
     args.argv = argv  # recorded with each run, so history shows exactly what was asked
     from . import commands  # after parsing, so --help and --version stay instant
 
-    _stop_on_sigterm()
+    previous = _stop_on_sigterm()
     try:
         return _handler(args.command)(args, targets or {})
     except KeyboardInterrupt:
@@ -134,3 +135,8 @@ def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None 
             raise
         sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n  hint: run again with --debug for the traceback\n")
         return EXIT_FAILED
+    finally:
+        if previous is not None:  # main() may run inside a longer-lived process
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)

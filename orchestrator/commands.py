@@ -207,11 +207,10 @@ def cmd_destroy(args, targets) -> int:
     from .console import ConsoleUI
     from .execute import RunFailed, execute
 
-    spec = validate_file(args.file)
+    spec = validate_file(args.file, strict_env=False)  # removing what exists needs no deploy-time secrets
     store = open_store(spec.pipeline, spec.root, create=False)
     name = deployed_target(spec, store, args.target, follow_record=True)
-    if not store.resources() and not any(a.status in ("failed", "interrupted", "running")
-                                         for a in last_attempts(store, settled=True).values()):
+    if not make_destroy_plan(spec, name, store.resources(), last_attempts(store, settled=True)).ops:
         emit(f"Nothing to destroy: pipeline '{spec.pipeline.name}' has nothing deployed.")
         return EXIT_OK
     if not args.yes:

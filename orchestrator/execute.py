@@ -71,7 +71,8 @@ def execute(spec: Spec, plan: Plan, target: Target, store: StateStore, command: 
         store.step_started(StepRun(run.id, op.step, op.kind, op.action, "running", ctx.fingerprint, clock()))
         try:
             if op.action == DELETE:
-                status, message = _delete(target, op, ctx, res, outcome)
+                kinds = {name: step.type for name, step in spec.pipeline.steps.items()}
+                status, message = _delete(target, op, ctx, res, outcome, kinds)
                 store.step_finished(run.id, op.step, status, message=message, remove_resource=True)
                 events.step_finished(op, status, message)
                 continue
@@ -116,7 +117,7 @@ def _apply(spec: Spec, plan: Plan, target: Target, store: StateStore, run: RunRe
         events.step_finished(op, "kept", message)
         return
     step = STEP_KINDS[op.kind].model_validate(resolved)
-    if op.kind == "endpoint" and step.promote_when is not None:
+    if op.kind == "endpoint" and step.promote_when is not None and not _is_live(store, op.step, step.model):
         decision = gate(spec, store, op, step, outcome)
         if not decision.promote:
             reject(store, run, op, ctx, res, decision, outcome, clock)
@@ -136,10 +137,18 @@ def _apply(spec: Spec, plan: Plan, target: Target, store: StateStore, run: RunRe
     events.step_finished(op, "succeeded", result.message)
 
 
-def _delete(target: Target, op: Op, ctx: StepContext, res: Resource | None, outcome: RunOutcome) -> tuple[str, str]:
-    """Destroy a removed step's resource, unless a step of this run now owns it (a renamed step)."""
+def _is_live(store: StateStore, step: str, model: str) -> bool:
+    """Redeploying the model that is live (a restart, --force deploy) is not a promotion to gate."""
+    return any(m.until is None and m.model == model for m in store.live_models(step))
+
+
+def _delete(target: Target, op: Op, ctx: StepContext, res: Resource | None, outcome: RunOutcome,
+            kinds: dict[str, str]) -> tuple[str, str]:
+    """Destroy a removed step's resource, unless a step of the same kind now owns it (a renamed step)."""
     mine = {(k, str(v)) for k, v in (res.outputs if res else {}).items() if k in IDENTITY_OUTPUTS}
     for other, outputs in outcome.outputs.items():
+        if other not in kinds or kinds[other] != op.kind:
+            continue
         shared = mine & {(k, str(v)) for k, v in outputs.items() if k in IDENTITY_OUTPUTS}
         if shared:
             key, value = sorted(shared)[0]
@@ -150,8 +159,14 @@ def _delete(target: Target, op: Op, ctx: StepContext, res: Resource | None, outc
 def _record_skip(store: StateStore, run: RunRecord, op: Op, res: Resource | None, clock) -> None:
     store.step_started(StepRun(run.id, op.step, op.kind, op.action, "running",
                                op.fingerprint.digest if op.fingerprint else "", clock()))
+    # Same digest, but the recorded parts may predate how they are written now (e.g. an
+    # ${env:...} value recorded in clear by an older version): rewrite them.
+    refresh = None
+    if res is not None and op.fingerprint is not None and res.components != op.fingerprint.as_dict():
+        refresh = Resource(res.step, res.kind, res.fingerprint, op.fingerprint.as_dict(), res.outputs, res.metrics,
+                           res.details, res.run_id, res.updated_at)
     store.step_finished(run.id, op.step, "skipped", outputs=res.outputs if res else {},
-                        metrics=res.metrics if res else {}, message=op.reasons[0])
+                        metrics=res.metrics if res else {}, message=op.reasons[0], resource=refresh)
 
 
 def _fail(store: StateStore, run: RunRecord, op: Op, message: str, detail: str, details: dict) -> None:

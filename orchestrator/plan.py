@@ -152,11 +152,13 @@ def _decide(name: str, kind: str, fp: Fingerprint, res: Resource | None, force, 
         return REPLACE, [f"forced with --force {name}"]
     if res.kind != kind:
         return REPLACE, [f"kind changed from {res.kind} to {kind}"]
+    where = res.outputs.get("url") or res.outputs.get("endpoint_name") or "its resource"
+    gone = f"recorded in run {res.run_id} but no longer running ({where}); starting it again"
     if res.fingerprint != fp.digest:
-        return REPLACE, describe_changes(Fingerprint.from_dict(res.components), fp)
+        changes = describe_changes(Fingerprint.from_dict(res.components), fp)
+        return REPLACE, changes + ([gone] if alive is False else [])  # a dead service is never "kept"
     if alive is False:
-        where = res.outputs.get("url") or res.outputs.get("endpoint_name") or "its resource"
-        return RUN, [f"recorded in run {res.run_id} but no longer running ({where}); starting it again"]
+        return RUN, [gone]
     if upstream_running:
         return REPLACE, [f"upstream will run: {', '.join(sorted(upstream_running))} (its outputs may change)"]
     return SKIP, [f"unchanged since run {res.run_id}"]

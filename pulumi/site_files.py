@@ -12,11 +12,12 @@ SKIPPED_DIRS = {"__pycache__", "node_modules"}  # besides any name starting with
 def is_published(relative: Path, path: Path, private_dirs: Iterable[Path] = ()) -> bool:
     """The one rule for what of the site folder goes to the bucket (files and the folders walked into).
 
-    Never a dot-file or anything in a dot-folder (`.env`, `.git/`, `.orchestrator/`, ...),
+    Never a dot-file or anything in a dot-folder (`.env`, `.git/`, `.orchestrator/`, ...;
+    `.well-known/` is published, as ACME and app-association files need it),
     nor `__pycache__`/`node_modules`, nor anything in `private_dirs` (the pipeline's state
     folder, whatever its name), also when reached through a symlink.
     """
-    if any(part.startswith(".") or part in SKIPPED_DIRS for part in relative.parts):
+    if any((part.startswith(".") and part != ".well-known") or part in SKIPPED_DIRS for part in relative.parts):
         return False
     resolved = path.resolve()
     return not any(resolved.is_relative_to(folder) for folder in private_dirs)

@@ -23,6 +23,7 @@ class FakeTarget(Target):
     - `accuracy-<step>`: the training step reports this accuracy (default 0.9).
     - `target-error-<step>`: the step raises TargetError (e.g. credentials expired mid-run).
     - `s3-listing`: the digest every s3:// input's listing has when a run starts.
+    - `dead-<step>`: the probe says the step's resource is gone.
     Every call is appended to `calls.jsonl` in the state folder.
     """
 
@@ -73,6 +74,10 @@ class FakeTarget(Target):
         self._log(op="website", step=ctx.step, config=step.config)
         self._maybe_fail(ctx.step)
         return StepResult({"url": "fake://site/", "bucket": "site-bucket"})
+
+    def probe(self, kind, outputs):
+        dead = {p.name.removeprefix("dead-") for p in self.state_dir.glob("dead-*")}
+        return False if any(outputs.get("url", "").endswith(step) or step in str(outputs) for step in dead) else None
 
     def data_digests(self, uris):
         listing = self.state_dir / "s3-listing"

@@ -196,3 +196,55 @@ def test_a_website_cannot_publish_the_project_or_its_state(project, capsys, sour
     spec.write_text(spec.read_text().replace("    source: web\n", f"    source: '{source}'\n"))
     assert run("validate", str(spec)) == 2
     assert "would publish the project folder, or the state folder inside it" in capsys.readouterr().err
+
+
+def test_a_dead_service_is_redeployed_even_when_only_its_upstream_changed(project, capsys):
+    spec = project / "pipeline.yaml"
+    assert run("run", str(spec)) == 0
+    (project / ".orchestrator" / "dead-demo-deploy").write_text("")  # the endpoint died
+    spec.write_text(spec.read_text().replace("{C: 1.0}", "{C: 1.0, unused: 1}"))
+    capsys.readouterr()
+    assert run("run", str(spec)) == 0
+    err = capsys.readouterr().err
+    assert "deploy  replace  upstream changed: train; recorded in run 1 but no longer running" in err
+    assert [c["op"] for c in calls(project / ".orchestrator")][4:] == ["train", "deploy"]
+
+
+def test_destroy_after_a_failed_training_has_nothing_to_do(project, capsys):
+    state = project / ".orchestrator"
+    state.mkdir()
+    (state / "fail-train").write_text("bad data")
+    assert run("run", str(project / "pipeline.yaml")) == 1
+    capsys.readouterr()
+    assert run("destroy", str(project / "pipeline.yaml"), "--yes") == 0
+    assert "Nothing to destroy: pipeline 'demo' has nothing deployed." in capsys.readouterr().out
+
+
+def test_redeploying_the_live_model_is_not_gated(project, capsys):
+    spec = project / "pipeline.yaml"
+    spec.write_text(spec.read_text().replace(
+        "    instance: {type: ml.t2.medium}\n",
+        "    instance: {type: ml.t2.medium}\n    promote_when: {metric: accuracy, beats_live: true}\n"))
+    assert run("run", str(spec)) == 0
+    capsys.readouterr()
+    assert run("run", str(spec), "--force", "deploy") == 0
+    assert "rejected" not in capsys.readouterr().err
+    assert [c["op"] for c in calls(project / ".orchestrator")].count("deploy") == 2
+
+
+def test_main_restores_the_sigterm_handler(project):
+    before = signal.getsignal(signal.SIGTERM)
+    assert run("validate", str(project / "pipeline.yaml")) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_destroy_does_not_need_deploy_time_secrets(project, capsys, monkeypatch):
+    spec = project / "pipeline.yaml"
+    spec.write_text(spec.read_text().replace(
+        "    config:\n", "    config:\n      token: '${env:DEMO_SITE_TOKEN}'\n"))
+    monkeypatch.setenv("DEMO_SITE_TOKEN", "x")
+    assert run("run", str(spec)) == 0
+    monkeypatch.delenv("DEMO_SITE_TOKEN")
+    capsys.readouterr()
+    assert run("destroy", str(spec), "--yes") == 0
+    assert "Destroyed 4 steps" in capsys.readouterr().out

@@ -123,6 +123,8 @@ def project_site(cloud, tmp_path_factory):
     (source / "docs" / ".hidden").mkdir(parents=True)
     (source / "docs" / ".hidden" / "notes.txt").write_text("TOP SECRET notes")
     (source / "docs" / "guide.txt").write_text("a guide")
+    (source / ".well-known").mkdir()
+    (source / ".well-known" / "security.txt").write_text("Contact: mailto:security@example.com")
     client = cloud["client"]
     answer = client.put_website("project-site", {"source": str(source)})
     yield answer["port"]
@@ -155,4 +157,5 @@ def test_dot_files_and_dot_folders_are_never_served(project_site, raw_path):
 
 def test_a_site_with_dot_folders_still_serves_its_other_files(project_site):
     assert raw_get(project_site, "/docs/guide.txt") == (200, b"a guide")
+    assert raw_get(project_site, "/.well-known/security.txt") == (200, b"Contact: mailto:security@example.com")
     assert raw_get(project_site, "/") == (200, b"<html><body>home</body></html>")

@@ -24,13 +24,14 @@ def tree(root: Path, files: list[str]) -> Path:
 
 @pytest.mark.parametrize("relative", [
     ".env", ".git/config", ".orchestrator/state.json", "assets/.DS_Store", "a/.hidden/b/c.js",
-    ".well-known/security.txt", "__pycache__/x.pyc", "js/node_modules/lib.js",
+    "__pycache__/x.pyc", "js/node_modules/lib.js",
 ])
 def test_dot_files_and_folders_are_never_published(tmp_path, relative):
     assert not is_published(Path(relative), tmp_path / relative)
 
 
-@pytest.mark.parametrize("relative", ["index.html", "img/logo.svg", "a.b/c.d.js", "env", "git/x"])
+@pytest.mark.parametrize("relative", ["index.html", "img/logo.svg", "a.b/c.d.js", "env", "git/x",
+                                      ".well-known/security.txt"])  # ACME and app-association files live there
 def test_ordinary_files_are_published(tmp_path, relative):
     assert is_published(Path(relative), tmp_path / relative)
 

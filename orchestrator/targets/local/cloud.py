@@ -46,6 +46,7 @@ class Cloud:
         self.gateways: dict[str, Gateway] = {}
         self.lock = asyncio.Lock()
         self._background: set[asyncio.Task] = set()  # drains of replaced gateways
+        self._draining: set[Gateway] = set()
 
     # -- record ---------------------------------------------------------------------------
     def save(self) -> None:
@@ -149,9 +150,10 @@ class Cloud:
         self.gateways[api_id] = gateway
         gateway.warm()
         if old is not None:  # requests already inside the old gateway are still answered
+            self._draining.add(old)
             task = asyncio.get_running_loop().create_task(old.drain())
             self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            task.add_done_callback(lambda t: (self._background.discard(t), self._draining.discard(old)))
         record = {**spec, "port": port}
         self.records["apis"][api_id] = record
         self.failed.pop(f"apis/{api_id}", None)
@@ -212,7 +214,10 @@ class Cloud:
         return services
 
     async def close(self) -> None:
-        await asyncio.gather(*(gateway.close() for gateway in self.gateways.values()))
+        for task in self._background:
+            task.cancel()
+        gateways = [*self.gateways.values(), *self._draining]
+        await asyncio.gather(*(gateway.close() for gateway in gateways))
         await asyncio.gather(*(self._unserve(*key) for key in list(self.servers)))
         self.registry.close()
         shutil.rmtree(self.home.models_dir, ignore_errors=True)

@@ -71,6 +71,7 @@ class Gateway:
         self.prefix = f"/{step.stage}"
         self.router: Router[Binding] = Router()
         self.pools: list[FunctionPool] = []
+        self._inflight = 0  # requests inside this gateway, from first byte to last
         for route in step.routes:
             binding = Binding(route)
             if route.integration == "lambda":
@@ -106,13 +107,26 @@ class Gateway:
     async def close(self) -> None:
         await asyncio.gather(*(pool.close() for pool in self.pools))
 
-    async def drain(self) -> None:
-        """Stop after the requests in flight are answered (a redeploy replaced this gateway)."""
-        await asyncio.gather(*(pool.drain() for pool in self.pools))
+    async def drain(self, grace_s: float = 30.0) -> None:
+        """Stop after the requests already inside are answered (a redeploy replaced this
+        gateway; new requests reach the new one). Counted here, not in the pools, so a
+        request still reading its body or routing is waited for too."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        while self._inflight and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        await self.close()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
+        self._inflight += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self._inflight -= 1
+
+    async def _serve(self, scope, receive, send) -> None:
         request = Request.from_scope(scope)
         request_id = str(uuid.uuid4())
         cors = self.cors.response_headers(request.header("origin"))

@@ -88,7 +88,6 @@ class FunctionPool:
         self._background: set[asyncio.Task] = set()
         self._changed = asyncio.Condition()
         self._closed = False
-        self._inflight = 0  # invocations inside the pool, waiting for a worker or running
 
     async def _spawn(self) -> Worker:
         spec = self.spec
@@ -165,13 +164,6 @@ class FunctionPool:
             self._changed.notify()
 
     async def invoke(self, event: dict, request_id: str, timeout: float) -> object:
-        self._inflight += 1
-        try:
-            return await self._invoke(event, request_id, timeout)
-        finally:
-            self._inflight -= 1
-
-    async def _invoke(self, event: dict, request_id: str, timeout: float) -> object:
         worker = await self._acquire()
         deadline = time.time() + timeout
         try:
@@ -200,15 +192,6 @@ class FunctionPool:
             await self.warm()
         except LambdaFailed as exc:
             log.error("%s", exc)
-
-    async def drain(self, grace_s: float = 30.0) -> None:
-        """Close once the invocations already inside have finished, as a redeployed API
-        finishes the requests it has: new ones go to the new deployment meanwhile."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace_s
-        while self._inflight and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-        await self.close()
 
     async def close(self) -> None:
         async with self._changed:

@@ -58,7 +58,7 @@ class Website:
         if "\x00" in key or "\\" in key:
             return None
         parts = [p for p in key.split("/") if p]
-        if any(p.startswith(".") for p in parts):  # `.`, `..` and every dot-file or dot-folder
+        if any(p.startswith(".") and p != ".well-known" for p in parts):  # `.`, `..`, dot-files and -folders
             return None
         candidate = (self.root.joinpath(*parts)).resolve()
         if candidate != self.root and self.root not in candidate.parents:
