@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 import time
 
-from .plan import Op
 from .execute import StepEvents
+from .plan import Op
 
 MARKS = {"succeeded": "[green]✓[/]", "skipped": "[dim]=[/]", "kept": "[dim]=[/]", "failed": "[red]✗[/]",
          "destroyed": "[yellow]-[/]", "interrupted": "[red]![/]", "rejected": "[yellow]≠[/]"}

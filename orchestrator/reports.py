@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .output import emit, emit_json
 from .exit_codes import EXIT_OK
+from .output import emit, emit_json
 from .state import open_store
 from .state.base import StateStore, format_utc
 from .validate import Spec, validate_file
-
 
 
 def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from ..diagnostics import Diagnostic, did_you_mean
 from . import cron
 from .instance_types import hosting_types, training_types
 from .loader import Document
+from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
 from .names import endpoint_name
 from .refs import REF
-from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 REF_OR_ENV = re.compile(r"\$\{")

@@ -9,13 +9,12 @@ deployment finds what exists and changes nothing.
 from __future__ import annotations
 
 import hashlib
-
 from typing import TYPE_CHECKING, Any
 
 from ...spec.models import EndpointStep, TrainingStep
+from ...spec.names import endpoint_name
 from ..base import StepContext, StepFailed, StepResult
 from . import images
-from ...spec.names import endpoint_name
 from .naming import (
     owned_by,
     ownership_tags,

@@ -7,11 +7,11 @@ and waits for it instead of paying for a second one.
 
 from __future__ import annotations
 
-import tarfile
-import io
 import hashlib
+import io
 import json
 import re
+import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...fingerprint import file_digest
 from ..base import StepFailed
 
 if TYPE_CHECKING:
     from .client import AwsClient
 
-_CHUNK = 1 << 20
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -41,14 +41,6 @@ def s3_listing_fingerprint(client: AwsClient, uri: str) -> str:
     digest = hashlib.sha256()
     for obj in sorted(objects, key=lambda o: o["Key"]):
         digest.update(f"{obj['Key']}\0{obj.get('ETag', '')}\0{obj.get('Size', 0)}\n".encode())
-    return digest.hexdigest()
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
     return digest.hexdigest()
 
 

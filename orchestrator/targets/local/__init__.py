@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ...spec.names import endpoint_name
 from ...spec.models import ApiStep, EndpointStep, TrainingStep, WebsiteStep
+from ...spec.names import endpoint_name
 from ..base import StepContext, StepFailed, StepResult, Target, TargetError
 from .client import DaemonClient, DaemonError, Removal
 

@@ -9,7 +9,6 @@ timestamp) so that "the same model" really does give the same bytes.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import stat
 import tarfile
@@ -18,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from ...fingerprint import file_digest
+
 FIXED_MTIME = 0
 GZIP_LEVEL = 6
-READ_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,6 @@ def _add_entry(tar: tarfile.TarFile, path: Path, name: str) -> None:
         raise ValueError(f"{path} is neither a file, a folder nor a symlink; it cannot be packed")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class ArtifactStore:
     """Files under `<root>/sha256/<digest>/<filename>`, written by temp file + rename."""
 
@@ -111,7 +103,7 @@ class ArtifactStore:
                 pack_folder(folder, handle)
                 handle.flush()
                 os.fsync(handle.fileno())
-            return self._commit(temp, sha256_of(temp), filename)
+            return self._commit(temp, file_digest(temp), filename)
         finally:
             temp.unlink(missing_ok=True)
 
