@@ -21,7 +21,7 @@ def lambda_handler(event, context):
         measurements = json.loads(event.get("body") or "{}")["measurements"]
         row = [float(measurements[name]) for name in FIELDS]
     except (ValueError, KeyError, TypeError):
-        return respond(400, {"error": "send {\"measurements\": {" + ", ".join(f'"{f}": number' for f in FIELDS) + "}}"})
+        return respond(400, {"error": 'send {"measurements": {' + ", ".join(f'"{f}": number' for f in FIELDS) + "}}"})
     answer = runtime.invoke_endpoint(
         EndpointName=os.environ["ENDPOINT_NAME"],
         ContentType="application/json",

@@ -24,8 +24,13 @@ TARGET_S = 2.0
 
 
 def cli(project: Path, *argv: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "orchestrator", *argv], cwd=project, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestrator", *argv],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if proc.returncode != 0:
         sys.exit(f"{' '.join(argv)} failed:\n{proc.stderr}")
     return proc
@@ -54,8 +59,10 @@ def main() -> None:
             cli(project, "destroy", "pipeline.yaml", "--yes")
     median = statistics.median(times)
     print(f"first run (train, deploy, api, site)   {first:6.2f} s")
-    print(f"no-op retrain check, median of {len(times):<2}      {median * 1000:6.0f} ms  "
-          f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}; {median / TARGET_S:.2f}x of the {TARGET_S:g} s target)")
+    print(
+        f"no-op retrain check, median of {len(times):<2}      {median * 1000:6.0f} ms  "
+        f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}; {median / TARGET_S:.2f}x of the {TARGET_S:g} s target)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,11 +25,19 @@ def generated_spec(folder: Path, steps: int) -> Path:
     (folder / "data.csv").write_text("1,2\n")
     lines = ["version: 1", "name: big", "steps:"]
     for i in range(steps // 2):
-        lines += [f"  train{i}:", "    type: training", "    framework: sklearn", "    entry_point: train.py",
-                  "    inputs: {train: data.csv}", "    hyperparameters: {C: 1.0}",
-                  "    metrics: [{name: accuracy, regex: 'accuracy=([0-9.]+)'}]",
-                  f"  deploy{i}:", "    type: endpoint", f"    model: ${{steps.train{i}.outputs.model}}",
-                  "    instance: {type: ml.t2.medium}"]
+        lines += [
+            f"  train{i}:",
+            "    type: training",
+            "    framework: sklearn",
+            "    entry_point: train.py",
+            "    inputs: {train: data.csv}",
+            "    hyperparameters: {C: 1.0}",
+            "    metrics: [{name: accuracy, regex: 'accuracy=([0-9.]+)'}]",
+            f"  deploy{i}:",
+            "    type: endpoint",
+            f"    model: ${{steps.train{i}.outputs.model}}",
+            "    instance: {type: ml.t2.medium}",
+        ]
     spec = folder / "pipeline.yaml"
     spec.write_text("\n".join(lines) + "\n")
     return spec
@@ -49,8 +57,10 @@ def timed(argv: list[str], repeat: int) -> list[float]:
 def report(label: str, times: list[float], target: float | None) -> None:
     median = statistics.median(times)
     ratio = f"  ({median / target:.2f}x of the {target} s target)" if target else ""
-    print(f"{label:<38} median {median * 1000:7.1f} ms  min {min(times) * 1000:7.1f} ms  "
-          f"max {max(times) * 1000:7.1f} ms{ratio}")
+    print(
+        f"{label:<38} median {median * 1000:7.1f} ms  min {min(times) * 1000:7.1f} ms  "
+        f"max {max(times) * 1000:7.1f} ms{ratio}"
+    )
 
 
 def main() -> None:

@@ -23,8 +23,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="orchestrator", description="From a SageMaker model to a public REST API and web page, "
-                                                       "from one pipeline.yaml.")
+    parser = _Parser(
+        prog="orchestrator",
+        description="From a SageMaker model to a public REST API and web page, from one pipeline.yaml.",
+    )
     parser.add_argument("--version", action="version", version=f"orchestrator {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -52,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="append", default=[], metavar="STEP", help="run STEP even if unchanged")
     p.add_argument("--quiet", action="store_true", help="do not echo the steps' logs")
     p.add_argument("--json", action="store_true", help="the run's outcome as JSON on stdout")
-    p.add_argument("--fail-on-reject", action="store_true",
-                   help="exit 3 when a promotion gate kept the live model (for CI)")
+    p.add_argument(
+        "--fail-on-reject", action="store_true", help="exit 3 when a promotion gate kept the live model (for CI)"
+    )
 
     p = cmd("status", "the last run, and every step's status and outputs")
     p.add_argument("--json", action="store_true")
@@ -133,7 +136,9 @@ def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None 
             return known.code
         if getattr(args, "debug", False):
             raise
-        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n  hint: run again with --debug for the traceback\n")
+        sys.stderr.write(
+            f"internal error: {type(exc).__name__}: {exc}\n  hint: run again with --debug for the traceback\n"
+        )
         return EXIT_FAILED
     finally:
         if previous is not None:  # main() may run inside a longer-lived process

@@ -52,8 +52,10 @@ def explain(exc: BaseException) -> Explained | None:
 def check_force(spec: Spec, force: list[str]) -> set[str]:
     for name in force:
         if name not in spec.pipeline.steps:
-            raise UsageError(f"--force {name}: no step named '{name}' in {spec.display}",
-                             did_you_mean(name, spec.pipeline.steps) or "steps: " + ", ".join(spec.pipeline.steps))
+            raise UsageError(
+                f"--force {name}: no step named '{name}' in {spec.display}",
+                did_you_mean(name, spec.pipeline.steps) or "steps: " + ", ".join(spec.pipeline.steps),
+            )
     return set(force)
 
 
@@ -78,7 +80,8 @@ def deployed_target(spec: Spec, store: StateStore, asked: str | None, follow_rec
         raise UsageError(
             f"pipeline '{spec.pipeline.name}' is deployed on target {where}; this state cannot also track {wanted}",
             f"destroy it first (python -m orchestrator destroy {shlex.quote(spec.display)} --target {where}), "
-            f"or give the {wanted} pipeline a state: folder of its own")
+            f"or give the {wanted} pipeline a state: folder of its own",
+        )
     return wanted
 
 
@@ -94,15 +97,35 @@ def last_attempts(store: StateStore, settled: bool) -> dict[str, Any]:
     return attempts
 
 
-def _plan(spec: Spec, store: StateStore, target, target_name: str, force: set[str],
-          external: dict[str, str] | None, settled: bool) -> Plan:
+def _plan(
+    spec: Spec,
+    store: StateStore,
+    target,
+    target_name: str,
+    force: set[str],
+    external: dict[str, str] | None,
+    settled: bool,
+) -> Plan:
     resources = store.resources()
     if external is None:  # plan cannot list s3:// inputs: compare with what the last run listed
-        external = {uri: digest for res in resources.values()
-                    for uri, digest in res.components.get("data", {}).items() if uri.startswith("s3://")}
+        external = {
+            uri: digest
+            for res in resources.values()
+            for uri, digest in res.components.get("data", {}).items()
+            if uri.startswith("s3://")
+        }
     alive = {name: target.probe(res.kind, res.outputs) for name, res in resources.items()}
-    return make_plan(spec, target_name, resources, store.last_run(), last_attempts(store, settled), alive, force,
-                     external, tuple(target.plan_notes()))
+    return make_plan(
+        spec,
+        target_name,
+        resources,
+        store.last_run(),
+        last_attempts(store, settled),
+        alive,
+        force,
+        external,
+        tuple(target.plan_notes()),
+    )
 
 
 def _resume_command(args) -> str:
@@ -199,8 +222,12 @@ def cmd_run(args, targets) -> int:
 
 
 def _s3_inputs(spec: Spec) -> list[str]:
-    return [v for s in spec.pipeline.steps.values() for v in (getattr(s, "inputs", None) or {}).values()
-            if v.startswith("s3://")]
+    return [
+        v
+        for s in spec.pipeline.steps.values()
+        for v in (getattr(s, "inputs", None) or {}).values()
+        if v.startswith("s3://")
+    ]
 
 
 def cmd_destroy(args, targets) -> int:
@@ -215,8 +242,10 @@ def cmd_destroy(args, targets) -> int:
         return EXIT_OK
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UsageError("destroy removes everything the pipeline deployed; confirm with --yes",
-                             f"python -m orchestrator destroy {shlex.quote(args.file)} --yes")
+            raise UsageError(
+                "destroy removes everything the pipeline deployed; confirm with --yes",
+                f"python -m orchestrator destroy {shlex.quote(args.file)} --yes",
+            )
         sys.stderr.write(RENDERERS["text"](make_destroy_plan(spec, name, store.resources())))
         if input("Destroy all of this? Type 'yes': ").strip() != "yes":
             sys.stderr.write("Nothing destroyed.\n")
@@ -247,4 +276,3 @@ def cmd_schema(args, targets) -> int:
 
     sys.stdout.write(schema_text())
     return EXIT_OK
-

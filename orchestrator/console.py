@@ -12,8 +12,15 @@ import time
 from .execute import StepEvents
 from .plan import Op
 
-MARKS = {"succeeded": "[green]✓[/]", "skipped": "[dim]=[/]", "kept": "[dim]=[/]", "failed": "[red]✗[/]",
-         "destroyed": "[yellow]-[/]", "interrupted": "[red]![/]", "rejected": "[yellow]≠[/]"}
+MARKS = {
+    "succeeded": "[green]✓[/]",
+    "skipped": "[dim]=[/]",
+    "kept": "[dim]=[/]",
+    "failed": "[red]✗[/]",
+    "destroyed": "[yellow]-[/]",
+    "interrupted": "[red]![/]",
+    "rejected": "[yellow]≠[/]",
+}
 
 
 class ConsoleUI(StepEvents):
@@ -40,7 +47,11 @@ class ConsoleUI(StepEvents):
     def step_finished(self, op: Op, status: str, message: str) -> None:
         self._stop_spinner()
         mark = MARKS.get(status, "·")
-        took = f" [dim]({time.monotonic() - self._started:.1f} s)[/]" if status not in ("skipped", "kept", "rejected") else ""
+        took = (
+            f" [dim]({time.monotonic() - self._started:.1f} s)[/]"
+            if status not in ("skipped", "kept", "rejected")
+            else ""
+        )
         text = f" {message}" if message else ""
         self.console.print(f"{mark} [bold]{op.step}[/] {status}{took}{':' if text else ''}{_esc(text)}")
 

@@ -46,9 +46,16 @@ class StepEvents:
     def step_finished(self, op: Op, status: str, message: str) -> None: ...
 
 
-def execute(spec: Spec, plan: Plan, target: Target, store: StateStore, command: str,
-            reporter: Reporter, events: StepEvents | None = None,
-            clock: Callable[[], float] = time.time) -> RunOutcome:
+def execute(
+    spec: Spec,
+    plan: Plan,
+    target: Target,
+    store: StateStore,
+    command: str,
+    reporter: Reporter,
+    events: StepEvents | None = None,
+    clock: Callable[[], float] = time.time,
+) -> RunOutcome:
     events = events or StepEvents()
     run = store.begin_run(spec.pipeline.name, plan.target, command)
     resources = store.resources()
@@ -61,11 +68,17 @@ def execute(spec: Spec, plan: Plan, target: Target, store: StateStore, command: 
             events.step_finished(op, "skipped", op.reasons[0])
             continue
         ctx = StepContext(
-            pipeline=spec.pipeline, step=op.step, kind=op.kind, run_id=run.id,
+            pipeline=spec.pipeline,
+            step=op.step,
+            kind=op.kind,
+            run_id=run.id,
             fingerprint=op.fingerprint.digest if op.fingerprint else (res.fingerprint if res else ""),
-            project_dir=spec.root, state_dir=spec.state_dir,
+            project_dir=spec.root,
+            state_dir=spec.state_dir,
             previous=Previous(res.fingerprint, res.outputs, res.metrics, res.details, res.run_id) if res else None,
-            upstream=outcome.outputs, reporter=reporter, forced=op.forced,
+            upstream=outcome.outputs,
+            reporter=reporter,
+            forced=op.forced,
         )
         events.step_started(op)
         store.step_started(StepRun(run.id, op.step, op.kind, op.action, "running", ctx.fingerprint, clock()))
@@ -96,23 +109,46 @@ def execute(spec: Spec, plan: Plan, target: Target, store: StateStore, command: 
     return outcome
 
 
-def _apply(spec: Spec, plan: Plan, target: Target, store: StateStore, run: RunRecord, op: Op, ctx: StepContext,
-           res: Resource | None, outcome: RunOutcome, events: StepEvents, reporter: Reporter, clock) -> None:
+def _apply(
+    spec: Spec,
+    plan: Plan,
+    target: Target,
+    store: StateStore,
+    run: RunRecord,
+    op: Op,
+    ctx: StepContext,
+    res: Resource | None,
+    outcome: RunOutcome,
+    events: StepEvents,
+    reporter: Reporter,
+    clock,
+) -> None:
     """Run or replace one step; record its result (or why it was kept or rejected)."""
     try:
         resolved = resolve_refs(spec.doc.data["steps"][op.step], outcome.outputs)
     except UnresolvedReference as exc:
-        raise StepFailed(str(exc), "e.g. a training script that wrote nothing to SM_OUTPUT_DATA_DIR "
-                                   "has no 'data' output") from exc
+        raise StepFailed(
+            str(exc), "e.g. a training script that wrote nothing to SM_OUTPUT_DATA_DIR has no 'data' output"
+        ) from exc
     resolved_digest = digest(resolved)
     if res and res.details.get("resolved") == resolved_digest and all(r.startswith("upstream") for r in op.reasons):
         # Only upstream steps changed, and what this step takes from them came out the same:
         # nothing to redeploy. Its record moves to the new fingerprint, so the next plan is clean.
         message = "its inputs came out unchanged"
-        kept = Resource(op.step, op.kind, ctx.fingerprint, op.fingerprint.as_dict(), res.outputs, res.metrics,
-                        res.details, run.id, clock())
-        store.step_finished(run.id, op.step, "kept", outputs=res.outputs, metrics=res.metrics, message=message,
-                            resource=kept)
+        kept = Resource(
+            op.step,
+            op.kind,
+            ctx.fingerprint,
+            op.fingerprint.as_dict(),
+            res.outputs,
+            res.metrics,
+            res.details,
+            run.id,
+            clock(),
+        )
+        store.step_finished(
+            run.id, op.step, "kept", outputs=res.outputs, metrics=res.metrics, message=message, resource=kept
+        )
         outcome.outputs[op.step] = dict(res.outputs)
         events.step_finished(op, "kept", message)
         return
@@ -126,10 +162,27 @@ def _apply(spec: Spec, plan: Plan, target: Target, store: StateStore, run: RunRe
         reporter.info(f"promoting: {decision.reason}")
     result = target.apply(op.kind, step, ctx)
     details = {**result.details, "resolved": resolved_digest, "target": plan.target}
-    resource = Resource(op.step, op.kind, ctx.fingerprint, op.fingerprint.as_dict(), result.outputs,
-                        result.metrics, details, run.id, clock())
-    store.step_finished(run.id, op.step, "succeeded", outputs=result.outputs, metrics=result.metrics,
-                        details=details, message=result.message, resource=resource)
+    resource = Resource(
+        op.step,
+        op.kind,
+        ctx.fingerprint,
+        op.fingerprint.as_dict(),
+        result.outputs,
+        result.metrics,
+        details,
+        run.id,
+        clock(),
+    )
+    store.step_finished(
+        run.id,
+        op.step,
+        "succeeded",
+        outputs=result.outputs,
+        metrics=result.metrics,
+        details=details,
+        message=result.message,
+        resource=resource,
+    )
     if op.kind == "endpoint":
         record_live(store, spec, op, run, result, outcome, clock)
     outcome.outputs[op.step] = dict(result.outputs)
@@ -142,8 +195,9 @@ def _is_live(store: StateStore, step: str, model: str) -> bool:
     return any(m.until is None and m.model == model for m in store.live_models(step))
 
 
-def _delete(target: Target, op: Op, ctx: StepContext, res: Resource | None, outcome: RunOutcome,
-            kinds: dict[str, str]) -> tuple[str, str]:
+def _delete(
+    target: Target, op: Op, ctx: StepContext, res: Resource | None, outcome: RunOutcome, kinds: dict[str, str]
+) -> tuple[str, str]:
     """Destroy a removed step's resource, unless a step of the same kind now owns it (a renamed step)."""
     mine = {(k, str(v)) for k, v in (res.outputs if res else {}).items() if k in IDENTITY_OUTPUTS}
     for other, outputs in outcome.outputs.items():
@@ -157,16 +211,35 @@ def _delete(target: Target, op: Op, ctx: StepContext, res: Resource | None, outc
 
 
 def _record_skip(store: StateStore, run: RunRecord, op: Op, res: Resource | None, clock) -> None:
-    store.step_started(StepRun(run.id, op.step, op.kind, op.action, "running",
-                               op.fingerprint.digest if op.fingerprint else "", clock()))
+    store.step_started(
+        StepRun(
+            run.id, op.step, op.kind, op.action, "running", op.fingerprint.digest if op.fingerprint else "", clock()
+        )
+    )
     # Same digest, but the recorded parts may predate how they are written now (e.g. an
     # ${env:...} value recorded in clear by an older version): rewrite them.
     refresh = None
     if res is not None and op.fingerprint is not None and res.components != op.fingerprint.as_dict():
-        refresh = Resource(res.step, res.kind, res.fingerprint, op.fingerprint.as_dict(), res.outputs, res.metrics,
-                           res.details, res.run_id, res.updated_at)
-    store.step_finished(run.id, op.step, "skipped", outputs=res.outputs if res else {},
-                        metrics=res.metrics if res else {}, message=op.reasons[0], resource=refresh)
+        refresh = Resource(
+            res.step,
+            res.kind,
+            res.fingerprint,
+            op.fingerprint.as_dict(),
+            res.outputs,
+            res.metrics,
+            res.details,
+            res.run_id,
+            res.updated_at,
+        )
+    store.step_finished(
+        run.id,
+        op.step,
+        "skipped",
+        outputs=res.outputs if res else {},
+        metrics=res.metrics if res else {},
+        message=op.reasons[0],
+        resource=refresh,
+    )
 
 
 def _fail(store: StateStore, run: RunRecord, op: Op, message: str, detail: str, details: dict) -> None:

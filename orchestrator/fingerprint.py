@@ -28,8 +28,13 @@ class Fingerprint:
     upstream: dict[str, str] = field(default_factory=dict)  # step -> its fingerprint digest
 
     def as_dict(self) -> dict[str, Any]:
-        return {"digest": self.digest, "config": self.config, "code": self.code, "data": self.data,
-                "upstream": self.upstream}
+        return {
+            "digest": self.digest,
+            "config": self.config,
+            "code": self.code,
+            "data": self.data,
+            "upstream": self.upstream,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Fingerprint":
@@ -96,9 +101,14 @@ def _with_its_folder(file: str) -> str:
     return file if folder in ("", ".") else folder
 
 
-def fingerprint_step(kind: str, raw: Mapping[str, Any], root: Path, upstream: Mapping[str, str],
-                     external: Mapping[str, str] | None = None,
-                     from_env: Mapping[tuple, str] | None = None) -> Fingerprint:
+def fingerprint_step(
+    kind: str,
+    raw: Mapping[str, Any],
+    root: Path,
+    upstream: Mapping[str, str],
+    external: Mapping[str, str] | None = None,
+    from_env: Mapping[tuple, str] | None = None,
+) -> Fingerprint:
     """Fingerprint one step. `external` maps s3:// URIs to listing digests when the target supplied them.
 
     `from_env` maps paths inside the step to the ${env:...} templates their values came from:
@@ -116,8 +126,11 @@ def fingerprint_step(kind: str, raw: Mapping[str, Any], root: Path, upstream: Ma
         else:
             data.update(hash_tree(root, rel))
     config = json.loads(json.dumps(raw, sort_keys=True, default=str))
-    body = json.dumps({"kind": kind, "config": config, "code": code, "data": data, "upstream": dict(upstream)},
-                      sort_keys=True, separators=(",", ":"))
+    body = json.dumps(
+        {"kind": kind, "config": config, "code": code, "data": data, "upstream": dict(upstream)},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     for path, template in (from_env or {}).items():
         _set_path(config, path, template)
     return Fingerprint(hashlib.sha256(body.encode()).hexdigest(), config, code, data, dict(upstream))
@@ -139,7 +152,9 @@ def describe_changes(old: Fingerprint, new: Fingerprint) -> list[str]:
             reasons.append(f"{label} changed: {shown}")
     keys = _diff_paths(old.config, new.config, "")
     if keys:
-        reasons.append("config changed: " + ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else ""))
+        reasons.append(
+            "config changed: " + ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+        )
     ups = sorted(k for k in set(old.upstream) | set(new.upstream) if old.upstream.get(k) != new.upstream.get(k))
     if ups:
         reasons.append("upstream changed: " + ", ".join(ups))

@@ -58,8 +58,13 @@ def reference_diagnostics(doc: Document, kinds: Mapping[str, str]) -> list[Diagn
                     continue
                 full = REF.fullmatch(m.group(0))
                 if not full:
-                    out.append(doc.diagnostic(path, f"malformed reference '${{{expr}}}'",
-                                              "write ${steps.STEP.outputs.OUTPUT} or ${env:NAME}"))
+                    out.append(
+                        doc.diagnostic(
+                            path,
+                            f"malformed reference '${{{expr}}}'",
+                            "write ${steps.STEP.outputs.OUTPUT} or ${env:NAME}",
+                        )
+                    )
                     continue
                 target, output = full.group(1), full.group(2)
                 if target not in kinds:
@@ -67,12 +72,20 @@ def reference_diagnostics(doc: Document, kinds: Mapping[str, str]) -> list[Diagn
                     out.append(doc.diagnostic(path, f"reference to unknown step '{target}'", hint))
                     continue
                 if target == name:
-                    out.append(doc.diagnostic(path, f"step '{name}' refers to its own output", "a step can only use earlier steps' outputs"))
+                    out.append(
+                        doc.diagnostic(
+                            path,
+                            f"step '{name}' refers to its own output",
+                            "a step can only use earlier steps' outputs",
+                        )
+                    )
                     continue
                 outputs = STEP_OUTPUTS.get(kinds[target], ())
                 if output not in outputs:
                     hint = did_you_mean(output, outputs) or allowed(outputs)
-                    out.append(doc.diagnostic(path, f"step '{target}' ({kinds[target]}) has no output '{output}'", hint))
+                    out.append(
+                        doc.diagnostic(path, f"step '{target}' ({kinds[target]}) has no output '{output}'", hint)
+                    )
     return out
 
 
@@ -91,11 +104,16 @@ def build_graph(doc: Document) -> Graph:
         if state.get(node) == 2:
             return
         if state.get(node) == 1:
-            cycle = trail[trail.index(node):] + [node]
+            cycle = trail[trail.index(node) :] + [node]
             refs = [r for r in step_refs(cycle[-2], steps[cycle[-2]]) if r.step == node]
             path = refs[0].path if refs else ("steps", node)
-            problems.append(doc.diagnostic(path, "dependency cycle: " + " -> ".join(cycle),
-                                           "a step cannot depend, directly or not, on its own outputs"))
+            problems.append(
+                doc.diagnostic(
+                    path,
+                    "dependency cycle: " + " -> ".join(cycle),
+                    "a step cannot depend, directly or not, on its own outputs",
+                )
+            )
             return
         state[node] = 1
         for dep in deps[node]:

@@ -42,8 +42,16 @@ def gate(spec: Spec, store: StateStore, op: Op, step: Any, outcome: RunOutcome) 
     return decide(step.promote_when, new_metrics, live[0].metrics if live else None)
 
 
-def reject(store: StateStore, run: RunRecord, op: Op, ctx: StepContext, res: Resource | None, decision: Decision,
-           outcome: RunOutcome, clock) -> None:
+def reject(
+    store: StateStore,
+    run: RunRecord,
+    op: Op,
+    ctx: StepContext,
+    res: Resource | None,
+    decision: Decision,
+    outcome: RunOutcome,
+    clock,
+) -> None:
     """Keep the live model, and remember this verdict so later runs do not ask again.
 
     The step's fingerprint is recorded (its outputs stay the live model's), so the
@@ -54,16 +62,27 @@ def reject(store: StateStore, run: RunRecord, op: Op, ctx: StepContext, res: Res
     details = {"decision": decision.reason, "new": decision.new_value, "live": decision.live_value}
     if res is None:
         raise StepFailed(f"{message}; no live model to keep", details=details)
-    kept = Resource(op.step, op.kind, ctx.fingerprint, op.fingerprint.as_dict(), res.outputs, res.metrics,
-                    {**res.details, "rejected": details}, run.id, clock())
-    store.step_finished(run.id, op.step, "rejected", outputs=res.outputs, metrics={}, details=details,
-                        message=message, resource=kept)
+    kept = Resource(
+        op.step,
+        op.kind,
+        ctx.fingerprint,
+        op.fingerprint.as_dict(),
+        res.outputs,
+        res.metrics,
+        {**res.details, "rejected": details},
+        run.id,
+        clock(),
+    )
+    store.step_finished(
+        run.id, op.step, "rejected", outputs=res.outputs, metrics={}, details=details, message=message, resource=kept
+    )
     outcome.outputs[op.step] = dict(res.outputs)
     outcome.rejected[op.step] = decision.reason
 
 
-def record_live(store: StateStore, spec: Spec, op: Op, run: RunRecord, result: StepResult,
-                outcome: RunOutcome, clock) -> None:
+def record_live(
+    store: StateStore, spec: Spec, op: Op, run: RunRecord, result: StepResult, outcome: RunOutcome, clock
+) -> None:
     """Lineage: the endpoint now serves this model, trained from this data, with these metrics."""
     model = str(result.outputs.get("model", ""))
     metrics, data_fp = source_metrics(spec, store, op, outcome)

@@ -64,8 +64,10 @@ def cmd_unlock(args, targets) -> int:
             emit(f"Pipeline '{spec.pipeline.name}' is not locked.")
         return EXIT_OK
     if holder.get("alive"):
-        raise UsageError(f"the lock is held by a live process: {describe_holder(holder)}",
-                         "stop that run instead; its lock goes with it")
+        raise UsageError(
+            f"the lock is held by a live process: {describe_holder(holder)}",
+            "stop that run instead; its lock goes with it",
+        )
     if sys.stdin.isatty() and not args.yes:
         if input(f"Remove the lock of {describe_holder(holder)}? Type 'yes': ").strip() != "yes":
             return EXIT_USAGE

@@ -79,9 +79,15 @@ class Plan:
             "counts": self.counts(),
             "notes": list(self.notes),
             "ops": [
-                {"step": o.step, "kind": o.kind, "action": o.action, "reason": "; ".join(o.reasons),
-                 "reasons": list(o.reasons), "costs_money": self.costs_money(o),
-                 "fingerprint": o.fingerprint.digest if o.fingerprint else None}
+                {
+                    "step": o.step,
+                    "kind": o.kind,
+                    "action": o.action,
+                    "reason": "; ".join(o.reasons),
+                    "reasons": list(o.reasons),
+                    "costs_money": self.costs_money(o),
+                    "fingerprint": o.fingerprint.digest if o.fingerprint else None,
+                }
                 for o in self.ops
             ],
         }
@@ -107,8 +113,9 @@ def make_plan(
     for name in spec.graph.order:
         kind = spec.kind(name)
         upstream = {dep: digests[dep] for dep in spec.graph.deps[name]}
-        from_env = {path[2:]: template for path, template in spec.doc.interpolated.items()
-                    if path[:2] == ("steps", name)}
+        from_env = {
+            path[2:]: template for path, template in spec.doc.interpolated.items() if path[:2] == ("steps", name)
+        }
         fp = fingerprint_step(kind, raw_steps[name], spec.root, upstream, external, from_env)
         digests[name] = fp.digest
         res = resources.get(name)
@@ -127,8 +134,9 @@ def make_plan(
     return Plan(spec.pipeline.name, target, spec.pipeline.state, tuple(ops), notes)
 
 
-def make_destroy_plan(spec: Spec, target: str, resources: Mapping[str, Resource],
-                      last_attempts: Mapping[str, StepRun] | None = None) -> Plan:
+def make_destroy_plan(
+    spec: Spec, target: str, resources: Mapping[str, Resource], last_attempts: Mapping[str, StepRun] | None = None
+) -> Plan:
     """Everything the pipeline made, dependents first; also steps whose last attempt died
     midway, since they may have made something before their result was recorded."""
     steps = {name: (name, res.kind, "destroy requested") for name, res in resources.items()}
@@ -141,11 +149,14 @@ def make_destroy_plan(spec: Spec, target: str, resources: Mapping[str, Resource]
 
 
 def _deletes(steps: list[tuple[str, str]], why: str) -> list[Op]:
-    return [Op(step, kind, DELETE, (why,)) for step, kind in sorted(steps, key=lambda s: (DELETE_ORDER.get(s[1], 9), s[0]))]
+    return [
+        Op(step, kind, DELETE, (why,)) for step, kind in sorted(steps, key=lambda s: (DELETE_ORDER.get(s[1], 9), s[0]))
+    ]
 
 
-def _decide(name: str, kind: str, fp: Fingerprint, res: Resource | None, force, alive: bool | None,
-            upstream_running: set[str]) -> tuple[str, list[str]]:
+def _decide(
+    name: str, kind: str, fp: Fingerprint, res: Resource | None, force, alive: bool | None, upstream_running: set[str]
+) -> tuple[str, list[str]]:
     if res is None:
         return (RUN, [f"forced with --force {name}"]) if name in force else (RUN, ["new step"])
     if name in force:

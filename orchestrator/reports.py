@@ -55,8 +55,10 @@ def cmd_status(args, targets) -> int:
     if run is None:
         emit(f"Pipeline '{spec.pipeline.name}' has not run yet.\n  hint: python -m orchestrator run {args.file}")
         return EXIT_OK
-    lines = [f"Pipeline '{spec.pipeline.name}': run {run['id']} {run['status']} ({format_utc(run['started_at'])}, "
-             f"target {run['target']})"]
+    lines = [
+        f"Pipeline '{spec.pipeline.name}': run {run['id']} {run['status']} ({format_utc(run['started_at'])}, "
+        f"target {run['target']})"
+    ]
     if run.get("error"):
         lines.append(f"  error: {run['error']}")
     for name, s in doc["steps"].items():
@@ -73,10 +75,25 @@ def cmd_history(args, targets) -> int:
     items = []
     for run in runs:
         attempts = store.step_runs(run.id)
-        items.append({**run.as_dict(), "duration_s": _duration(run.started_at, run.finished_at),
-                      "steps": [{"step": a.step, "kind": a.kind, "action": a.action, "status": a.status,
-                                 "duration_s": _duration(a.started_at, a.finished_at), "metrics": a.metrics,
-                                 "message": a.message, "error": a.error} for a in attempts]})
+        items.append(
+            {
+                **run.as_dict(),
+                "duration_s": _duration(run.started_at, run.finished_at),
+                "steps": [
+                    {
+                        "step": a.step,
+                        "kind": a.kind,
+                        "action": a.action,
+                        "status": a.status,
+                        "duration_s": _duration(a.started_at, a.finished_at),
+                        "metrics": a.metrics,
+                        "message": a.message,
+                        "error": a.error,
+                    }
+                    for a in attempts
+                ],
+            }
+        )
     live = [m.as_dict() for m in store.live_models()]
     if args.json:
         emit_json({"pipeline": spec.pipeline.name, "runs": items, "live_models": live})
@@ -86,7 +103,9 @@ def cmd_history(args, targets) -> int:
         return EXIT_OK
     lines = []
     for r in items:
-        lines.append(f"run {r['id']}  {r['status']:<11} {format_utc(r['started_at'])}  {_secs(r['duration_s'])}  target {r['target']}")
+        lines.append(
+            f"run {r['id']}  {r['status']:<11} {format_utc(r['started_at'])}  {_secs(r['duration_s'])}  target {r['target']}"
+        )
         for a in r["steps"]:
             metrics = " ".join(f"{k}={v:g}" for k, v in a["metrics"].items()) if a["status"] == "succeeded" else ""
             lines.append(f"    {a['step']:<16} {a['status']:<11} {_secs(a['duration_s']):>8}  {metrics}".rstrip())
@@ -105,4 +124,3 @@ def _duration(start: float | None, end: float | None) -> float | None:
 
 def _secs(value: float | None) -> str:
     return f"{value:.1f} s" if value is not None else "-"
-

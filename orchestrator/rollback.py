@@ -28,8 +28,9 @@ def live_of_run(store: StateStore, step: str, run_id: int) -> LiveModel:
     raise UsageError(f"run {run_id} did not put a model live on '{step}'", hint)
 
 
-def rollback(spec: Spec, store: StateStore, target: Target, step: str, run_id: int, command: str,
-             reporter: Reporter) -> LiveModel:
+def rollback(
+    spec: Spec, store: StateStore, target: Target, step: str, run_id: int, command: str, reporter: Reporter
+) -> LiveModel:
     if step not in spec.pipeline.steps:
         raise UsageError(f"no step named '{step}' in {spec.display}", did_you_mean(step, spec.pipeline.steps))
     if spec.kind(step) != "endpoint":
@@ -47,9 +48,18 @@ def rollback(spec: Spec, store: StateStore, target: Target, step: str, run_id: i
     outputs = {name: res.outputs for name, res in resources.items()}
     raw = dict(resolve_refs(spec.doc.data["steps"][step], outputs), model=model)
     endpoint = EndpointStep.model_validate(raw)
-    ctx = StepContext(spec.pipeline, step, "endpoint", run.id, current.fingerprint, spec.root, spec.state_dir,
-                      Previous(current.fingerprint, current.outputs, current.metrics, current.details, current.run_id),
-                      outputs, reporter)
+    ctx = StepContext(
+        spec.pipeline,
+        step,
+        "endpoint",
+        run.id,
+        current.fingerprint,
+        spec.root,
+        spec.state_dir,
+        Previous(current.fingerprint, current.outputs, current.metrics, current.details, current.run_id),
+        outputs,
+        reporter,
+    )
     store.step_started(StepRun(run.id, step, "endpoint", "rollback", "running", current.fingerprint, time.time()))
     try:
         result = target.deploy(endpoint, ctx)
@@ -63,12 +73,29 @@ def rollback(spec: Spec, store: StateStore, target: Target, step: str, run_id: i
         store.finish_run(run.id, "interrupted", why, step)
         raise
     details = {**current.details, **result.details, "rolled_back_to_run": run_id}
-    store.step_finished(run.id, step, "succeeded", outputs=result.outputs, metrics=metrics, details=details,
-                        message=f"rolled back to the model of run {run_id}",
-                        resource=Resource(step, "endpoint", current.fingerprint, current.components, result.outputs,
-                                          metrics, details, run.id, time.time()))
-    live = LiveModel(step, run.id, model, metrics, earlier.data_fingerprint, time.time(),
-                     reason=f"rollback to run {run_id}")
+    store.step_finished(
+        run.id,
+        step,
+        "succeeded",
+        outputs=result.outputs,
+        metrics=metrics,
+        details=details,
+        message=f"rolled back to the model of run {run_id}",
+        resource=Resource(
+            step,
+            "endpoint",
+            current.fingerprint,
+            current.components,
+            result.outputs,
+            metrics,
+            details,
+            run.id,
+            time.time(),
+        ),
+    )
+    live = LiveModel(
+        step, run.id, model, metrics, earlier.data_fingerprint, time.time(), reason=f"rollback to run {run_id}"
+    )
     store.set_live(live)
     store.finish_run(run.id, "succeeded")
     return live

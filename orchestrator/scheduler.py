@@ -43,9 +43,15 @@ def run_child(argv: Sequence[str], stop: threading.Event) -> int:
 
 
 class Scheduler:
-    def __init__(self, expression: str, argv: Sequence[str], max_runs: int | None = None,
-                 runner: Runner = run_child, now: Callable[[], datetime] = _utcnow,
-                 log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        expression: str,
+        argv: Sequence[str],
+        max_runs: int | None = None,
+        runner: Runner = run_child,
+        now: Callable[[], datetime] = _utcnow,
+        log: Callable[[str], None] | None = None,
+    ):
         self.schedule = cron.parse(expression)
         self.expression = expression
         self.argv = list(argv)
@@ -59,8 +65,11 @@ class Scheduler:
         self._log(f"{self.now():%Y-%m-%d %H:%M:%S} UTC  {text}")
 
     def serve(self) -> int:
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} \
-            if threading.current_thread() is threading.main_thread() else {}
+        previous = (
+            {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+            if threading.current_thread() is threading.main_thread()
+            else {}
+        )
         try:
             return self._loop()
         finally:
@@ -105,5 +114,10 @@ class Scheduler:
 
 
 def _outcome(code: int) -> str:
-    return {0: "succeeded", 1: "failed", 2: "refused (bad input)", 3: "kept the live model (gate)",
-            130: "interrupted"}.get(code, "ended")
+    return {
+        0: "succeeded",
+        1: "failed",
+        2: "refused (bad input)",
+        3: "kept the live model (gate)",
+        130: "interrupted",
+    }.get(code, "ended")

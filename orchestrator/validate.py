@@ -87,8 +87,13 @@ def _from_pydantic(doc: Document, err: dict) -> Diagnostic:
 def _state_dir_problems(doc: Document, root: Path, state: str) -> list[Diagnostic]:
     resolved = (root / state).resolve()
     if resolved != root and root not in resolved.parents:
-        return [doc.diagnostic(("state",), f"state folder '{state}' is outside the project folder",
-                               "use a folder beside the spec (default .orchestrator) or s3://bucket/prefix")]
+        return [
+            doc.diagnostic(
+                ("state",),
+                f"state folder '{state}' is outside the project folder",
+                "use a folder beside the spec (default .orchestrator) or s3://bucket/prefix",
+            )
+        ]
     if resolved.exists() and not resolved.is_dir():
         return [doc.diagnostic(("state",), f"state folder '{state}' exists and is not a folder")]
     return []

@@ -85,7 +85,9 @@ def build_api(settings: Settings, api: ApiSettings) -> dict[str, pulumi.Input]:
         for route in api.routes:
             methods_by_path.setdefault("/" + route.path.strip("/"), []).append(route.method)
         for path, methods in methods_by_path.items():
-            parts += cors.add_preflight(logical_name(name, "cors", path), rest_api, tree.resource_id(path), api.cors, methods)
+            parts += cors.add_preflight(
+                logical_name(name, "cors", path), rest_api, tree.resource_id(path), api.cors, methods
+            )
         parts += cors.add_gateway_responses(f"{name}-cors", rest_api, api.cors, [r.method for r in api.routes])
 
     deployment = aws.apigateway.Deployment(
@@ -129,11 +131,7 @@ def add_api_key(
     """An API key tied to the stage through a usage plan (its own throttle and optional quota)."""
     assert api.api_key is not None
     key = aws.apigateway.ApiKey(f"{name}-key", description=f"Callers of {name}", enabled=True)
-    quota = (
-        {"limit": api.api_key.quota_limit, "period": api.api_key.quota_period}
-        if api.api_key.quota_limit
-        else None
-    )
+    quota = {"limit": api.api_key.quota_limit, "period": api.api_key.quota_period} if api.api_key.quota_limit else None
     plan = aws.apigateway.UsagePlan(
         f"{name}-plan",
         api_stages=[{"api_id": rest_api.id, "stage": stage.stage_name}],

@@ -93,11 +93,13 @@ def preflight_headers(cors: CorsSettings, methods: Iterable[str]) -> CorsHeaders
     """For OPTIONS: the response headers (less Expose, meaningless there) plus methods, headers, max age."""
     base = response_headers(cors)
     static = {name: value for name, value in base.static.items() if name != "Access-Control-Expose-Headers"}
-    static.update({
-        "Access-Control-Allow-Methods": allow_methods(cors, methods),
-        "Access-Control-Allow-Headers": ",".join(cors.allow_headers),
-        "Access-Control-Max-Age": str(cors.max_age_s),
-    })
+    static.update(
+        {
+            "Access-Control-Allow-Methods": allow_methods(cors, methods),
+            "Access-Control-Allow-Headers": ",".join(cors.allow_headers),
+            "Access-Control-Max-Age": str(cors.max_age_s),
+        }
+    )
     declared = [ALLOW_ORIGIN, *(name for name in static if name != ALLOW_ORIGIN)]
     if base.echo_template:
         declared.append("Vary")
@@ -161,7 +163,9 @@ def add_preflight(
     return [method, integration, method_response, integration_response]
 
 
-def add_gateway_responses(name: str, rest_api: aws.apigateway.RestApi, cors: CorsSettings, methods: Iterable[str]) -> list[pulumi.Resource]:
+def add_gateway_responses(
+    name: str, rest_api: aws.apigateway.RestApi, cors: CorsSettings, methods: Iterable[str]
+) -> list[pulumi.Resource]:
     """Errors API Gateway raises itself (missing key, throttled, timeout) carry CORS headers too.
 
     Gateway responses have no templates: without a static origin they echo the

@@ -47,7 +47,9 @@ def add_direct_route(
     )
     cors = ctx.cors_headers()
     # With an echoed origin the body still passes through: the template only adds a header override.
-    templates = {media: cors.echo_template + "$input.body" for media in PASSTHROUGH_TEMPLATES} if cors.echo_template else None
+    templates = (
+        {media: cors.echo_template + "$input.body" for media in PASSTHROUGH_TEMPLATES} if cors.echo_template else None
+    )
     resources: list[pulumi.Resource] = [api_method, integration]
     for status, pattern in STATUS_PATTERNS.items():
         method_response = aws.apigateway.MethodResponse(

@@ -79,9 +79,16 @@ def lambda_route_role(
                     },
                     invoke_endpoint_statement([endpoint_arn]),
                     *(
-                        [{"Sid": "ReadNamedObjects", "Effect": "Allow", "Action": "s3:GetObject",
-                          "Resource": s3_object_arns(s3_read)}]
-                        if s3_read else []
+                        [
+                            {
+                                "Sid": "ReadNamedObjects",
+                                "Effect": "Allow",
+                                "Action": "s3:GetObject",
+                                "Resource": s3_object_arns(s3_read),
+                            }
+                        ]
+                        if s3_read
+                        else []
                     ),
                 ],
             }

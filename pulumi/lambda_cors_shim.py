@@ -47,7 +47,9 @@ def with_cors(response, policy: dict, event: dict):
     """The handler's proxy response plus CORS headers, unless it chose its own."""
     if not isinstance(response, dict):
         return response
-    own = {k.lower() for k in (response.get("headers") or {})} | {k.lower() for k in (response.get("multiValueHeaders") or {})}
+    own = {k.lower() for k in (response.get("headers") or {})} | {
+        k.lower() for k in (response.get("multiValueHeaders") or {})
+    }
     if "access-control-allow-origin" in own:
         return response
     extra = {k: v for k, v in cors_headers(policy, event).items() if k.lower() not in own}

@@ -83,12 +83,30 @@ def bundle_digest(folder: Path, requirements: Path | None, runtime: str, extra_f
 
 def pip_install(requirements: Path, target: Path, runtime: str) -> None:
     """Vendor requirements as Lambda (Linux x86_64) wheels; honours PIP_* settings such as PIP_INDEX_URL."""
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               "--no-compile", "--target", str(target), "-r", str(requirements)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--target",
+        str(target),
+        "-r",
+        str(requirements),
+    ]
     version = python_version(runtime)
     if version:
-        command += ["--platform", "manylinux2014_x86_64", "--implementation", "cp",
-                    "--python-version", version, "--only-binary=:all:"]
+        command += [
+            "--platform",
+            "manylinux2014_x86_64",
+            "--implementation",
+            "cp",
+            "--python-version",
+            version,
+            "--only-binary=:all:",
+        ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise PackagingError(f"pip could not install {requirements}:\n{result.stderr.strip()[-2000:]}")

@@ -44,7 +44,9 @@ def add_lambda_route(ctx: ApiContext, route: RouteSettings, resource_id: pulumi.
     requirements = settings.path(route.requirements) if route.requirements else None
     # With CORS the shim wraps the handler, adding the headers API Gateway cannot add to proxy responses.
     shim = {SHIM_FILE.name: SHIM_FILE.read_bytes()} if ctx.api.cors else {}
-    bundle = build_bundle(settings.path(handler_file), requirements, settings.build_dir, route.runtime, extra_files=shim)
+    bundle = build_bundle(
+        settings.path(handler_file), requirements, settings.build_dir, route.runtime, extra_files=shim
+    )
 
     log_group = aws.cloudwatch.LogGroup(
         name,

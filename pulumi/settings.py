@@ -56,7 +56,9 @@ class RouteSettings:
 class CorsSettings:
     allow_origins: list[str]
     allow_methods: list[str] | None = None
-    allow_headers: list[str] = field(default_factory=lambda: ["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key"])
+    allow_headers: list[str] = field(
+        default_factory=lambda: ["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key"]
+    )
     expose_headers: list[str] = field(default_factory=list)
     max_age_s: int = 600
     allow_credentials: bool = False
@@ -129,7 +131,10 @@ def parse_api(data: Any) -> ApiSettings:
     if not isinstance(data, dict):
         raise SettingsError("orchestrator:api must be a JSON object")
     data = dict(data)
-    routes = [_build(RouteSettings, route, f"orchestrator:api routes[{i}]") for i, route in enumerate(data.pop("routes", []) or [])]
+    routes = [
+        _build(RouteSettings, route, f"orchestrator:api routes[{i}]")
+        for i, route in enumerate(data.pop("routes", []) or [])
+    ]
     if not routes:
         raise SettingsError("orchestrator:api needs at least one route")
     for i, route in enumerate(routes):
@@ -202,7 +207,9 @@ def load_settings() -> Settings:
         stack=pulumi.get_stack(),
         region=_region(),
         project_dir=project_dir,
-        build_dir=Path(build_dir).expanduser().resolve() if build_dir else project_dir / ".orchestrator" / "pulumi-build",
+        build_dir=Path(build_dir).expanduser().resolve()
+        if build_dir
+        else project_dir / ".orchestrator" / "pulumi-build",
         api=parse_api(api) if api is not None else None,
         website=parse_website(website) if website is not None else None,
         state_dir=Path(state_dir).expanduser().resolve() if state_dir else None,

@@ -56,8 +56,11 @@ class FakeTarget(Target):
         self._maybe_fail(ctx.step)
         accuracy_file = self.state_dir / f"accuracy-{ctx.step}"
         accuracy = float(accuracy_file.read_text()) if accuracy_file.exists() else 0.9
-        return StepResult({"model": f"fake://{ctx.step}/run{ctx.run_id}/model.tar.gz", "job_name": ctx.step},
-                          metrics={"accuracy": accuracy}, message="trained")
+        return StepResult(
+            {"model": f"fake://{ctx.step}/run{ctx.run_id}/model.tar.gz", "job_name": ctx.step},
+            metrics={"accuracy": accuracy},
+            message="trained",
+        )
 
     def deploy(self, step, ctx):
         self._log(op="deploy", step=ctx.step, model=step.model)

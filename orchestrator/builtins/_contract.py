@@ -140,8 +140,9 @@ def parse_hyperparameters(spec: HyperparameterSpec, raw: dict[str, Any], log: Lo
             + (f"; accepted but not emulated locally: {', '.join(sorted(spec.ignored))}" if spec.ignored else "")
         )
     for name in sorted(set(raw) & set(spec.ignored)):
-        log.warning(f"hyperparameter {name}={decode_value(raw[name])!r} is ignored by the local stand-in: "
-                    f"{spec.ignored[name]}")
+        log.warning(
+            f"hyperparameter {name}={decode_value(raw[name])!r} is ignored by the local stand-in: {spec.ignored[name]}"
+        )
     missing = sorted(name for name, param in spec.params.items() if param.default is REQUIRED and name not in raw)
     if missing:
         fail(f"missing required hyperparameter(s) for {spec.algorithm}: {', '.join(missing)}")
@@ -200,8 +201,10 @@ class TrainingJob:
         env = os.environ if environ is None else environ
         model_dir = Path(env.get("SM_MODEL_DIR", SAGEMAKER_ROOT / "model"))
         root = model_dir.parent  # the job folder, /opt/ml on SageMaker
-        output_dir = Path(env["SM_OUTPUT_DIR"]) if "SM_OUTPUT_DIR" in env else (
-            Path(env["SM_OUTPUT_DATA_DIR"]).parent if "SM_OUTPUT_DATA_DIR" in env else root / "output"
+        output_dir = (
+            Path(env["SM_OUTPUT_DIR"])
+            if "SM_OUTPUT_DIR" in env
+            else (Path(env["SM_OUTPUT_DATA_DIR"]).parent if "SM_OUTPUT_DATA_DIR" in env else root / "output")
         )
         input_dir = Path(env.get("SM_INPUT_DIR", root / "input"))
         return cls(
@@ -230,7 +233,9 @@ class TrainingJob:
 
     def hyperparameters(self, spec: HyperparameterSpec) -> dict[str, Any]:
         values = parse_hyperparameters(spec, self.raw_hyperparameters(), self.log)
-        shown = {name: value for name, value in values.items() if value is not None}  # what is set, as the real ones log
+        shown = {
+            name: value for name, value in values.items() if value is not None
+        }  # what is set, as the real ones log
         self.log.info(f"Final configuration: {json.dumps(shown, sort_keys=True)}")
         return values
 

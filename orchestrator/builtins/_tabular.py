@@ -18,7 +18,8 @@ def data_files(channel: Path) -> list[Path]:
     if channel.is_file():
         return [channel]
     files = [
-        path for path in sorted(channel.rglob("*"))
+        path
+        for path in sorted(channel.rglob("*"))
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(channel).parts)
     ]
     if not files:

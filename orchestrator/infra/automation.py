@@ -15,7 +15,9 @@ from ..targets.base import TargetError
 
 OnOutput = Callable[[str], None]
 
-CLI_MISSING_MESSAGE = "The Pulumi CLI is not installed: target aws needs `pulumi` on PATH to provision the API and website."
+CLI_MISSING_MESSAGE = (
+    "The Pulumi CLI is not installed: target aws needs `pulumi` on PATH to provision the API and website."
+)
 CLI_MISSING_HINT = (
     "Install it with `curl -fsSL https://get.pulumi.com | sh` (or `brew install pulumi`; "
     "see https://www.pulumi.com/docs/install/), open a new shell so `pulumi version` works, then run again."

@@ -38,16 +38,27 @@ def check_training_source(p: Pipeline, doc: Document, root: Path) -> Iterator[Di
         sources = [k for k in ("framework", "algorithm", "image") if getattr(step, k)]
         if len(sources) != 1:
             msg = "choose one of 'framework' (with entry_point), 'algorithm' or 'image'"
-            yield doc.diagnostic(at, f"training step sets {', '.join(sources) or 'none of them'}: {msg}",
-                                 "e.g. framework: sklearn and entry_point: train.py")
+            yield doc.diagnostic(
+                at,
+                f"training step sets {', '.join(sources) or 'none of them'}: {msg}",
+                "e.g. framework: sklearn and entry_point: train.py",
+            )
         if step.framework and not step.entry_point:
-            yield doc.diagnostic(at, "framework training needs 'entry_point'", "the script that trains, e.g. models/train.py")
+            yield doc.diagnostic(
+                at, "framework training needs 'entry_point'", "the script that trains, e.g. models/train.py"
+            )
         if step.algorithm and step.entry_point:
-            yield doc.diagnostic(at + ("entry_point",), "built-in algorithms take no entry_point",
-                                 "remove entry_point, or use framework: instead of algorithm:")
+            yield doc.diagnostic(
+                at + ("entry_point",),
+                "built-in algorithms take no entry_point",
+                "remove entry_point, or use framework: instead of algorithm:",
+            )
         if step.algorithm and "train" not in step.inputs:
-            yield doc.diagnostic(at + ("inputs",), f"algorithm '{step.algorithm}' needs a 'train' input channel",
-                                 "inputs: {train: data/train.csv}")
+            yield doc.diagnostic(
+                at + ("inputs",),
+                f"algorithm '{step.algorithm}' needs a 'train' input channel",
+                "inputs: {train: data/train.csv}",
+            )
         for i, metric in enumerate(step.metrics):
             try:
                 groups = re.compile(metric.regex).groups
@@ -55,8 +66,11 @@ def check_training_source(p: Pipeline, doc: Document, root: Path) -> Iterator[Di
                 yield doc.diagnostic(at + ("metrics", i, "regex"), f"invalid regex: {exc}")
                 continue
             if groups < 1:
-                yield doc.diagnostic(at + ("metrics", i, "regex"), "the regex needs a group that captures the value",
-                                     "e.g. 'accuracy=([0-9.]+)'")
+                yield doc.diagnostic(
+                    at + ("metrics", i, "regex"),
+                    "the regex needs a group that captures the value",
+                    "e.g. 'accuracy=([0-9.]+)'",
+                )
 
 
 def check_instance_types(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
@@ -64,15 +78,18 @@ def check_instance_types(p: Pipeline, doc: Document, root: Path) -> Iterator[Dia
         instance = getattr(step, "instance", None)
         if instance is None:
             continue
-        valid, what = (training_types(), "training") if isinstance(step, TrainingStep) else (hosting_types(), "endpoints")
+        valid, what = (
+            (training_types(), "training") if isinstance(step, TrainingStep) else (hosting_types(), "endpoints")
+        )
         if instance.type not in valid:
             other = hosting_types() if what == "training" else training_types()
             if instance.type in other:
                 hint = f"{instance.type} can serve endpoints but not train" if what == "training" else None
             else:
                 hint = did_you_mean(instance.type, valid) or "instance types look like ml.m5.large"
-            yield doc.diagnostic(("steps", name, "instance", "type"),
-                                 f"unknown instance type '{instance.type}' for {what}", hint)
+            yield doc.diagnostic(
+                ("steps", name, "instance", "type"), f"unknown instance type '{instance.type}' for {what}", hint
+            )
 
 
 def check_endpoints(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
@@ -82,15 +99,21 @@ def check_endpoints(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnost
         if step.instance and step.serverless:
             yield doc.diagnostic(at, "set either 'instance' or 'serverless', not both")
         if not step.instance and not step.serverless:
-            yield doc.diagnostic(at, "an endpoint needs 'instance' or 'serverless'",
-                                 "e.g. instance: {type: ml.t2.medium} or serverless: {memory_mb: 2048}")
+            yield doc.diagnostic(
+                at,
+                "an endpoint needs 'instance' or 'serverless'",
+                "e.g. instance: {type: ml.t2.medium} or serverless: {memory_mb: 2048}",
+            )
         final = endpoint_name(p.name, name, step.endpoint_name)
         if REF_OR_ENV.search(final):
             continue
         where = at + ("endpoint_name",) if step.endpoint_name else ("name",)
         if not ENDPOINT_NAME.match(final):
-            yield doc.diagnostic(where, f"endpoint name '{final}' is not valid for SageMaker",
-                                 "1-63 characters of letters, digits and '-', not starting or ending with '-'")
+            yield doc.diagnostic(
+                where,
+                f"endpoint name '{final}' is not valid for SageMaker",
+                "1-63 characters of letters, digits and '-', not starting or ending with '-'",
+            )
         if final in seen:
             yield doc.diagnostic(where, f"endpoint name '{final}' is also used by step '{seen[final]}'")
         seen[final] = name
@@ -108,12 +131,18 @@ def check_promotion_metric(p: Pipeline, doc: Document, root: Path) -> Iterator[D
             if gate.metric not in names:
                 hint = did_you_mean(gate.metric, names) or (
                     f"step '{m.group(1)}' defines no metrics: add metrics: [{{name: {gate.metric}, regex: ...}}]"
-                    if not names else "its metrics are " + ", ".join(f"'{n}'" for n in names))
-                yield doc.diagnostic(("steps", name, "promote_when", "metric"),
-                                     f"training step '{m.group(1)}' records no metric '{gate.metric}'", hint)
+                    if not names
+                    else "its metrics are " + ", ".join(f"'{n}'" for n in names)
+                )
+                yield doc.diagnostic(
+                    ("steps", name, "promote_when", "metric"),
+                    f"training step '{m.group(1)}' records no metric '{gate.metric}'",
+                    hint,
+                )
         if gate.at_least is None and gate.at_most is None and not gate.beats_live:
-            yield doc.diagnostic(("steps", name, "promote_when"), "the gate checks nothing",
-                                 "set at_least, at_most or beats_live: true")
+            yield doc.diagnostic(
+                ("steps", name, "promote_when"), "the gate checks nothing", "set at_least, at_most or beats_live: true"
+            )
 
 
 def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
@@ -122,32 +151,49 @@ def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]
         for i, route in enumerate(step.routes):
             at = ("steps", name, "routes", i)
             if not ROUTE_PATH.match(route.path):
-                yield doc.diagnostic(at + ("path",), f"invalid route path '{route.path}'",
-                                     "segments of letters, digits, '.-_~', or {param} / {param+}")
+                yield doc.diagnostic(
+                    at + ("path",),
+                    f"invalid route path '{route.path}'",
+                    "segments of letters, digits, '.-_~', or {param} / {param+}",
+                )
             key = (route.method, route.path)
             if key in seen:
                 yield doc.diagnostic(at, f"route {route.method} {route.path} is defined twice")
             seen.add(key)
             if route.integration == "lambda":
                 if not route.handler:
-                    yield doc.diagnostic(at, "a lambda route needs 'handler'", "e.g. handler: api/handler.py:lambda_handler")
+                    yield doc.diagnostic(
+                        at, "a lambda route needs 'handler'", "e.g. handler: api/handler.py:lambda_handler"
+                    )
                 elif not HANDLER.match(route.handler):
-                    yield doc.diagnostic(at + ("handler",), f"handler '{route.handler}' is not FILE.py:FUNCTION",
-                                         "e.g. api/handler.py:lambda_handler")
+                    yield doc.diagnostic(
+                        at + ("handler",),
+                        f"handler '{route.handler}' is not FILE.py:FUNCTION",
+                        "e.g. api/handler.py:lambda_handler",
+                    )
             elif route.handler:
-                yield doc.diagnostic(at + ("handler",), "direct routes call the endpoint themselves; remove 'handler'",
-                                     "or use integration: lambda")
+                yield doc.diagnostic(
+                    at + ("handler",),
+                    "direct routes call the endpoint themselves; remove 'handler'",
+                    "or use integration: lambda",
+                )
             if route.s3_read and route.integration != "lambda":
                 yield doc.diagnostic(at + ("s3_read",), "only lambda routes read from S3", "remove s3_read")
             for j, uri in enumerate(route.s3_read):
                 if not uri.startswith("s3://") and not REF.search(uri):
-                    yield doc.diagnostic(at + ("s3_read", j), f"'{uri}' is not an s3:// URI or a step output",
-                                         "e.g. s3://bucket/transforms/ or ${steps.features.outputs.model}")
+                    yield doc.diagnostic(
+                        at + ("s3_read", j),
+                        f"'{uri}' is not an s3:// URI or a step output",
+                        "e.g. s3://bucket/transforms/ or ${steps.features.outputs.model}",
+                    )
             if route.integration == "direct" and route.method == "GET":
                 yield doc.diagnostic(at + ("method",), "direct routes send the request body to the endpoint: use POST")
         if step.cors and step.cors.allow_credentials and "*" in step.cors.allow_origins:
-            yield doc.diagnostic(("steps", name, "cors"), "browsers refuse credentials with allow_origins ['*']",
-                                 "list the origins, or set allow_credentials: false")
+            yield doc.diagnostic(
+                ("steps", name, "cors"),
+                "browsers refuse credentials with allow_origins ['*']",
+                "list the origins, or set allow_credentials: false",
+            )
 
 
 def check_paths(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
@@ -182,17 +228,22 @@ def check_paths(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
             source = (root / step.source).resolve()
             state = (root / p.state).resolve() if "://" not in p.state else None
             if source == root or (state is not None and (state == source or source in state.parents)):
-                yield doc.diagnostic(at + ("source",), f"website source '{step.source}' would publish the project "
-                                     "folder, or the state folder inside it",
-                                     "keep the site's files in a folder of their own, e.g. source: web")
+                yield doc.diagnostic(
+                    at + ("source",),
+                    f"website source '{step.source}' would publish the project folder, or the state folder inside it",
+                    "keep the site's files in a folder of their own, e.g. source: web",
+                )
 
 
 def check_single_website(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
     """One site per pipeline: on aws it is one bucket in the pipeline's stack."""
     websites = [name for name, step in p.steps.items() if isinstance(step, WebsiteStep)]
     for name in websites[1:]:
-        yield doc.diagnostic(("steps", name), f"a pipeline has one website; '{websites[0]}' is already one",
-                             "put the pages in one source folder")
+        yield doc.diagnostic(
+            ("steps", name),
+            f"a pipeline has one website; '{websites[0]}' is already one",
+            "put the pages in one source folder",
+        )
 
 
 def _check_one_path(doc: Document, root: Path, path: tuple, value: str, kind: str) -> Iterator[Diagnostic]:
@@ -206,8 +257,11 @@ def _check_one_path(doc: Document, root: Path, path: tuple, value: str, kind: st
         return
     resolved = (root / candidate).resolve()
     if resolved != root and root not in resolved.parents:
-        yield doc.diagnostic(path, f"'{value}' is outside the project folder",
-                             "keep the pipeline's files beside the spec, so a plan is reproducible")
+        yield doc.diagnostic(
+            path,
+            f"'{value}' is outside the project folder",
+            "keep the pipeline's files beside the spec, so a plan is reproducible",
+        )
         return
     if not resolved.exists():
         parent = resolved.parent
@@ -225,8 +279,11 @@ def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnosti
         try:
             cron.parse(p.schedule.retrain)
         except cron.CronError as exc:
-            yield doc.diagnostic(("schedule", "retrain"), f"invalid schedule '{p.schedule.retrain}': {exc}",
-                                 "e.g. cron(0 3 * * ? *) for 03:00 UTC daily, or rate(1 day)")
+            yield doc.diagnostic(
+                ("schedule", "retrain"),
+                f"invalid schedule '{p.schedule.retrain}': {exc}",
+                "e.g. cron(0 3 * * ? *) for 03:00 UTC daily, or rate(1 day)",
+            )
         if not any(isinstance(s, TrainingStep) for s in p.steps.values()):
             yield doc.diagnostic(("schedule",), "a retrain schedule needs a training step")
 
@@ -234,13 +291,24 @@ def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnosti
 def check_aws_settings(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
     if p.target != "aws":
         return
-    for field, example in (("role_arn", "arn:aws:iam::123456789012:role/SageMakerExecution"), ("bucket", "my-ml-artifacts")):
+    for field, example in (
+        ("role_arn", "arn:aws:iam::123456789012:role/SageMakerExecution"),
+        ("bucket", "my-ml-artifacts"),
+    ):
         if not getattr(p.aws, field):
-            yield doc.diagnostic(("aws",) if "aws" in doc.data else ("target",), f"target aws needs aws.{field}",
-                                 f"e.g. aws: {{{field}: {example}}} or {field}: ${{env:...}}")
-    if p.aws.role_arn and not REF_OR_ENV.search(p.aws.role_arn) and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+", p.aws.role_arn):
-        yield doc.diagnostic(("aws", "role_arn"), f"'{p.aws.role_arn}' is not an IAM role ARN",
-                             "arn:aws:iam::ACCOUNT:role/NAME")
+            yield doc.diagnostic(
+                ("aws",) if "aws" in doc.data else ("target",),
+                f"target aws needs aws.{field}",
+                f"e.g. aws: {{{field}: {example}}} or {field}: ${{env:...}}",
+            )
+    if (
+        p.aws.role_arn
+        and not REF_OR_ENV.search(p.aws.role_arn)
+        and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+", p.aws.role_arn)
+    ):
+        yield doc.diagnostic(
+            ("aws", "role_arn"), f"'{p.aws.role_arn}' is not an IAM role ARN", "arn:aws:iam::ACCOUNT:role/NAME"
+        )
 
 
 CHECKS: tuple[Check, ...] = (

@@ -56,8 +56,9 @@ class Document:
         return Diagnostic(self.file, line, col, tuple(path), message, hint)
 
 
-def load_file(path: str | os.PathLike, env: Mapping[str, str] | None = None, display: str | None = None,
-              strict_env: bool = True) -> Document:
+def load_file(
+    path: str | os.PathLike, env: Mapping[str, str] | None = None, display: str | None = None, strict_env: bool = True
+) -> Document:
     """Read and parse a spec file; raise DiagnosticError listing every problem found."""
     name = display or str(path)
     p = Path(path)
@@ -68,11 +69,21 @@ def load_file(path: str | os.PathLike, env: Mapping[str, str] | None = None, dis
     except OSError as exc:
         raise DiagnosticError([Diagnostic(name, 1, 1, (), f"cannot read the file: {exc.strerror}")]) from None
     if p.is_dir():
-        raise DiagnosticError([Diagnostic(name, 1, 1, (), "is a folder, not a spec file", "pass the pipeline.yaml inside it")])
+        raise DiagnosticError(
+            [Diagnostic(name, 1, 1, (), "is a folder, not a spec file", "pass the pipeline.yaml inside it")]
+        )
     if size > MAX_SPEC_BYTES:
         raise DiagnosticError(
-            [Diagnostic(name, 1, 1, (), f"file is {size} bytes; the limit is {MAX_SPEC_BYTES}",
-                        "a pipeline spec should be small: move data into files it references")]
+            [
+                Diagnostic(
+                    name,
+                    1,
+                    1,
+                    (),
+                    f"file is {size} bytes; the limit is {MAX_SPEC_BYTES}",
+                    "a pipeline spec should be small: move data into files it references",
+                )
+            ]
         )
     raw = p.read_bytes()
     try:
@@ -83,14 +94,16 @@ def load_file(path: str | os.PathLike, env: Mapping[str, str] | None = None, dis
     return load_text(text, name, env=env, strict_env=strict_env)
 
 
-def load_text(text: str, file: str = "<string>", env: Mapping[str, str] | None = None,
-              strict_env: bool = True) -> Document:
+def load_text(
+    text: str, file: str = "<string>", env: Mapping[str, str] | None = None, strict_env: bool = True
+) -> Document:
     """Parse a spec. With `strict_env=False` (read-only commands such as status), an unset
     ${env:NAME} stays as written instead of being an error."""
     env = os.environ if env is None else env
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
-        raise DiagnosticError([Diagnostic(file, 1, 1, (), "file is empty",
-                                          "start from the example pipeline.yaml in the README")])
+        raise DiagnosticError(
+            [Diagnostic(file, 1, 1, (), "file is empty", "start from the example pipeline.yaml in the README")]
+        )
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
@@ -99,26 +112,47 @@ def load_text(text: str, file: str = "<string>", env: Mapping[str, str] | None =
         problem = exc.problem or "invalid YAML"
         if exc.context:
             problem = f"{exc.context}; {problem}"
-        raise DiagnosticError([Diagnostic(file, line, col, (), f"YAML syntax error: {problem}",
-                                          _syntax_hint(text, line))]) from None
+        raise DiagnosticError(
+            [Diagnostic(file, line, col, (), f"YAML syntax error: {problem}", _syntax_hint(text, line))]
+        ) from None
     except yaml.YAMLError as exc:
         raise DiagnosticError([Diagnostic(file, 1, 1, (), f"YAML error: {exc}")]) from None
     nodes = [n for n in nodes if n is not None]
     if not nodes:
-        raise DiagnosticError([Diagnostic(file, 1, 1, (), "file is empty", "start from the example pipeline.yaml in the README")])
+        raise DiagnosticError(
+            [Diagnostic(file, 1, 1, (), "file is empty", "start from the example pipeline.yaml in the README")]
+        )
     if len(nodes) > 1:
         mark = nodes[1].start_mark
-        raise DiagnosticError([Diagnostic(file, mark.line + 1, mark.column + 1, (),
-                                          "the file holds more than one YAML document",
-                                          "keep one pipeline per file; remove the '---' separator")])
+        raise DiagnosticError(
+            [
+                Diagnostic(
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                    (),
+                    "the file holds more than one YAML document",
+                    "keep one pipeline per file; remove the '---' separator",
+                )
+            ]
+        )
     doc = Document(file=file, data=None, text=text)
     builder = _Builder(doc, env, strict_env)
     root = nodes[0]
     if not isinstance(root, yaml.MappingNode):
         kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
-        raise DiagnosticError([Diagnostic(file, root.start_mark.line + 1, root.start_mark.column + 1, (),
-                                          f"the document must be a mapping of keys to values, found {kind}",
-                                          "a spec starts with keys such as 'name:' and 'steps:'")])
+        raise DiagnosticError(
+            [
+                Diagnostic(
+                    file,
+                    root.start_mark.line + 1,
+                    root.start_mark.column + 1,
+                    (),
+                    f"the document must be a mapping of keys to values, found {kind}",
+                    "a spec starts with keys such as 'name:' and 'steps:'",
+                )
+            ]
+        )
     doc.data = builder.build(root, ())
     if builder.problems:
         raise DiagnosticError(builder.problems)
@@ -127,9 +161,11 @@ def load_text(text: str, file: str = "<string>", env: Mapping[str, str] | None =
 
 def _syntax_hint(text: str, line: int) -> str:
     lines = text.splitlines()
-    near = " ".join(lines[max(0, line - 2): line])
+    near = " ".join(lines[max(0, line - 2) : line])
     if "${" in near and "{" in near.replace("${", ""):
-        return "inside {...} a '}' ends the mapping: quote values that hold ${...}, e.g. endpoint: '${steps.x.outputs.y}'"
+        return (
+            "inside {...} a '}' ends the mapping: quote values that hold ${...}, e.g. endpoint: '${steps.x.outputs.y}'"
+        )
     if "\t" in near:
         return "YAML does not allow tabs for indentation: use spaces"
     return "check indentation and quoting near this point"
@@ -169,8 +205,12 @@ class _Builder:
                 key = str(self.constructor.construct_object(key_node))
                 if key in out:
                     first = self.doc.key_positions[path + (key,)]
-                    self.problem(key_node, path + (key,), f"duplicate key '{key}' (first defined at line {first[0]})",
-                                 "remove one of them; YAML would silently keep only the last")
+                    self.problem(
+                        key_node,
+                        path + (key,),
+                        f"duplicate key '{key}' (first defined at line {first[0]})",
+                        "remove one of them; YAML would silently keep only the last",
+                    )
                     continue
                 self.doc.key_positions[path + (key,)] = self._at(key_node)
                 out[key] = self.build(value_node, path + (key,))
@@ -199,8 +239,12 @@ class _Builder:
         if not self.strict_env:
             missing.clear()
         for name in missing:
-            self.problem(node, path, f"environment variable '{name}' is not set",
-                         f"export {name}=..., or give a default: ${{env:{name}:-value}}")
+            self.problem(
+                node,
+                path,
+                f"environment variable '{name}' is not set",
+                f"export {name}=..., or give a default: ${{env:{name}:-value}}",
+            )
         whole = ENV_REF.fullmatch(value)
         if whole and not missing:
             # A value that is only a reference takes the type the text reads as: `count: ${env:N}` is an int.

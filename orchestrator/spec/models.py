@@ -29,12 +29,16 @@ class Instance(Strict):
 
 class Metric(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.:/-]{1,255}$", description="Metric name.")
-    regex: str = Field(min_length=1, max_length=500, description="Regex with one group that captures the value from the log.")
+    regex: str = Field(
+        min_length=1, max_length=500, description="Regex with one group that captures the value from the log."
+    )
 
 
 class Spot(Strict):
     max_wait_s: int = Field(ge=1, le=2419200, description="Longest wait for spot capacity plus training, seconds.")
-    checkpoint_s3_uri: str | None = Field(None, pattern=r"^s3://", description="Where checkpoints survive interruptions.")
+    checkpoint_s3_uri: str | None = Field(
+        None, pattern=r"^s3://", description="Where checkpoints survive interruptions."
+    )
 
 
 class TrainingStep(Strict):
@@ -87,7 +91,9 @@ class EndpointStep(Strict):
     type: Literal["endpoint"]
     model: str = Field(description="Model artifact, usually ${steps.<training>.outputs.model}.")
     endpoint_name: str | None = Field(None, description="Default: <pipeline>-<step>.")
-    inference: str | None = Field(None, description="Inference handler module (model_fn/input_fn/predict_fn/output_fn).")
+    inference: str | None = Field(
+        None, description="Inference handler module (model_fn/input_fn/predict_fn/output_fn)."
+    )
     framework: Literal["sklearn", "xgboost", "pytorch", "tensorflow"] | None = None
     framework_version: str | None = None
     image: str | None = None
@@ -134,7 +140,7 @@ class Route(Strict):
     s3_read: list[str] = Field(
         default_factory=list,
         description="lambda routes: S3 objects, or prefixes ending in '/', the function may read "
-                    "(s3:GetObject on exactly those), e.g. ${steps.features.outputs.model}.",
+        "(s3:GetObject on exactly those), e.g. ${steps.features.outputs.model}.",
     )
     content_type: str = Field("application/json", description="direct routes: Content-Type sent to the endpoint.")
     accept: str = Field("application/json", description="direct routes: Accept sent to the endpoint.")

@@ -80,8 +80,11 @@ def _leaves(error) -> Iterator[Any]:
         branches: dict[Any, list[Any]] = {}
         for sub in error.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-        fitting = [errs for errs in branches.values()
-                   if not (len(errs) == 1 and errs[0].validator == "type" and not errs[0].relative_path)]
+        fitting = [
+            errs
+            for errs in branches.values()
+            if not (len(errs) == 1 and errs[0].validator == "type" and not errs[0].relative_path)
+        ]
         if len(fitting) == 1:
             for sub in fitting[0]:
                 yield from _leaves(sub)
@@ -109,8 +112,12 @@ def _describe(doc: Document, e) -> Diagnostic:
         return doc.diagnostic(path, f"missing required field '{missing}'", _required_hint(path, missing))
     if "propertyNames" in e.schema_path:
         name = e.instance
-        return doc.diagnostic(path + (name,), f"invalid name '{name}'",
-                              "names start with a letter and use letters, digits, '-' and '_' (at most 40)", key=True)
+        return doc.diagnostic(
+            path + (name,),
+            f"invalid name '{name}'",
+            "names start with a letter and use letters, digits, '-' and '_' (at most 40)",
+            key=True,
+        )
     if kind == "type":
         want = schema["type"]
         want = " or ".join(want) if isinstance(want, list) else want
@@ -120,12 +127,19 @@ def _describe(doc: Document, e) -> Diagnostic:
         hint = did_you_mean(str(e.instance), [str(c) for c in choices]) or allowed(str(c) for c in choices)
         return doc.diagnostic(path, f"invalid value {json.dumps(e.instance)}", hint)
     if kind == "pattern":
-        return doc.diagnostic(path, f"{json.dumps(e.instance)} does not match the required pattern {schema['pattern']}",
-                              _pattern_hint(path))
+        return doc.diagnostic(
+            path,
+            f"{json.dumps(e.instance)} does not match the required pattern {schema['pattern']}",
+            _pattern_hint(path),
+        )
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = schema[kind]
-        word = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
-                "exclusiveMaximum": "less than"}[kind]
+        word = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }[kind]
         return doc.diagnostic(path, f"{e.instance} is out of range: must be {word} {bound}")
     if kind in ("minItems", "minProperties"):
         return doc.diagnostic(path, "must not be empty")
@@ -147,8 +161,15 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _article(word: str) -> str:
-    names = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-             "number": "a number", "boolean": "true or false", "null": "nothing"}
+    names = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a string",
+        "integer": "an integer",
+        "number": "a number",
+        "boolean": "true or false",
+        "null": "nothing",
+    }
     return names.get(word, word)
 
 
@@ -180,4 +201,3 @@ def _pattern_hint(path: PathT) -> str | None:
     if path and path[-1] == "path":
         return "route paths start with '/'"
     return None
-

@@ -20,7 +20,7 @@ def open_store(pipeline: Pipeline, root: Path, create: bool = True) -> StateStor
     if location.startswith("s3://"):
         from .s3 import S3Store
 
-        bucket, _, prefix = location[len("s3://"):].partition("/")
+        bucket, _, prefix = location[len("s3://") :].partition("/")
         return S3Store(bucket, prefix, pipeline.name, pipeline.region)
     from .sqlite import SqliteStore
 

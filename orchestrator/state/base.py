@@ -124,16 +124,28 @@ class StateStore(ABC):
     def begin_run(self, pipeline: str, target: str, command: str) -> RunRecord: ...
 
     @abstractmethod
-    def finish_run(self, run_id: int, status: str, error: str | None = None, failed_step: str | None = None) -> None: ...
+    def finish_run(
+        self, run_id: int, status: str, error: str | None = None, failed_step: str | None = None
+    ) -> None: ...
 
     @abstractmethod
     def step_started(self, attempt: StepRun) -> None: ...
 
     @abstractmethod
-    def step_finished(self, run_id: int, step: str, status: str, *, outputs: dict | None = None,
-                      metrics: dict | None = None, details: dict | None = None, message: str = "",
-                      error: str | None = None, resource: Resource | None = None,
-                      remove_resource: bool = False) -> None:
+    def step_finished(
+        self,
+        run_id: int,
+        step: str,
+        status: str,
+        *,
+        outputs: dict | None = None,
+        metrics: dict | None = None,
+        details: dict | None = None,
+        message: str = "",
+        error: str | None = None,
+        resource: Resource | None = None,
+        remove_resource: bool = False,
+    ) -> None:
         """End an attempt; in the same transaction set (or remove) the step's resource."""
 
     @abstractmethod

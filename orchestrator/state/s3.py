@@ -53,8 +53,10 @@ class S3Store(StateStore):
         if doc.get("schema_version", 0) > SCHEMA_VERSION:
             from .sqlite import StateVersionError
 
-            raise StateVersionError(f"{self.location} has state schema version {doc['schema_version']}, newer than "
-                                    f"this orchestrator understands ({SCHEMA_VERSION}); upgrade orchestrator")
+            raise StateVersionError(
+                f"{self.location} has state schema version {doc['schema_version']}, newer than "
+                f"this orchestrator understands ({SCHEMA_VERSION}); upgrade orchestrator"
+            )
         return doc, obj["ETag"]
 
     @contextmanager
@@ -65,12 +67,15 @@ class S3Store(StateStore):
         body = json.dumps(doc, sort_keys=True, default=str).encode()
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body, ContentType="application/json",
-                                   **condition)
+            self.client.put_object(
+                Bucket=self.bucket, Key=self.key, Body=body, ContentType="application/json", **condition
+            )
         except self.client.exceptions.ClientError as exc:
             if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                raise StateConflict(f"{self.location} changed while this run held the lock "
-                                    "(was the lock removed with unlock?); nothing was overwritten") from exc
+                raise StateConflict(
+                    f"{self.location} changed while this run held the lock "
+                    "(was the lock removed with unlock?); nothing was overwritten"
+                ) from exc
             raise
 
     def serial(self) -> int:
@@ -82,13 +87,19 @@ class S3Store(StateStore):
     def lock(self, command: str) -> Iterator[None]:
         holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(), "command": command}
         try:
-            put = self.client.put_object(Bucket=self.bucket, Key=self.lock_key, Body=json.dumps(holder).encode(),
-                                         ContentType="application/json", IfNoneMatch="*")
+            put = self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.lock_key,
+                Body=json.dumps(holder).encode(),
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
         except self.client.exceptions.ClientError as exc:
             if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                raise LockHeld(self.lock_holder() or {},
-                               "wait for that run to finish; if it died, remove its lock with "
-                               "python -m orchestrator unlock FILE") from None
+                raise LockHeld(
+                    self.lock_holder() or {},
+                    "wait for that run to finish; if it died, remove its lock with python -m orchestrator unlock FILE",
+                ) from None
             raise
         self._lock_etag = put["ETag"]
         try:
@@ -114,8 +125,14 @@ class S3Store(StateStore):
 
     def begin_run(self, pipeline: str, target: str, command: str) -> RunRecord:
         with self._write() as doc:
-            run = RunRecord(id=doc.get("next_run_id", 1), pipeline=pipeline, target=target, status="running",
-                            command=command, started_at=time.time())
+            run = RunRecord(
+                id=doc.get("next_run_id", 1),
+                pipeline=pipeline,
+                target=target,
+                status="running",
+                command=command,
+                started_at=time.time(),
+            )
             doc["next_run_id"] = run.id + 1
             doc["runs"].append(asdict(run))
         return run
@@ -128,19 +145,37 @@ class S3Store(StateStore):
 
     def step_started(self, attempt: StepRun) -> None:
         with self._write() as doc:
-            doc["step_runs"] = [a for a in doc["step_runs"]
-                                if not (a["run_id"] == attempt.run_id and a["step"] == attempt.step)]
+            doc["step_runs"] = [
+                a for a in doc["step_runs"] if not (a["run_id"] == attempt.run_id and a["step"] == attempt.step)
+            ]
             doc["step_runs"].append(asdict(attempt))
 
-    def step_finished(self, run_id: int, step: str, status: str, *, outputs: dict | None = None,
-                      metrics: dict | None = None, details: dict | None = None, message: str = "",
-                      error: str | None = None, resource: Resource | None = None,
-                      remove_resource: bool = False) -> None:
+    def step_finished(
+        self,
+        run_id: int,
+        step: str,
+        status: str,
+        *,
+        outputs: dict | None = None,
+        metrics: dict | None = None,
+        details: dict | None = None,
+        message: str = "",
+        error: str | None = None,
+        resource: Resource | None = None,
+        remove_resource: bool = False,
+    ) -> None:
         with self._write() as doc:
             for a in doc["step_runs"]:
                 if a["run_id"] == run_id and a["step"] == step:
-                    a.update(status=status, finished_at=time.time(), outputs=outputs or {}, metrics=metrics or {},
-                             details=details or {}, message=message, error=error)
+                    a.update(
+                        status=status,
+                        finished_at=time.time(),
+                        outputs=outputs or {},
+                        metrics=metrics or {},
+                        details=details or {},
+                        message=message,
+                        error=error,
+                    )
             if resource is not None:
                 doc["resources"][resource.step] = asdict(resource)
             if remove_resource:
@@ -167,8 +202,11 @@ class S3Store(StateStore):
                         a.update(status="interrupted", finished_at=now, error="the run was killed while this step ran")
                 for r in doc["runs"]:
                     if r["id"] in ids:
-                        r.update(status="interrupted", finished_at=r.get("finished_at") or now,
-                                 error=r.get("error") or "the run was killed")
+                        r.update(
+                            status="interrupted",
+                            finished_at=r.get("finished_at") or now,
+                            error=r.get("error") or "the run was killed",
+                        )
         return ids
 
     # -- lineage ---------------------------------------------------------------------
@@ -186,8 +224,15 @@ class S3Store(StateStore):
 
 
 def _empty() -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "serial": 0, "next_run_id": 1, "runs": [], "step_runs": [],
-            "resources": {}, "live_models": []}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "serial": 0,
+        "next_run_id": 1,
+        "runs": [],
+        "step_runs": [],
+        "resources": {},
+        "live_models": [],
+    }
 
 
 def _code(exc: Exception) -> str:

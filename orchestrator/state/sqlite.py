@@ -90,7 +90,8 @@ class SqliteStore(StateStore):
             elif int(row["value"]) > SCHEMA_VERSION:
                 raise StateVersionError(
                     f"{self.location} has state schema version {row['value']}, newer than this orchestrator "
-                    f"understands ({SCHEMA_VERSION}); upgrade orchestrator")
+                    f"understands ({SCHEMA_VERSION}); upgrade orchestrator"
+                )
 
     def close(self) -> None:
         if self._conn is not None:
@@ -157,37 +158,70 @@ class SqliteStore(StateStore):
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO runs (pipeline, target, status, command, started_at) VALUES (?, ?, 'running', ?, ?)",
-                (pipeline, target, command, now))
-        return RunRecord(id=cur.lastrowid, pipeline=pipeline, target=target, status="running", command=command,
-                         started_at=now)
+                (pipeline, target, command, now),
+            )
+        return RunRecord(
+            id=cur.lastrowid, pipeline=pipeline, target=target, status="running", command=command, started_at=now
+        )
 
     def finish_run(self, run_id: int, status: str, error: str | None = None, failed_step: str | None = None) -> None:
         with self._write() as conn:
-            conn.execute("UPDATE runs SET status=?, finished_at=?, error=?, failed_step=? WHERE id=?",
-                         (status, time.time(), error, failed_step, run_id))
+            conn.execute(
+                "UPDATE runs SET status=?, finished_at=?, error=?, failed_step=? WHERE id=?",
+                (status, time.time(), error, failed_step, run_id),
+            )
 
     def step_started(self, attempt: StepRun) -> None:
         with self._write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO step_runs (run_id, step, kind, action, status, fingerprint, started_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (attempt.run_id, attempt.step, attempt.kind, attempt.action, attempt.status, attempt.fingerprint,
-                 attempt.started_at))
+                (
+                    attempt.run_id,
+                    attempt.step,
+                    attempt.kind,
+                    attempt.action,
+                    attempt.status,
+                    attempt.fingerprint,
+                    attempt.started_at,
+                ),
+            )
 
-    def step_finished(self, run_id: int, step: str, status: str, *, outputs: dict | None = None,
-                      metrics: dict | None = None, details: dict | None = None, message: str = "",
-                      error: str | None = None, resource: Resource | None = None,
-                      remove_resource: bool = False) -> None:
+    def step_finished(
+        self,
+        run_id: int,
+        step: str,
+        status: str,
+        *,
+        outputs: dict | None = None,
+        metrics: dict | None = None,
+        details: dict | None = None,
+        message: str = "",
+        error: str | None = None,
+        resource: Resource | None = None,
+        remove_resource: bool = False,
+    ) -> None:
         with self._write() as conn:
             conn.execute(
                 "UPDATE step_runs SET status=?, finished_at=?, outputs=?, metrics=?, details=?, message=?, error=? "
                 "WHERE run_id=? AND step=?",
-                (status, time.time(), _j(outputs), _j(metrics), _j(details), message, error, run_id, step))
+                (status, time.time(), _j(outputs), _j(metrics), _j(details), message, error, run_id, step),
+            )
             if resource is not None:
                 conn.execute(
                     "INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (resource.step, resource.kind, resource.fingerprint, _j(resource.components), _j(resource.outputs),
-                     _j(resource.metrics), _j(resource.details), resource.run_id, resource.updated_at))
+                    (
+                        resource.step,
+                        resource.kind,
+                        resource.fingerprint,
+                        _j(resource.components),
+                        _j(resource.outputs),
+                        _j(resource.metrics),
+                        _j(resource.details),
+                        resource.run_id,
+                        resource.updated_at,
+                    ),
+                )
             if remove_resource:
                 conn.execute("DELETE FROM resources WHERE step=?", (step,))
 
@@ -195,9 +229,20 @@ class SqliteStore(StateStore):
         if not self._readable():
             return {}
         rows = self._db().execute("SELECT * FROM resources ORDER BY step").fetchall()
-        return {r["step"]: Resource(r["step"], r["kind"], r["fingerprint"], json.loads(r["components"]),
-                                    json.loads(r["outputs"]), json.loads(r["metrics"]), json.loads(r["details"]),
-                                    r["run_id"], r["updated_at"]) for r in rows}
+        return {
+            r["step"]: Resource(
+                r["step"],
+                r["kind"],
+                r["fingerprint"],
+                json.loads(r["components"]),
+                json.loads(r["outputs"]),
+                json.loads(r["metrics"]),
+                json.loads(r["details"]),
+                r["run_id"],
+                r["updated_at"],
+            )
+            for r in rows
+        }
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         if not self._readable():
@@ -224,11 +269,17 @@ class SqliteStore(StateStore):
         if ids:
             with self._write() as conn:
                 for run_id in ids:
-                    conn.execute("UPDATE step_runs SET status='interrupted', finished_at=?, "
-                                 "error='the run was killed while this step ran' "
-                                 "WHERE run_id=? AND status='running'", (time.time(), run_id))
-                    conn.execute("UPDATE runs SET status='interrupted', finished_at=COALESCE(finished_at, ?), "
-                                 "error=COALESCE(error, 'the run was killed') WHERE id=?", (time.time(), run_id))
+                    conn.execute(
+                        "UPDATE step_runs SET status='interrupted', finished_at=?, "
+                        "error='the run was killed while this step ran' "
+                        "WHERE run_id=? AND status='running'",
+                        (time.time(), run_id),
+                    )
+                    conn.execute(
+                        "UPDATE runs SET status='interrupted', finished_at=COALESCE(finished_at, ?), "
+                        "error=COALESCE(error, 'the run was killed') WHERE id=?",
+                        (time.time(), run_id),
+                    )
         return ids
 
     # -- lineage ----------------------------------------------------------------
@@ -239,15 +290,27 @@ class SqliteStore(StateStore):
             conn.execute(
                 "INSERT INTO live_models (step, run_id, model, metrics, data_fingerprint, since, until, reason) "
                 "VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-                (live.step, live.run_id, live.model, _j(live.metrics), live.data_fingerprint, live.since, live.reason))
+                (live.step, live.run_id, live.model, _j(live.metrics), live.data_fingerprint, live.since, live.reason),
+            )
 
     def live_models(self, step: str | None = None) -> list[LiveModel]:
         if not self._readable():
             return []
         sql = "SELECT * FROM live_models" + (" WHERE step=?" if step else "") + " ORDER BY id DESC"
         rows = self._db().execute(sql, (step,) if step else ()).fetchall()
-        return [LiveModel(r["step"], r["run_id"], r["model"], json.loads(r["metrics"]), r["data_fingerprint"],
-                          r["since"], r["until"], r["reason"]) for r in rows]
+        return [
+            LiveModel(
+                r["step"],
+                r["run_id"],
+                r["model"],
+                json.loads(r["metrics"]),
+                r["data_fingerprint"],
+                r["since"],
+                r["until"],
+                r["reason"],
+            )
+            for r in rows
+        ]
 
     def _readable(self) -> bool:
         """Readers of a pipeline that never ran see empty state, and create nothing."""

@@ -80,10 +80,7 @@ def test_an_endpoint_that_fails_to_create(account, project):
     target = _target(pipeline, project, new_client(_FailedEndpoint))
     with pytest.raises(StepFailed) as failed:
         _deploy(target, pipeline, project, "a" * 64)
-    assert (
-        str(failed.value)
-        == f"Endpoint movie-reviews-deploy is Failed after deploying {CONFIG_A}."
-    )
+    assert str(failed.value) == f"Endpoint movie-reviews-deploy is Failed after deploying {CONFIG_A}."
     assert failed.value.detail == "Image pull failed."
     with pytest.raises(StepFailed, match=r"^Endpoint movie-reviews-deploy is in state Failed and cannot be updated.$"):
         _deploy(target, pipeline, project, "b" * 64, MODEL_B)

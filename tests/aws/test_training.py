@@ -241,13 +241,16 @@ def test_a_forced_retrain_starts_a_new_job_even_when_one_completed(account, proj
     pipeline = make_pipeline(
         {"train": {"type": "training", "image": IMAGE, "inputs": {"train": "data/reviews.csv"}}}, **account
     )
-    first = _target(pipeline, project).train(pipeline.steps["train"],
-                                             make_ctx(pipeline, "train", project, fingerprint="d" * 64))
-    again = _target(pipeline, project).train(pipeline.steps["train"],
-                                             make_ctx(pipeline, "train", project, fingerprint="d" * 64))
+    first = _target(pipeline, project).train(
+        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64)
+    )
+    again = _target(pipeline, project).train(
+        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64)
+    )
     assert again.outputs["job_name"] == first.outputs["job_name"]  # unforced: the finished job is reused
-    forced = _target(pipeline, project).train(pipeline.steps["train"],
-                                              make_ctx(pipeline, "train", project, fingerprint="d" * 64, forced=True))
+    forced = _target(pipeline, project).train(
+        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64, forced=True)
+    )
     assert forced.outputs["job_name"] == first.outputs["job_name"] + "-2"
     assert sorted(_jobs(boto)) == sorted([first.outputs["job_name"], forced.outputs["job_name"]])
 
@@ -284,11 +287,23 @@ def test_output_data_is_unpacked_for_the_next_steps_channel(account, project, bo
 def test_prefix_channels_of_csv_built_ins_are_sent_as_csv(account, project):
     """XGBoost reads libsvm and KNN recordio unless told: a prefix (e.g. another step's data) must say text/csv."""
     pipeline = make_pipeline(
-        {"train": {"type": "training", "algorithm": "xgboost",
-                   "inputs": {"train": "s3://bucket/features/output/data/", "validation": "s3://bucket/v.libsvm"},
-                   "hyperparameters": {"num_round": 10}}}, **account)
-    request = build_request(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="f" * 64),
-                            name="job", image="image", code_uri=None,
-                            channels={"train": "s3://bucket/features/output/data/", "validation": "s3://bucket/v.libsvm"})
+        {
+            "train": {
+                "type": "training",
+                "algorithm": "xgboost",
+                "inputs": {"train": "s3://bucket/features/output/data/", "validation": "s3://bucket/v.libsvm"},
+                "hyperparameters": {"num_round": 10},
+            }
+        },
+        **account,
+    )
+    request = build_request(
+        pipeline.steps["train"],
+        make_ctx(pipeline, "train", project, fingerprint="f" * 64),
+        name="job",
+        image="image",
+        code_uri=None,
+        channels={"train": "s3://bucket/features/output/data/", "validation": "s3://bucket/v.libsvm"},
+    )
     types = {c["ChannelName"]: c.get("ContentType") for c in request["InputDataConfig"]}
     assert types == {"train": "text/csv", "validation": "text/libsvm"}

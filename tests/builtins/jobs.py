@@ -80,15 +80,17 @@ class Job:
         for folder in (self.model_dir, self.output_dir / "data", self.config_dir):
             folder.mkdir(parents=True, exist_ok=True)
         env = {key: value for key, value in os.environ.items() if not key.startswith("SM_")}
-        env.update({
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
-            "PYTHONUNBUFFERED": "1",
-            "SM_MODEL_DIR": str(self.model_dir),
-            "SM_OUTPUT_DIR": str(self.output_dir),
-            "SM_OUTPUT_DATA_DIR": str(self.output_dir / "data"),
-            "SM_INPUT_CONFIG_DIR": str(self.config_dir),
-            "SM_CURRENT_HOST": "algo-1",
-        })
+        env.update(
+            {
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
+                "PYTHONUNBUFFERED": "1",
+                "SM_MODEL_DIR": str(self.model_dir),
+                "SM_OUTPUT_DIR": str(self.output_dir),
+                "SM_OUTPUT_DATA_DIR": str(self.output_dir / "data"),
+                "SM_INPUT_CONFIG_DIR": str(self.config_dir),
+                "SM_CURRENT_HOST": "algo-1",
+            }
+        )
         data_dir = self.root / "input" / "data"
         channels = sorted(path.name for path in data_dir.iterdir()) if data_dir.is_dir() else []
         env["SM_CHANNELS"] = json.dumps(channels)
@@ -97,7 +99,12 @@ class Job:
         env.update(extra_env or {})
         completed = subprocess.run(
             [sys.executable, "-m", train_module(algorithm)],
-            cwd=self.root, env=env, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S, check=False,
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TRAIN_TIMEOUT_S,
+            check=False,
         )
         return Finished(completed.returncode, completed.stdout, completed.stderr)
 

@@ -17,10 +17,14 @@ ALGORITHM = "blazingtext"
 ACCURACY_FLOOR = 0.9  # held-out reviews are new combinations of the training vocabulary; about 1.0
 
 WORDS = {
-    "en": {1: ["great", "excellent", "wonderful", "loved", "amazing", "fantastic", "brilliant", "delightful"],
-           0: ["terrible", "awful", "boring", "hated", "horrible", "dreadful", "disappointing", "dull"]},
-    "ko": {1: ["좋아요", "최고예요", "재미있어요", "훌륭해요", "감동적이에요", "멋져요"],
-           0: ["별로예요", "지루해요", "최악이에요", "실망했어요", "싫어요", "형편없어요"]},
+    "en": {
+        1: ["great", "excellent", "wonderful", "loved", "amazing", "fantastic", "brilliant", "delightful"],
+        0: ["terrible", "awful", "boring", "hated", "horrible", "dreadful", "disappointing", "dull"],
+    },
+    "ko": {
+        1: ["좋아요", "최고예요", "재미있어요", "훌륭해요", "감동적이에요", "멋져요"],
+        0: ["별로예요", "지루해요", "최악이에요", "실망했어요", "싫어요", "형편없어요"],
+    },
 }
 OPENINGS = {
     "en": ["the movie was", "this film is", "honestly the story felt", "the acting was", "overall it was"],
@@ -35,8 +39,10 @@ def reviews(count: int, seed: int, languages=("en", "ko")) -> list[tuple[int, st
     for _ in range(count):
         label, language = rng.choice((0, 1)), rng.choice(languages)
         words, openings = WORDS[language][label], OPENINGS[language]
-        sentence = (f"{rng.choice(openings)} {rng.choice(words)}{rng.choice(['', '!', '.', ' ...'])} "
-                    f"{rng.choice(openings)} {rng.choice(words)}")
+        sentence = (
+            f"{rng.choice(openings)} {rng.choice(words)}{rng.choice(['', '!', '.', ' ...'])} "
+            f"{rng.choice(openings)} {rng.choice(words)}"
+        )
         result.append((label, language, sentence))
     return result
 
@@ -46,8 +52,9 @@ def trained(tmp_path_factory):
     job = Job(tmp_path_factory.mktemp("bt") / "opt-ml")
     job.write_text("train", [f"__label__{label} {sentence}" for label, _, sentence in reviews(400, seed=1)])
     job.write_text("validation", [f"__label__{label} {sentence}" for label, _, sentence in reviews(100, seed=2)])
-    job.write_hyperparameters({"mode": "supervised", "epochs": 10, "learning_rate": 0.05, "word_ngrams": 2,
-                               "min_count": 2, "vector_dim": 10})
+    job.write_hyperparameters(
+        {"mode": "supervised", "epochs": 10, "learning_rate": 0.05, "word_ngrams": 2, "min_count": 2, "vector_dim": 10}
+    )
     finished = job.train(ALGORITHM)
     module = inference(ALGORITHM)
     return job, finished, module, module.model_fn(str(job.model_dir))
@@ -86,8 +93,10 @@ def test_json_instances_in_each_language(trained, held_out, language):
 
 def test_top_k_from_configuration(trained):
     _, _, module, model = trained
-    body = json.dumps({"instances": ["the movie was brilliant!", "스토리가 너무 지루해요"], "configuration": {"k": 2}},
-                      ensure_ascii=False)
+    body = json.dumps(
+        {"instances": ["the movie was brilliant!", "스토리가 너무 지루해요"], "configuration": {"k": 2}},
+        ensure_ascii=False,
+    )
     answer, _ = invoke(module, model, body, "application/json", None)
     positive, negative = json.loads(answer)
     assert positive["label"] == ["__label__1", "__label__0"] and negative["label"] == ["__label__0", "__label__1"]
@@ -98,8 +107,10 @@ def test_top_k_from_configuration(trained):
 
 def test_jsonlines_answer_in_kind_whatever_the_accept(trained):
     _, _, module, model = trained
-    body = "\n".join(json.dumps(record, ensure_ascii=False) for record in
-                     [{"source": "오늘 본 영화는 최고예요"}, {"source": "this film is awful", "k": 2}])
+    body = "\n".join(
+        json.dumps(record, ensure_ascii=False)
+        for record in [{"source": "오늘 본 영화는 최고예요"}, {"source": "this film is awful", "k": 2}]
+    )
     answer, content_type = invoke(module, model, body.encode("utf-8"), "application/jsonlines", "application/json")
     assert content_type == "application/jsonlines"
     first, second = (json.loads(line) for line in answer.splitlines())
@@ -127,8 +138,9 @@ def test_tokens_are_lowercased_words_without_edge_punctuation():
 
 def test_bad_requests_are_refused_with_the_accepted_types(trained):
     _, _, module, _ = trained
-    with pytest.raises(ValueError, match="Content-Type text/csv is not supported; "
-                                         "use one of: application/json, application/jsonlines"):
+    with pytest.raises(
+        ValueError, match="Content-Type text/csv is not supported; use one of: application/json, application/jsonlines"
+    ):
         module.input_fn("great movie", "text/csv")
     with pytest.raises(ValueError, match="each instance must be a sentence"):
         module.input_fn(json.dumps({"instances": [[1, 2]]}), "application/json")
@@ -141,7 +153,8 @@ def test_word2vec_modes_fail_clearly(job: Job):
     job.write_hyperparameters({"mode": "cbow", "vector_dim": 50})
     assert job.train(ALGORITHM).returncode != 0
     assert job.failure.read_text().startswith(
-        "ClientError: mode cbow (Word2Vec) is not emulated by the local BlazingText; only mode=supervised")
+        "ClientError: mode cbow (Word2Vec) is not emulated by the local BlazingText; only mode=supervised"
+    )
 
 
 def test_missing_mode_fails_the_job(job: Job):

@@ -80,10 +80,19 @@ def test_read_marker_only_trusts_known_algorithms(tmp_path):
     assert read_marker(str(tmp_path)) == "knn"
 
 
-@pytest.mark.parametrize("raw, value", [
-    ("5", 5), ("0.1", 0.1), ('"binary:logistic"', "binary:logistic"), ("binary:logistic", "binary:logistic"),
-    ("true", True), ("auto", "auto"), ("[1, 2]", "[1, 2]"), (7, 7),
-])
+@pytest.mark.parametrize(
+    "raw, value",
+    [
+        ("5", 5),
+        ("0.1", 0.1),
+        ('"binary:logistic"', "binary:logistic"),
+        ("binary:logistic", "binary:logistic"),
+        ("true", True),
+        ("auto", "auto"),
+        ("[1, 2]", "[1, 2]"),
+        (7, 7),
+    ],
+)
 def test_values_decode_as_sagemaker_writes_them(raw, value):
     assert decode_value(raw) == value
 
@@ -97,20 +106,29 @@ def test_metric_lists_come_as_text_or_json():
 def test_hyperparameters_convert_and_warn():
     log = CollectingLog()
     values = parse_hyperparameters(
-        SPEC, {"k": "3", "kind": '"b"', "flag": "true", "epochs": "4", "_tuning_objective_metric": "x"}, log)
+        SPEC, {"k": "3", "kind": '"b"', "flag": "true", "epochs": "4", "_tuning_objective_metric": "x"}, log
+    )
     assert values == {"k": 3, "kind": "b", "rate": "auto", "flag": True}
     assert log.warnings == ["hyperparameter epochs=4 is ignored by the local stand-in: one pass is enough"]
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({}, "missing required hyperparameter(s) for demo: k"),
-    ({"k": "three"}, "hyperparameter k='three' is not valid: expected integer"),
-    ({"k": "0"}, "hyperparameter k=0 is not valid: must be at least 1"),
-    ({"k": "1", "kind": "c"}, "hyperparameter kind='c' is not valid: choose one of a, b"),
-    ({"k": "1", "rate": "fast"}, "hyperparameter rate='fast' is not valid: expected auto or number"),
-    ({"k": "1", "kk": "2"}, ("hyperparameter(s) kk are not hyperparameters of demo. Known: flag, k, kind, rate; "
-                             "accepted but not emulated locally: epochs")),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({}, "missing required hyperparameter(s) for demo: k"),
+        ({"k": "three"}, "hyperparameter k='three' is not valid: expected integer"),
+        ({"k": "0"}, "hyperparameter k=0 is not valid: must be at least 1"),
+        ({"k": "1", "kind": "c"}, "hyperparameter kind='c' is not valid: choose one of a, b"),
+        ({"k": "1", "rate": "fast"}, "hyperparameter rate='fast' is not valid: expected auto or number"),
+        (
+            {"k": "1", "kk": "2"},
+            (
+                "hyperparameter(s) kk are not hyperparameters of demo. Known: flag, k, kind, rate; "
+                "accepted but not emulated locally: epochs"
+            ),
+        ),
+    ],
+)
 def test_bad_hyperparameters_are_client_errors(raw, message):
     with pytest.raises(ClientError) as caught:
         parse_hyperparameters(SPEC, raw, CollectingLog())
@@ -132,7 +150,8 @@ def test_a_missing_train_channel_fails_the_job(job: Job):
     job.write_hyperparameters({"num_round": 3})
     assert job.train("xgboost").returncode != 0
     assert job.failure.read_text() == (
-        "ClientError: the 'train' channel is required: give the training step an input named 'train'")
+        "ClientError: the 'train' channel is required: give the training step an input named 'train'"
+    )
 
 
 def test_training_is_deterministic(tmp_path):

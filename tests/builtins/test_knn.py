@@ -31,8 +31,16 @@ def trained(tmp_path_factory, digits):
     job.write_csv("train", train_x[:700], train_y[:700], name="part-1.csv")  # a folder of CSV files
     job.write_csv("train", train_x[700:], train_y[700:], name="part-2.csv")
     job.write_csv("test", test_x, test_y)
-    job.write_hyperparameters({"k": K, "predictor_type": "classifier", "sample_size": 5000, "feature_dim": 64,
-                               "index_type": "faiss.IVFFlat", "dimension_reduction_target": 16})
+    job.write_hyperparameters(
+        {
+            "k": K,
+            "predictor_type": "classifier",
+            "sample_size": 5000,
+            "feature_dim": 64,
+            "index_type": "faiss.IVFFlat",
+            "dimension_reduction_target": 16,
+        }
+    )
     return job, job.train(ALGORITHM)
 
 
@@ -111,8 +119,9 @@ def test_verbose_json_lists_neighbours(served, digits):
 
 def test_unsupported_types_are_refused_with_the_accepted_ones(served, digits):
     module, model = served
-    with pytest.raises(ValueError, match="application/x-recordio-protobuf.*text/csv, application/json, "
-                                         "application/jsonlines"):
+    with pytest.raises(
+        ValueError, match="application/x-recordio-protobuf.*text/csv, application/json, application/jsonlines"
+    ):
         module.input_fn(b"\x00", "application/x-recordio-protobuf")
     prediction = module.predict_fn(module.input_fn("0," * 63 + "0", "text/csv"), model)
     with pytest.raises(ValueError, match="Accept text/csv is not supported; use one of: application/json"):

@@ -33,8 +33,17 @@ def binary(tmp_path_factory, cancer):
     job.write_csv("train", train_x[:330], train_y[:330])
     job.write_csv("validation", train_x[330:], train_y[330:])
     job.write_csv("test", test_x, test_y)
-    job.write_hyperparameters({"predictor_type": "binary_classifier", "epochs": 15, "mini_batch_size": 100,
-                               "learning_rate": 0.01, "l1": 0, "wd": 0.001, "optimizer": "adam"})
+    job.write_hyperparameters(
+        {
+            "predictor_type": "binary_classifier",
+            "epochs": 15,
+            "mini_batch_size": 100,
+            "learning_rate": 0.01,
+            "l1": 0,
+            "wd": 0.001,
+            "optimizer": "adam",
+        }
+    )
     finished = job.train(ALGORITHM)
     module = inference(ALGORITHM)
     return job, finished, module, module.model_fn(str(job.model_dir))
@@ -44,8 +53,12 @@ def test_training_logs_quality_metrics(binary):
     job, finished, _, _ = binary
     assert finished.returncode == 0, finished.log
     assert read_marker(job.model_dir) == "linear-learner"
-    assert job.marker() == {"algorithm": "linear-learner", "predictor_type": "binary_classifier",
-                            "num_classes": 2, "feature_dim": 30}
+    assert job.marker() == {
+        "algorithm": "linear-learner",
+        "predictor_type": "binary_classifier",
+        "num_classes": 2,
+        "feature_dim": 30,
+    }
     assert metric(finished.log, VALIDATION_OBJECTIVE) < 0.3
     assert metric(finished.log, TEST_ACCURACY) >= BINARY_FLOOR
     assert "epoch=0, train binary_classification_cross_entropy_objective <loss>=" in finished.stdout
@@ -54,8 +67,9 @@ def test_training_logs_quality_metrics(binary):
 
 def _check_binary(records, labels) -> None:
     assert all(set(r) == {"score", "predicted_label"} for r in records)
-    assert all(isinstance(r["predicted_label"], int) and r["predicted_label"] == int(r["score"] >= 0.5)
-               for r in records)
+    assert all(
+        isinstance(r["predicted_label"], int) and r["predicted_label"] == int(r["score"] >= 0.5) for r in records
+    )
     assert np.mean([r["predicted_label"] for r in records] == labels) >= BINARY_FLOOR
 
 
@@ -87,8 +101,10 @@ def test_jsonlines_in_json_out_by_default(binary, cancer):
 
 def test_unsupported_types_are_refused_with_the_accepted_ones(binary, cancer):
     _, _, module, model = binary
-    with pytest.raises(ValueError, match="Content-Type text/plain is not supported; "
-                                         "use one of: text/csv, application/json, application/jsonlines"):
+    with pytest.raises(
+        ValueError,
+        match="Content-Type text/plain is not supported; use one of: text/csv, application/json, application/jsonlines",
+    ):
         module.input_fn("1,2", "text/plain")
     prediction = module.predict_fn(module.input_fn(csv_body(cancer[1][:1]), "text/csv"), model)
     with pytest.raises(ValueError, match="Accept text/csv is not supported"):
@@ -132,13 +148,23 @@ def test_regressor_answers_score_only(job: Job):
     assert np.mean((np.array([p["score"] for p in predictions]) - target[400:]) ** 2) < 2.0
 
 
-@pytest.mark.parametrize("hyperparameters, reason", [
-    ({"epochs": 3}, "ClientError: missing required hyperparameter(s) for linear-learner: predictor_type"),
-    ({"predictor_type": "multiclass_classifier"},
-     "ClientError: predictor_type multiclass_classifier needs the num_classes hyperparameter"),
-    ({"predictor_type": "classifier"}, ("ClientError: hyperparameter predictor_type='classifier' is not valid: "
-                                        "choose one of binary_classifier, multiclass_classifier, regressor")),
-])
+@pytest.mark.parametrize(
+    "hyperparameters, reason",
+    [
+        ({"epochs": 3}, "ClientError: missing required hyperparameter(s) for linear-learner: predictor_type"),
+        (
+            {"predictor_type": "multiclass_classifier"},
+            "ClientError: predictor_type multiclass_classifier needs the num_classes hyperparameter",
+        ),
+        (
+            {"predictor_type": "classifier"},
+            (
+                "ClientError: hyperparameter predictor_type='classifier' is not valid: "
+                "choose one of binary_classifier, multiclass_classifier, regressor"
+            ),
+        ),
+    ],
+)
 def test_invalid_settings_fail_the_job(job: Job, cancer, hyperparameters, reason):
     job.write_csv("train", cancer[0], cancer[2])
     job.write_hyperparameters(hyperparameters)

@@ -30,11 +30,21 @@ def binary(tmp_path_factory, cancer):
     job = Job(tmp_path_factory.mktemp("xgb") / "opt-ml")
     job.write_csv("train", train_x, train_y)
     job.write_csv("validation", test_x, test_y)
-    job.write_hyperparameters({
-        "num_round": 60, "objective": "binary:logistic", "max_depth": 3, "eta": 0.3, "subsample": 0.9,
-        "min_child_weight": 1, "gamma": 0, "scale_pos_weight": 1, "eval_metric": "logloss,auc",
-        "early_stopping_rounds": 10, "nthread": 2,
-    })
+    job.write_hyperparameters(
+        {
+            "num_round": 60,
+            "objective": "binary:logistic",
+            "max_depth": 3,
+            "eta": 0.3,
+            "subsample": 0.9,
+            "min_child_weight": 1,
+            "gamma": 0,
+            "scale_pos_weight": 1,
+            "eval_metric": "logloss,auc",
+            "early_stopping_rounds": 10,
+            "nthread": 2,
+        }
+    )
     finished = job.train(ALGORITHM)
     module = inference(ALGORITHM)
     return job, finished, module, module.model_fn(str(job.model_dir))
@@ -47,7 +57,9 @@ def test_training_logs_rounds_as_sagemaker_does(binary):
     assert job.marker()["objective"] == "binary:logistic"
     assert (job.model_dir / "xgboost-model").is_file()
     assert metric(finished.log, VALIDATION_AUC) > 0.97
-    assert metric(finished.log, r"\[0\]#011train-logloss:([0-9.]+)") > metric(finished.log, r"#011train-logloss:([0-9.]+)")
+    assert metric(finished.log, r"\[0\]#011train-logloss:([0-9.]+)") > metric(
+        finished.log, r"#011train-logloss:([0-9.]+)"
+    )
     assert "nthread=2 is ignored by the local stand-in" in finished.stdout
 
 
@@ -81,12 +93,15 @@ def test_default_accept_comes_from_the_environment(binary, cancer, monkeypatch):
 
 def test_unsupported_types_are_refused_with_the_accepted_ones(binary, cancer):
     _, _, module, model = binary
-    with pytest.raises(ValueError, match="Content-Type application/json is not supported; "
-                                         "use one of: text/csv, text/libsvm, text/x-libsvm"):
+    with pytest.raises(
+        ValueError,
+        match="Content-Type application/json is not supported; use one of: text/csv, text/libsvm, text/x-libsvm",
+    ):
         module.input_fn(json.dumps({"instances": [[1, 2]]}), "application/json")
     prediction = module.predict_fn(module.input_fn(csv_body(cancer[1][:1]), "text/csv"), model)
-    with pytest.raises(ValueError, match="Accept application/jsonlines is not supported; use one of: text/csv, "
-                                         "application/json"):
+    with pytest.raises(
+        ValueError, match="Accept application/jsonlines is not supported; use one of: text/csv, application/json"
+    ):
         module.output_fn(prediction, "application/jsonlines")
     with pytest.raises(ValueError, match="needs 30 features"):
         module.predict_fn(module.input_fn("1,2,3", "text/csv"), model)
@@ -96,8 +111,9 @@ def test_unsupported_types_are_refused_with_the_accepted_ones(binary, cancer):
 
 def test_multiclass_probabilities(job: Job):
     features, labels = load_iris(return_X_y=True)
-    train_x, test_x, train_y, test_y = train_test_split(features, labels, test_size=0.3, random_state=0,
-                                                        stratify=labels)
+    train_x, test_x, train_y, test_y = train_test_split(
+        features, labels, test_size=0.3, random_state=0, stratify=labels
+    )
     job.write_csv("train", train_x, train_y)
     job.write_hyperparameters({"num_round": 20, "objective": "multi:softprob", "num_class": 3, "max_depth": 2})
     finished = job.train(ALGORITHM)
@@ -147,7 +163,9 @@ def test_misspelt_hyperparameter_fails_naming_it(job: Job, cancer):
     job.write_hyperparameters({"num_round": 5, "max_dept": 3})
     finished = job.train(ALGORITHM)
     assert finished.returncode != 0
-    assert job.failure.read_text().startswith("ClientError: hyperparameter(s) max_dept are not hyperparameters of xgboost")
+    assert job.failure.read_text().startswith(
+        "ClientError: hyperparameter(s) max_dept are not hyperparameters of xgboost"
+    )
 
 
 def test_multiclass_objective_needs_num_class(job: Job, cancer):

@@ -1,1 +1,1 @@
-print('accuracy=1.0')
+print("accuracy=1.0")

@@ -50,8 +50,12 @@ def cli_environment() -> dict[str, str]:
 
 def orchestrator(project: Path, *args: str, timeout: float = COMMAND_TIMEOUT_S) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "orchestrator", *args], cwd=project, env=cli_environment(),
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "orchestrator", *args],
+        cwd=project,
+        env=cli_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -18,8 +18,15 @@ import pytest
 
 from .conftest import cli_environment, copy_example
 
-RECORD = {"plan": "basic", "contract": "month-to-month", "payment_method": "electronic-check",
-          "tenure_months": 3, "monthly_charges": 79.5, "support_calls": 4, "data_gb": 6.2}
+RECORD = {
+    "plan": "basic",
+    "contract": "month-to-month",
+    "payment_method": "electronic-check",
+    "tenure_months": 3,
+    "monthly_charges": 79.5,
+    "support_calls": 4,
+    "data_gb": 6.2,
+}
 
 # Imports the handler as Lambda would and prints the CSV row it would send the endpoint.
 COLD_START = """
@@ -52,10 +59,20 @@ def transform_archive(project, tmp_path_factory) -> Path:
     job = tmp_path_factory.mktemp("job")
     model_dir, output_dir = job / "model", job / "output" / "data"
     model_dir.mkdir()
-    env = {**cli_environment(), "SM_MODEL_DIR": str(model_dir), "SM_OUTPUT_DATA_DIR": str(output_dir),
-           "SM_CHANNEL_TRAIN": str(project / "data")}
-    fitted = subprocess.run([sys.executable, "models/features/features.py"], cwd=project, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **cli_environment(),
+        "SM_MODEL_DIR": str(model_dir),
+        "SM_OUTPUT_DATA_DIR": str(output_dir),
+        "SM_CHANNEL_TRAIN": str(project / "data"),
+    }
+    fitted = subprocess.run(
+        [sys.executable, "models/features/features.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert fitted.returncode == 0, fitted.stderr
     training_rows = (output_dir / "train.csv").read_text().splitlines()
     assert len(training_rows) == 1500 and training_rows[0].split(",")[0] in ("0", "1")
@@ -68,8 +85,14 @@ def transform_archive(project, tmp_path_factory) -> Path:
 
 def cold_start(project: Path, transform_uri: str, **extra_env: str) -> dict:
     env = {**cli_environment(), "TRANSFORM_URI": transform_uri, "AWS_DEFAULT_REGION": "us-east-1", **extra_env}
-    started = subprocess.run([sys.executable, "-c", COLD_START, json.dumps(RECORD)], cwd=project, env=env,
-                             capture_output=True, text=True, timeout=120)
+    started = subprocess.run(
+        [sys.executable, "-c", COLD_START, json.dumps(RECORD)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert started.returncode == 0, started.stderr
     return json.loads(started.stdout)
 
@@ -77,17 +100,27 @@ def cold_start(project: Path, transform_uri: str, **extra_env: str) -> dict:
 def test_file_and_s3_transforms_give_the_same_row(project, transform_archive, moto_url, tmp_path):
     import boto3
 
-    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                   "AWS_SESSION_TOKEN": "testing", "AWS_CONFIG_FILE": str(tmp_path / "none"),
-                   "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
-    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     s3.create_bucket(Bucket="churn-artifacts")
     s3.upload_file(str(transform_archive), "churn-artifacts", "jobs/features-1/output/model.tar.gz")
 
     from_file = cold_start(project, transform_archive.as_uri(), THRESHOLD="0.3")
-    from_s3 = cold_start(project, "s3://churn-artifacts/jobs/features-1/output/model.tar.gz",
-                         AWS_ENDPOINT_URL_S3=moto_url, **credentials)
+    from_s3 = cold_start(
+        project, "s3://churn-artifacts/jobs/features-1/output/model.tar.gz", AWS_ENDPOINT_URL_S3=moto_url, **credentials
+    )
 
     assert from_file["row"] == from_s3["row"]
     assert from_file["threshold"] == 0.3 and from_s3["threshold"] == 0.5
@@ -98,7 +131,13 @@ def test_file_and_s3_transforms_give_the_same_row(project, transform_archive, mo
 
 def test_an_unsupported_uri_fails_the_cold_start_with_a_clear_message(project):
     env = {**cli_environment(), "TRANSFORM_URI": "https://example.com/model.tar.gz", "AWS_DEFAULT_REGION": "us-east-1"}
-    started = subprocess.run([sys.executable, "-c", COLD_START, json.dumps(RECORD)], cwd=project, env=env,
-                             capture_output=True, text=True, timeout=120)
+    started = subprocess.run(
+        [sys.executable, "-c", COLD_START, json.dumps(RECORD)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert started.returncode != 0
     assert "TRANSFORM_URI must be an s3:// or file:// URI" in started.stderr

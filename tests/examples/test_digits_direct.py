@@ -30,8 +30,12 @@ def held_out(example) -> list[tuple[int, list[int]]]:
 
 def predict(api: str, instances: list) -> list[list[float]]:
     """As curl would: raw JSON text in, JSON text out."""
-    response = httpx.post(f"{api}/predict", content=json.dumps({"instances": instances}),
-                          headers={"Content-Type": "application/json"}, timeout=60)
+    response = httpx.post(
+        f"{api}/predict",
+        content=json.dumps({"instances": instances}),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
     assert response.status_code == 200, response.text
     answer = response.json()
     assert list(answer) == ["predictions"]
@@ -55,7 +59,7 @@ def test_one_image_as_eight_rows_of_eight_gets_the_same_answer(example, held_out
     _, pixels = held_out[0]
     api = example.url("api")
     flat = predict(api, [pixels])
-    square = predict(api, [[pixels[row * 8:(row + 1) * 8] for row in range(8)]])
+    square = predict(api, [[pixels[row * 8 : (row + 1) * 8] for row in range(8)]])
     assert flat == square
 
 
@@ -70,8 +74,12 @@ def test_the_direct_route_returns_the_endpoints_own_answer(example, held_out):
 
 
 def test_a_malformed_image_is_a_client_error(example):
-    response = httpx.post(f"{example.url('api')}/predict", content=json.dumps({"instances": [[1, 2, 3]]}),
-                          headers={"Content-Type": "application/json"}, timeout=60)
+    response = httpx.post(
+        f"{example.url('api')}/predict",
+        content=json.dumps({"instances": [[1, 2, 3]]}),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
     assert 400 <= response.status_code < 500
 
 

@@ -23,16 +23,24 @@ def example(deployed_example):
 
 
 def recommend(api: str, entry: list[int], origin: str = SITE_ORIGIN) -> httpx.Response:
-    return httpx.post(f"{api}/recommendations", content=json.dumps({"entry": entry}),
-                      headers={"Content-Type": "application/json", "Origin": origin}, timeout=30)
+    return httpx.post(
+        f"{api}/recommendations",
+        content=json.dumps({"entry": entry}),
+        headers={"Content-Type": "application/json", "Origin": origin},
+        timeout=30,
+    )
 
 
 def test_preflight_from_the_site_origin_allows_the_post(example):
-    response = httpx.options(f"{example.url('api')}/recommendations", headers={
-        "Origin": SITE_ORIGIN,
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type",
-    }, timeout=30)
+    response = httpx.options(
+        f"{example.url('api')}/recommendations",
+        headers={
+            "Origin": SITE_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=30,
+    )
     assert response.status_code in (200, 204)
     assert response.headers["access-control-allow-origin"] in (SITE_ORIGIN, "*")
     assert "POST" in response.headers["access-control-allow-methods"].split(",")
@@ -41,10 +49,14 @@ def test_preflight_from_the_site_origin_allows_the_post(example):
 
 
 def test_preflight_from_another_origin_is_not_allowed(example):
-    response = httpx.options(f"{example.url('api')}/recommendations", headers={
-        "Origin": "https://elsewhere.example",
-        "Access-Control-Request-Method": "POST",
-    }, timeout=30)
+    response = httpx.options(
+        f"{example.url('api')}/recommendations",
+        headers={
+            "Origin": "https://elsewhere.example",
+            "Access-Control-Request-Method": "POST",
+        },
+        timeout=30,
+    )
     assert "access-control-allow-origin" not in response.headers
 
 

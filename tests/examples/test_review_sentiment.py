@@ -28,15 +28,16 @@ def generator(example):
 def ask(api: str, queries: list[str]) -> list[dict]:
     """POST the reviews as UTF-8 JSON (Korean as raw bytes, not \\u escapes), as a browser sends it."""
     body = json.dumps({"sentences": [{"query": q} for q in queries]}, ensure_ascii=False).encode("utf-8")
-    response = httpx.post(f"{api}/sentiment", content=body,
-                          headers={"Content-Type": "application/json; charset=utf-8"}, timeout=60)
+    response = httpx.post(
+        f"{api}/sentiment", content=body, headers={"Content-Type": "application/json; charset=utf-8"}, timeout=60
+    )
     assert response.status_code == 200, response.text
     return json.loads(response.content.decode("utf-8"))
 
 
 def ask_in_batches(api: str, queries: list[str], batch: int = 40) -> list[dict]:
     """The Lambda takes at most 50 sentences a request, as a page would send them."""
-    return [answer for start in range(0, len(queries), batch) for answer in ask(api, queries[start:start + batch])]
+    return [answer for start in range(0, len(queries), batch) for answer in ask(api, queries[start : start + batch])]
 
 
 def label_of(answer: dict) -> str:
@@ -66,9 +67,15 @@ def test_answers_follow_the_order_of_the_sentences(example, generator):
 
 
 def test_cors_lets_the_page_call_the_api(example):
-    response = httpx.options(f"{example.url('api')}/sentiment", headers={
-        "Origin": example.url("site"), "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"}, timeout=30)
+    response = httpx.options(
+        f"{example.url('api')}/sentiment",
+        headers={
+            "Origin": example.url("site"),
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=30,
+    )
     assert response.status_code in (200, 204)
     assert response.headers["access-control-allow-origin"] in ("*", example.url("site"))
 

@@ -43,7 +43,9 @@ def test_every_example_folder_is_tested():
 def test_spec_points_editors_at_the_schema_and_targets_local(example):
     text = (example / "pipeline.yaml").read_text()
     assert text.splitlines()[0] == SCHEMA_LINE
-    assert (EXAMPLES / example.name / SCHEMA_LINE.split("=", 1)[1]).resolve() == ROOT / "schemas" / "pipeline.schema.json"
+    assert (
+        EXAMPLES / example.name / SCHEMA_LINE.split("=", 1)[1]
+    ).resolve() == ROOT / "schemas" / "pipeline.schema.json"
     spec = yaml.safe_load(text)
     assert spec["target"] == "local"
     assert set(spec["aws"]) >= {"role_arn", "bucket"}
@@ -82,8 +84,14 @@ def test_generator_rewrites_the_shipped_data_byte_for_byte(name, tmp_path):
     script, outputs = GENERATORS[name]
     for output in outputs:
         (project / "data" / output).unlink()
-    generated = subprocess.run([sys.executable, f"data/{script}"], cwd=project, env=cli_environment(),
-                               capture_output=True, text=True, timeout=120)
+    generated = subprocess.run(
+        [sys.executable, f"data/{script}"],
+        cwd=project,
+        env=cli_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert generated.returncode == 0, generated.stderr
     for output in outputs:
         assert filecmp.cmp(project / "data" / output, EXAMPLES / name / "data" / output, shallow=False), output

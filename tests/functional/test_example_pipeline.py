@@ -27,8 +27,9 @@ pytestmark = pytest.mark.slow
 
 def cli(project: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "orchestrator", *argv], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestrator", *argv], cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -36,8 +37,12 @@ def cli(project: Path, *argv: str, check: bool = True) -> subprocess.CompletedPr
 
 def post(url: str, body: dict, headers: dict | None = None) -> tuple[int, Any, dict]:
     """Status, headers (case-insensitive, as HTTP's are) and JSON body."""
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.headers, json.loads(response.read())
@@ -60,7 +65,11 @@ def test_run_trains_deploys_and_serves_the_api_and_page(deployed):
     project, run, status = deployed
     steps = status["steps"]
     assert {name: s["status"] for name, s in steps.items()} == {
-        "train": "succeeded", "deploy": "succeeded", "api": "succeeded", "site": "succeeded"}
+        "train": "succeeded",
+        "deploy": "succeeded",
+        "api": "succeeded",
+        "site": "succeeded",
+    }
     assert steps["train"]["metrics"]["accuracy"] > 0.85
     assert steps["deploy"]["outputs"]["endpoint_name"] == "iris-deploy"
     api, site = steps["api"]["outputs"]["url"], steps["site"]["outputs"]["url"]
@@ -122,11 +131,14 @@ def test_destroy_leaves_nothing_running(example_project):
 def test_a_failing_training_script_fails_the_run_and_the_next_run_resumes_there(example_project):
     script = example_project / "models" / "iris" / "train.py"
     good = script.read_text()
-    script.write_text(good.replace(
-        "    x, y = load(args.train)\n",
-        "    x, y = load(args.train)\n"
-        "    Path(os.environ['SM_OUTPUT_DIR'], 'failure').write_text('the CSV has no petal_width column')\n"
-        "    raise SystemExit('cannot train: bad columns')\n"))
+    script.write_text(
+        good.replace(
+            "    x, y = load(args.train)\n",
+            "    x, y = load(args.train)\n"
+            "    Path(os.environ['SM_OUTPUT_DIR'], 'failure').write_text('the CSV has no petal_width column')\n"
+            "    raise SystemExit('cannot train: bad columns')\n",
+        )
+    )
     try:
         failed = cli(example_project, "run", "pipeline.yaml", check=False)
         assert failed.returncode == 1

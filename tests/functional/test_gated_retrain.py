@@ -23,21 +23,31 @@ QUERY = {"measurements": {"sepal_length": 6.0, "sepal_width": 2.7, "petal_length
 
 
 def cli(project: Path, *argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "orchestrator", *argv], cwd=project, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", *argv],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
 
 
 def ask(url: str) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(QUERY).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(QUERY).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
 def test_rejected_retrain_keeps_the_live_model_answering(example_project):
     spec = example_project / "pipeline.yaml"
-    spec.write_text(spec.read_text().replace("    instance: {type: ml.t2.medium, count: 1}\n",
-                                             "    instance: {type: ml.t2.medium, count: 1}\n" + GATE))
+    spec.write_text(
+        spec.read_text().replace(
+            "    instance: {type: ml.t2.medium, count: 1}\n", "    instance: {type: ml.t2.medium, count: 1}\n" + GATE
+        )
+    )
     try:
         first = cli(example_project, "run", "pipeline.yaml")
         assert first.returncode == 0, first.stderr

@@ -28,9 +28,13 @@ def run(*argv: str) -> int:
 @pytest.fixture
 def gated(project: Path) -> Path:
     spec = project / "pipeline.yaml"
-    spec.write_text(spec.read_text().replace(
-        "    instance: {type: ml.t2.medium}\n",
-        "    instance: {type: ml.t2.medium}\n    promote_when: {metric: accuracy, at_least: 0.8, beats_live: true}\n", 1))
+    spec.write_text(
+        spec.read_text().replace(
+            "    instance: {type: ml.t2.medium}\n",
+            "    instance: {type: ml.t2.medium}\n    promote_when: {metric: accuracy, at_least: 0.8, beats_live: true}\n",
+            1,
+        )
+    )
     (project / ".orchestrator").mkdir()
     return project
 
@@ -67,7 +71,9 @@ def test_better_model_is_promoted_worse_one_is_kept_out(gated, capsys):
     assert rejected["status"] == "rejected"
     live = history["live_models"]
     assert [(m["run_id"], m["metrics"], m["until"] is None) for m in live] == [
-        (3, {"accuracy": 0.95}, True), (1, {"accuracy": 0.85}, False)]
+        (3, {"accuracy": 0.95}, True),
+        (1, {"accuracy": 0.85}, False),
+    ]
     assert live[0]["data_fingerprint"]  # the training data the live model came from
 
 
@@ -98,15 +104,23 @@ def test_rollback_restores_an_earlier_model_without_retraining(gated, capsys):
     assert deployed_models(gated)[-1] == "fake://train/run1/model.tar.gz"
     capsys.readouterr()
     assert run("status", spec, "--json") == 0
-    assert json.loads(capsys.readouterr().out)["steps"]["deploy"]["outputs"]["model"] == "fake://train/run1/model.tar.gz"
+    assert (
+        json.loads(capsys.readouterr().out)["steps"]["deploy"]["outputs"]["model"] == "fake://train/run1/model.tar.gz"
+    )
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--step", "deploy", "--to", "7"], "error: run 7 did not put a model live on 'deploy'\n  hint: runs that deployed it: 1"),
-    (["--step", "train", "--to", "1"], "error: 'train' is a training step; rollback works on endpoint steps"),
-    (["--step", "deplyo", "--to", "1"], "error: no step named 'deplyo' in"),
-    (["--step", "deploy", "--to", "1"], "error: run 1's model is already live on 'deploy'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--step", "deploy", "--to", "7"],
+            "error: run 7 did not put a model live on 'deploy'\n  hint: runs that deployed it: 1",
+        ),
+        (["--step", "train", "--to", "1"], "error: 'train' is a training step; rollback works on endpoint steps"),
+        (["--step", "deplyo", "--to", "1"], "error: no step named 'deplyo' in"),
+        (["--step", "deploy", "--to", "1"], "error: run 1's model is already live on 'deploy'"),
+    ],
+)
 def test_rollback_errors(gated, capsys, argv, message):
     assert run("run", str(gated / "pipeline.yaml")) == 0
     capsys.readouterr()
@@ -143,8 +157,13 @@ def test_scheduler_starts_runs_on_time_one_at_a_time():
 def test_schedule_command_stops_cleanly_on_sigterm(project):
     spec = project / "pipeline.yaml"
     spec.write_text(spec.read_text() + "schedule:\n  retrain: rate(1 day)\n")
-    proc = subprocess.Popen([sys.executable, "-m", "orchestrator", "schedule", str(spec)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "schedule", str(spec)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     first = proc.stdout.readline()
     assert "scheduler started: rate(1 day) -> python -m orchestrator run" in first
     assert "next run at" in proc.stdout.readline()
@@ -174,6 +193,10 @@ def test_rollback_and_unlock_report_json(gated, capsys):
     assert run("rollback", spec, "--step", "deploy", "--to", "1", "--json") == 0
     live = json.loads(capsys.readouterr().out)
     assert (live["step"], live["model"], live["metrics"], live["reason"]) == (
-        "deploy", "fake://train/run1/model.tar.gz", {"accuracy": 0.85}, "rollback to run 1")
+        "deploy",
+        "fake://train/run1/model.tar.gz",
+        {"accuracy": 0.85},
+        "rollback to run 1",
+    )
     assert run("unlock", spec, "--json") == 0
     assert json.loads(capsys.readouterr().out) == {"locked": False, "removed": None}

@@ -33,8 +33,13 @@ def test_one_state_tracks_one_target(project, capsys):
     assert "error: pipeline 'demo' is deployed on target local; this state cannot also track aws" in err
     assert "hint: destroy it first (python -m orchestrator destroy" in err and "--target local)" in err
     # destroy acts on the target that made the resources, whatever the spec says now
-    (project / "pipeline.yaml").write_text((project / "pipeline.yaml").read_text().replace(
-        "name: demo\n", "name: demo\ntarget: aws\naws: {role_arn: 'arn:aws:iam::123456789012:role/sm', bucket: b}\n"))
+    (project / "pipeline.yaml").write_text(
+        (project / "pipeline.yaml")
+        .read_text()
+        .replace(
+            "name: demo\n", "name: demo\ntarget: aws\naws: {role_arn: 'arn:aws:iam::123456789012:role/sm', bucket: b}\n"
+        )
+    )
     assert run("destroy", spec, "--yes") == 0
     assert len([c for c in calls(project / ".orchestrator") if c["op"] == "destroy"]) == 4
     assert run("run", spec) == 0  # now aws may take over
@@ -42,8 +47,9 @@ def test_one_state_tracks_one_target(project, capsys):
 
 def test_renamed_step_keeps_the_resource_the_new_name_now_owns(project, capsys):
     spec = project / "pipeline.yaml"
-    text = spec.read_text().replace("    instance: {type: ml.t2.medium}\n",
-                                    "    instance: {type: ml.t2.medium}\n    endpoint_name: demo-live\n")
+    text = spec.read_text().replace(
+        "    instance: {type: ml.t2.medium}\n", "    instance: {type: ml.t2.medium}\n    endpoint_name: demo-live\n"
+    )
     spec.write_text(text)
     assert run("run", str(spec)) == 0
     spec.write_text(text.replace("  deploy:\n", "  serve:\n").replace("steps.deploy.", "steps.serve."))
@@ -56,9 +62,12 @@ def test_renamed_step_keeps_the_resource_the_new_name_now_owns(project, capsys):
 
 def test_a_rejected_model_settles_the_pipeline(project, capsys):
     spec = project / "pipeline.yaml"
-    spec.write_text(spec.read_text().replace(
-        "    instance: {type: ml.t2.medium}\n",
-        "    instance: {type: ml.t2.medium}\n    promote_when: {metric: accuracy, beats_live: true}\n"))
+    spec.write_text(
+        spec.read_text().replace(
+            "    instance: {type: ml.t2.medium}\n",
+            "    instance: {type: ml.t2.medium}\n    promote_when: {metric: accuracy, beats_live: true}\n",
+        )
+    )
     state = project / ".orchestrator"
     state.mkdir()
     assert run("run", str(spec)) == 0
@@ -70,7 +79,9 @@ def test_a_rejected_model_settles_the_pipeline(project, capsys):
 
 def test_plan_compares_s3_inputs_with_the_last_runs_listing(project, capsys):
     spec = project / "pipeline.yaml"
-    spec.write_text(spec.read_text().replace("inputs: {train: data.csv}", "inputs: {train: data.csv, extra: 's3://b/x/'}"))
+    spec.write_text(
+        spec.read_text().replace("inputs: {train: data.csv}", "inputs: {train: data.csv, extra: 's3://b/x/'}")
+    )
     state = project / ".orchestrator"
     state.mkdir()
     (state / "s3-listing").write_text("etag-1")
@@ -93,14 +104,20 @@ def test_a_target_error_mid_run_is_a_failed_run_with_a_resume_command(project, c
     assert "resume with:\n  python -m orchestrator run" in err
 
 
-RUNNER = ("import sys; from orchestrator.cli import main; from tests.fakes import FakeTarget; "
-          "sys.exit(main(sys.argv[1:], targets={'local': FakeTarget}))")
+RUNNER = (
+    "import sys; from orchestrator.cli import main; from tests.fakes import FakeTarget; "
+    "sys.exit(main(sys.argv[1:], targets={'local': FakeTarget}))"
+)
 
 
 def start(project: Path, *argv: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", RUNNER, *argv, str(project / "pipeline.yaml")],
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUNNER, *argv, str(project / "pipeline.yaml")],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_hang(state: Path, timeout: float = 30) -> None:
@@ -147,9 +164,12 @@ def test_after_a_kill_plan_status_and_destroy_see_the_interrupted_step(project, 
 
 def test_secrets_from_the_environment_stay_out_of_the_state(project, capsys, monkeypatch):
     spec = project / "pipeline.yaml"
-    spec.write_text(spec.read_text().replace(
-        "        endpoint: ${steps.deploy.outputs.endpoint_name}\n",
-        "        endpoint: ${steps.deploy.outputs.endpoint_name}\n        environment: {API_TOKEN: '${env:DEMO_TOKEN}'}\n"))
+    spec.write_text(
+        spec.read_text().replace(
+            "        endpoint: ${steps.deploy.outputs.endpoint_name}\n",
+            "        endpoint: ${steps.deploy.outputs.endpoint_name}\n        environment: {API_TOKEN: '${env:DEMO_TOKEN}'}\n",
+        )
+    )
     monkeypatch.setenv("DEMO_TOKEN", "s3cr3t-value-123")
     assert run("run", str(spec)) == 0
     state = project / ".orchestrator"
@@ -222,9 +242,12 @@ def test_destroy_after_a_failed_training_has_nothing_to_do(project, capsys):
 
 def test_redeploying_the_live_model_is_not_gated(project, capsys):
     spec = project / "pipeline.yaml"
-    spec.write_text(spec.read_text().replace(
-        "    instance: {type: ml.t2.medium}\n",
-        "    instance: {type: ml.t2.medium}\n    promote_when: {metric: accuracy, beats_live: true}\n"))
+    spec.write_text(
+        spec.read_text().replace(
+            "    instance: {type: ml.t2.medium}\n",
+            "    instance: {type: ml.t2.medium}\n    promote_when: {metric: accuracy, beats_live: true}\n",
+        )
+    )
     assert run("run", str(spec)) == 0
     capsys.readouterr()
     assert run("run", str(spec), "--force", "deploy") == 0
@@ -240,8 +263,7 @@ def test_main_restores_the_sigterm_handler(project):
 
 def test_destroy_does_not_need_deploy_time_secrets(project, capsys, monkeypatch):
     spec = project / "pipeline.yaml"
-    spec.write_text(spec.read_text().replace(
-        "    config:\n", "    config:\n      token: '${env:DEMO_SITE_TOKEN}'\n"))
+    spec.write_text(spec.read_text().replace("    config:\n", "    config:\n      token: '${env:DEMO_SITE_TOKEN}'\n"))
     monkeypatch.setenv("DEMO_SITE_TOKEN", "x")
     assert run("run", str(spec)) == 0
     monkeypatch.delenv("DEMO_SITE_TOKEN")

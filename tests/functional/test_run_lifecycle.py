@@ -135,7 +135,11 @@ def test_removed_step_is_planned_as_delete(project, capsys):
     assert run("plan", str(spec), "--format", "json") == 0
     plan = json.loads(capsys.readouterr().out)
     assert [(o["step"], o["action"]) for o in plan["ops"]] == [
-        ("train", "skip"), ("deploy", "skip"), ("api", "skip"), ("site", "delete")]
+        ("train", "skip"),
+        ("deploy", "skip"),
+        ("api", "skip"),
+        ("site", "delete"),
+    ]
     assert plan["ops"][-1]["reason"] == "removed from the spec"
     assert run("run", str(spec)) == 0
     assert calls(project / ".orchestrator")[-1]["op"] == "destroy"
@@ -189,9 +193,14 @@ def test_status_before_any_run(project, capsys):
     assert run("status", str(project / "pipeline.yaml")) == 0
     assert "Pipeline 'demo' has not run yet." in capsys.readouterr().out
     doc = status(project, capsys)
-    assert doc == {"pipeline": "demo", "run": None, "steps": {
-        name: {"kind": kind, "status": "pending", "outputs": {}, "metrics": {}, "run": None, "error": None}
-        for name, kind in [("train", "training"), ("deploy", "endpoint"), ("api", "api"), ("site", "website")]}}
+    assert doc == {
+        "pipeline": "demo",
+        "run": None,
+        "steps": {
+            name: {"kind": kind, "status": "pending", "outputs": {}, "metrics": {}, "run": None, "error": None}
+            for name, kind in [("train", "training"), ("deploy", "endpoint"), ("api", "api"), ("site", "website")]
+        },
+    }
 
 
 def test_history_shows_runs_steps_timings_and_metrics(project, capsys):

@@ -15,14 +15,21 @@ from orchestrator.state.sqlite import SqliteStore
 from tests.fakes import FakeTarget, calls
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNNER = "import sys; from orchestrator.cli import main; from tests.fakes import FakeTarget; " \
-         "sys.exit(main(sys.argv[1:], targets={'local': FakeTarget}))"
+RUNNER = (
+    "import sys; from orchestrator.cli import main; from tests.fakes import FakeTarget; "
+    "sys.exit(main(sys.argv[1:], targets={'local': FakeTarget}))"
+)
 
 
 def start_run(project: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", RUNNER, "run", str(project / "pipeline.yaml")], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUNNER, "run", str(project / "pipeline.yaml")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_hang(state: Path, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -101,8 +108,10 @@ def test_state_from_a_newer_version_is_refused(project, capsys):
     store.close()
     capsys.readouterr()
     assert main(["status", str(project / "pipeline.yaml")], targets={"local": FakeTarget}) == 2
-    assert "has state schema version 99, newer than this orchestrator understands (1); upgrade orchestrator" \
+    assert (
+        "has state schema version 99, newer than this orchestrator understands (1); upgrade orchestrator"
         in capsys.readouterr().err
+    )
 
 
 def test_failed_run_json_is_stable(project, capsys):

@@ -109,7 +109,9 @@ def test_deploy_api_website_then_destroy_leaves_nothing_running(target, files):
         local.destroy("endpoint", context(local, "deploy", "endpoint", deployed))
         == "endpoint demo-deploy was already gone"
     )
-    assert local.destroy("endpoint", context(local, "deploy", "endpoint")) == "endpoint demo-deploy: nothing was deployed"
+    assert (
+        local.destroy("endpoint", context(local, "deploy", "endpoint")) == "endpoint demo-deploy: nothing was deployed"
+    )
 
 
 def test_destroy_without_a_record_removes_what_an_interrupted_run_left(target, files):

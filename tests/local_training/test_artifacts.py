@@ -29,13 +29,16 @@ def test_the_same_model_trained_twice_has_the_same_digest(project, reviews_csv, 
 
 
 def test_a_second_identical_call_reuses_the_job_folder_and_leaves_no_garbage(project):
-    project.write("train.py", r"""
+    project.write(
+        "train.py",
+        r"""
         import os
         marker = os.path.join(os.environ["SM_MODEL_DIR"], "..", "output", "data", "stale.txt")
         assert not os.path.exists(marker), "the last run's files are still here"
         open(marker, "w").write("left by a run")
         open(os.path.join(os.environ["SM_MODEL_DIR"], "model.txt"), "w").write("weights")
-    """)
+    """,
+    )
     step = project.step(entry_point="train.py")
 
     first = run_training(step, project.context(step), project.home)
@@ -46,10 +49,12 @@ def test_a_second_identical_call_reuses_the_job_folder_and_leaves_no_garbage(pro
     assert list((project.home / "artifacts" / "tmp").iterdir()) == []
     artifacts = project.home / "artifacts"
     stored = sorted(path.relative_to(artifacts) for path in artifacts.rglob("*.tar.gz"))
-    assert stored == sorted([
-        Path("sha256", first.details["artifact_sha256"], "model.tar.gz"),
-        Path("sha256", first.details["output_sha256"], "output.tar.gz"),
-    ])
+    assert stored == sorted(
+        [
+            Path("sha256", first.details["artifact_sha256"], "model.tar.gz"),
+            Path("sha256", first.details["output_sha256"], "output.tar.gz"),
+        ]
+    )
 
 
 def write_tree(root: Path, mtime: int) -> None:

@@ -102,12 +102,20 @@ def test_the_script_runs_under_the_training_contract(project, reviews_csv, monke
     assert seen["argv"] == ["-C", "2.0", "--epochs", "3", "-k", "5", "--solver", "lbfgs", "--verbose", "True"]
     assert seen["hps"] == {"C": 2.0, "epochs": 3, "solver": "lbfgs", "verbose": True, "k": 5}
     assert seen["hp_env"] == {
-        "SM_HP_C": "2.0", "SM_HP_EPOCHS": "3", "SM_HP_SOLVER": "lbfgs", "SM_HP_VERBOSE": "true", "SM_HP_K": "5",
+        "SM_HP_C": "2.0",
+        "SM_HP_EPOCHS": "3",
+        "SM_HP_SOLVER": "lbfgs",
+        "SM_HP_VERBOSE": "true",
+        "SM_HP_K": "5",
     }
     assert seen["custom"] == "on"
     # SageMaker's script mode sends every hyperparameter as a JSON-encoded string.
     assert seen["config"]["hyperparameters.json"] == {
-        "C": "2.0", "epochs": "3", "solver": '"lbfgs"', "verbose": "true", "k": "5",
+        "C": "2.0",
+        "epochs": "3",
+        "solver": '"lbfgs"',
+        "verbose": "true",
+        "k": "5",
     }
     assert seen["config"]["inputdataconfig.json"] == {
         channel: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}

@@ -74,13 +74,16 @@ def test_an_empty_model_dir_fails_the_step(project):
 
 
 def test_a_job_past_max_runtime_is_stopped_with_everything_it_started(project):
-    project.write("train.py", r"""
+    project.write(
+        "train.py",
+        r"""
         import subprocess, sys, time
         helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
         open("helper.pid", "w").write(str(helper.pid))
         print("training forever", flush=True)
         time.sleep(60)
-    """)
+    """,
+    )
     step = project.step(entry_point="train.py", max_runtime_s=1)
     started = time.monotonic()
 
@@ -137,16 +140,26 @@ def test_custom_images_need_docker(project):
 def test_a_builtin_algorithm_runs_its_local_stand_in_and_its_failure_file_is_reported(project, tmp_path):
     """knn needs k, predictor_type, feature_dim and sample_size: without k the job fails like SageMaker's."""
     data = project.write("data/train.csv", "".join(f"{i % 2},{i},{i * 2}\n" for i in range(40)))
-    step = project.step(algorithm="knn", framework=None, entry_point=None, inputs={"train": str(data.relative_to(project.root))},
-                        hyperparameters={"predictor_type": "classifier", "feature_dim": 2, "sample_size": 40})
+    step = project.step(
+        algorithm="knn",
+        framework=None,
+        entry_point=None,
+        inputs={"train": str(data.relative_to(project.root))},
+        hyperparameters={"predictor_type": "classifier", "feature_dim": 2, "sample_size": 40},
+    )
     with pytest.raises(StepFailed) as failed:
         run_training(step, project.context(step), project.home)
     assert str(failed.value) == "training script exited with status 1"
     assert "Failure reason (output/failure): ClientError:" in failed.value.detail
     assert "k" in failed.value.detail
 
-    step = project.step(algorithm="knn", framework=None, entry_point=None, inputs={"train": str(data.relative_to(project.root))},
-                        hyperparameters={"k": 3, "predictor_type": "classifier", "feature_dim": 2, "sample_size": 40})
+    step = project.step(
+        algorithm="knn",
+        framework=None,
+        entry_point=None,
+        inputs={"train": str(data.relative_to(project.root))},
+        hyperparameters={"k": 3, "predictor_type": "classifier", "feature_dim": 2, "sample_size": 40},
+    )
     result = run_training(step, project.context(step), project.home)
     assert result.outputs["model"].endswith("/model.tar.gz")
 

@@ -31,15 +31,21 @@ RUNNER = """
 
 
 def test_ctrl_c_kills_the_training_script_and_is_re_raised(project):
-    project.write("train.py", r"""
+    project.write(
+        "train.py",
+        r"""
         import os, time
         open(os.path.join(os.path.dirname(__file__), "script.pid"), "w").write(str(os.getpid()))
         time.sleep(60)
-    """)
+    """,
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(Path(__file__).parent)])}
     runner = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(RUNNER), str(project.root)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     pid_file = project.root / "script.pid"
     deadline = time.monotonic() + 15

@@ -51,21 +51,27 @@ def test_metrics_keep_the_last_value_and_lines_stream_in_order(project):
 
 
 def test_a_metric_regex_without_a_group_uses_the_whole_match(project):
-    project.write("train.py", r"""
+    project.write(
+        "train.py",
+        r"""
         import os
         print("score 0.75")
         open(os.path.join(os.environ["SM_MODEL_DIR"], "m"), "w").write("x")
-    """)
+    """,
+    )
     step = project.step(entry_point="train.py", metrics=[{"name": "score", "regex": r"(?<=score )[0-9.]+"}])
     assert run_training(step, project.context(step), project.home).metrics == {"score": 0.75}
 
 
 def test_several_instances_train_on_one_host_with_a_warning(project):
-    project.write("train.py", r"""
+    project.write(
+        "train.py",
+        r"""
         import json, os
         assert json.loads(os.environ["SM_HOSTS"]) == ["algo-1"]
         open(os.path.join(os.environ["SM_MODEL_DIR"], "m"), "w").write("x")
-    """)
+    """,
+    )
     step = project.step(entry_point="train.py", instance={"type": "ml.m5.large", "count": 3})
     run_training(step, project.context(step), project.home)
     assert project.reporter.warnings == ["instance.count is 3: the local target trains on one host (algo-1)"]

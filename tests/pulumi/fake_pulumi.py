@@ -79,8 +79,11 @@ class FakeStack:
         if "orchestrator:api" in self._config:
             api = json.loads(self._config["orchestrator:api"])
             url = f"https://fake123.execute-api.{self._config['aws:region']}.amazonaws.com/{api['stage']}"
-            outputs.update(api_url=url, api_id="fake123",
-                           route_urls={f"{r['method']} {r['path']}": url + r["path"] for r in api["routes"]})
+            outputs.update(
+                api_url=url,
+                api_id="fake123",
+                route_urls={f"{r['method']} {r['path']}": url + r["path"] for r in api["routes"]},
+            )
             on_output(" +  aws:apigateway:RestApi created\n")
         if "orchestrator:website" in self._config:
             outputs.update(website_url="http://fake-site.s3-website.example", website_bucket="fake-site-bucket")

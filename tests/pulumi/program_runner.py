@@ -20,7 +20,10 @@ ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
 
 
-SECRET_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"  # how the engine marks a secret
+SECRET_KEY, SECRET_SIG = (
+    "4dabf18193072939515e22adb298388d",
+    "1b47061264138c4ac30d75fd1eb44270",
+)  # how the engine marks a secret
 
 
 def _is_secret(value) -> bool:
@@ -65,29 +68,44 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         kind = args.typ
         if kind == "aws:apigateway/restApi:RestApi":
-            state.update(rootResourceId="root-id", executionArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{resource_id}")
+            state.update(
+                rootResourceId="root-id", executionArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{resource_id}"
+            )
         elif kind == "aws:iam/role:Role":
             state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{args.name}"
         elif kind == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{args.inputs['name']}"
         elif kind == "aws:lambda/function:Function":
             arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{args.name}"
-            state.update(arn=arn, name=args.name, invokeArn=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations")
+            state.update(
+                arn=arn,
+                name=args.name,
+                invokeArn=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            )
         elif kind == "aws:s3/bucket:Bucket":
             state.update(bucket=f"{args.name}-abc1234", arn=f"arn:aws:s3:::{args.name}-abc1234")
         elif kind == "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration":
             state["websiteEndpoint"] = f"site-bucket.s3-website-{REGION}.amazonaws.com"
         elif kind == "aws:apigateway/apiKey:ApiKey":
             state["value"] = "secret-key-value"
-        self.resources.append({
-            "type": kind, "name": args.name, "inputs": _plain(dict(args.inputs)),
-            "secret_inputs": sorted(key for key, value in args.inputs.items() if _has_secret(value)),
-        })
+        self.resources.append(
+            {
+                "type": kind,
+                "name": args.name,
+                "inputs": _plain(dict(args.inputs)),
+                "secret_inputs": sorted(key for key, value in args.inputs.items() if _has_secret(value)),
+            }
+        )
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test", "id": ACCOUNT_ID, "userId": "test"}
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test",
+                "id": ACCOUNT_ID,
+                "userId": "test",
+            }
         if args.token == "aws:index/getRegion:getRegion":
             return {"region": REGION, "name": REGION, "id": REGION}
         return {}
@@ -95,7 +113,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 def main(out_path: str) -> None:
     mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project="orchestrator", stack=os.environ.get("TEST_STACK", "demo-prod"), preview=False)
+    pulumi.runtime.set_mocks(
+        mocks, project="orchestrator", stack=os.environ.get("TEST_STACK", "demo-prod"), preview=False
+    )
     sys.path.insert(0, str(PROGRAM_DIR))  # the program's modules import each other by name
     import program  # after set_mocks, as Pulumi's testing guide requires
 

@@ -16,12 +16,12 @@ RUNNER = Path(__file__).with_name("program_runner.py")
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-HANDLER = '''import os
+HANDLER = """import os
 
 
 def lambda_handler(event, context):
     return {"statusCode": 200, "body": os.environ["ENDPOINT_NAME"]}
-'''
+"""
 
 
 @dataclass
@@ -74,14 +74,23 @@ def run_program(
     secret_keys: list[str] | None = None,
 ) -> ProgramRun:
     """Run the program in a fresh process with this stack config (as PULUMI_CONFIG); `secret_keys` as `--secret`."""
-    secret_keys = sorted(secret_keys if secret_keys is not None else [key for key in config if key.endswith("apiEnvironment")])
+    secret_keys = sorted(
+        secret_keys if secret_keys is not None else [key for key in config if key.endswith("apiEnvironment")]
+    )
     digest = hashlib.sha256(json.dumps([config, secret_keys], sort_keys=True).encode()).hexdigest()[:12]
     out = project_dir / f"run-{stack}-{digest}.json"
-    env = {**os.environ, "PULUMI_CONFIG": json.dumps(config), "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys),
-           "TEST_STACK": stack, "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "PULUMI_CONFIG": json.dumps(config),
+        "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys),
+        "TEST_STACK": stack,
+        "PYTHONPATH": str(REPO),
+    }
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         env.pop(name, None)
-    proc = subprocess.run([sys.executable, str(RUNNER), str(out)], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), str(out)], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
     return ProgramRun(data["resources"], data["outputs"], data["error"], proc.stderr)

@@ -22,24 +22,46 @@ class CollectingReporter:
         self.statuses: list[str] = []
         self.infos: list[str] = []
 
-    def log(self, line): self.lines.append(line)
-    def status(self, text): self.statuses.append(text)
-    def info(self, text): self.infos.append(text)
+    def log(self, line):
+        self.lines.append(line)
+
+    def status(self, text):
+        self.statuses.append(text)
+
+    def info(self, text):
+        self.infos.append(text)
+
     def warn(self, text): ...
 
 
 def make_pipeline(backend: str | None = None, **extra_steps) -> Pipeline:
     steps = {
-        "api": {"type": "api", "stage": "prod", "cors": {"allow_origins": ["*"]}, "routes": [
-            {"method": "POST", "path": "/predict", "integration": "lambda", "handler": "api/handler.py:lambda_handler",
-             "endpoint": "${steps.deploy.outputs.endpoint_name}"},
-            {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint": "${steps.deploy.outputs.endpoint_name}"},
-        ]},
+        "api": {
+            "type": "api",
+            "stage": "prod",
+            "cors": {"allow_origins": ["*"]},
+            "routes": [
+                {
+                    "method": "POST",
+                    "path": "/predict",
+                    "integration": "lambda",
+                    "handler": "api/handler.py:lambda_handler",
+                    "endpoint": "${steps.deploy.outputs.endpoint_name}",
+                },
+                {
+                    "method": "POST",
+                    "path": "/invocations",
+                    "integration": "direct",
+                    "endpoint": "${steps.deploy.outputs.endpoint_name}",
+                },
+            ],
+        },
         "site": {"type": "website", "source": "web", "config": {"apiUrl": "${steps.api.outputs.url}"}},
         **extra_steps,
     }
-    return Pipeline.model_validate({"name": "demo", "target": "aws", "region": "eu-west-1",
-                                    "aws": {"pulumi_backend": backend}, "steps": steps})
+    return Pipeline.model_validate(
+        {"name": "demo", "target": "aws", "region": "eu-west-1", "aws": {"pulumi_backend": backend}, "steps": steps}
+    )
 
 
 def resolved_api(pipeline: Pipeline) -> ApiStep:
@@ -57,9 +79,18 @@ def resolved_site(pipeline: Pipeline) -> WebsiteStep:
 
 
 def context(pipeline, tmp_path, step, kind, reporter=None, previous=None) -> StepContext:
-    return StepContext(pipeline=pipeline, step=step, kind=kind, run_id=1, fingerprint="f" * 64,
-                       project_dir=tmp_path / "project", state_dir=tmp_path / "project" / ".orchestrator",
-                       previous=previous, upstream={}, reporter=reporter or CollectingReporter())
+    return StepContext(
+        pipeline=pipeline,
+        step=step,
+        kind=kind,
+        run_id=1,
+        fingerprint="f" * 64,
+        project_dir=tmp_path / "project",
+        state_dir=tmp_path / "project" / ".orchestrator",
+        previous=previous,
+        upstream={},
+        reporter=reporter or CollectingReporter(),
+    )
 
 
 @pytest.fixture
@@ -95,9 +126,18 @@ def test_apply_api_writes_the_stack_config(pipeline, tmp_path, cloud):
     assert api["throttling"] == {"rate_limit": 50.0, "burst_limit": 100}
     assert api["api_key"] is None
     assert api["routes"][0] == {
-        "method": "POST", "path": "/predict", "integration": "lambda", "endpoint_name": "demo-deploy",
-        "handler": "api/handler.py:lambda_handler", "runtime": "python3.12", "memory_mb": 256, "timeout_s": 29.0,
-        "requirements": None, "s3_read": [], "content_type": "application/json", "accept": "application/json",
+        "method": "POST",
+        "path": "/predict",
+        "integration": "lambda",
+        "endpoint_name": "demo-deploy",
+        "handler": "api/handler.py:lambda_handler",
+        "runtime": "python3.12",
+        "memory_mb": 256,
+        "timeout_s": 29.0,
+        "requirements": None,
+        "s3_read": [],
+        "content_type": "application/json",
+        "accept": "application/json",
     }
     assert api["routes"][1]["integration"] == "direct"
 
@@ -140,7 +180,12 @@ def test_apply_api_returns_the_stack_outputs_and_streams_the_engine(pipeline, tm
     }
     assert result.details["stack"] == "demo-prod"
     assert result.message == f"API api is live at {API_URL} (2 route(s), Pulumi stack demo-prod)"
-    assert reporter.lines == ["Updating (demo-prod)", " +  aws:apigateway:RestApi created", "Resources:", "    12 created"]
+    assert reporter.lines == [
+        "Updating (demo-prod)",
+        " +  aws:apigateway:RestApi created",
+        "Resources:",
+        "    12 created",
+    ]
     assert reporter.statuses == ["pulumi up demo-prod"]
 
 
@@ -153,8 +198,12 @@ def test_website_joins_the_api_stack_and_keeps_the_api(pipeline, tmp_path, cloud
     config = cloud.checkout["demo-prod"]
     assert config["orchestrator:api"] == api_config
     assert json.loads(config["orchestrator:website"]) == {
-        "source": "web", "index": "index.html", "error": "error.html", "public": True,
-        "config": {"apiUrl": API_URL}, "config_file": "config.js",
+        "source": "web",
+        "index": "index.html",
+        "error": "error.html",
+        "public": True,
+        "config": {"apiUrl": API_URL},
+        "config_file": "config.js",
     }
     assert set(cloud.deployed["demo-prod"]["outputs"]) >= {"api_url", "website_url"}
 
@@ -168,7 +217,9 @@ def test_api_reapplied_keeps_the_website(pipeline, tmp_path, cloud):
 
 def test_fresh_checkout_restores_the_other_part_from_the_last_update(pipeline, tmp_path, cloud):
     """A CI clone has no Pulumi.<stack>.yaml: applying the website must not drop the API."""
-    web_layer(pipeline, tmp_path, cloud).apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    web_layer(pipeline, tmp_path, cloud).apply_api(
+        "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api")
+    )
     cloud.fresh_checkout()
     layer = web_layer(pipeline, tmp_path, cloud)
     layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
@@ -206,7 +257,10 @@ def test_destroy_website_then_api(pipeline, tmp_path, cloud):
 def test_destroy_uses_the_recorded_stack(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
     previous = Previous(fingerprint="a", outputs={}, metrics={}, details={"stack": "demo-old"}, run_id=1)
-    assert layer.destroy("api", context(pipeline, tmp_path, "api", "api", previous=previous)) == "destroyed Pulumi stack demo-old"
+    assert (
+        layer.destroy("api", context(pipeline, tmp_path, "api", "api", previous=previous))
+        == "destroyed Pulumi stack demo-old"
+    )
 
 
 def test_engine_failure_is_a_step_failure_with_the_engine_message(pipeline, tmp_path, cloud):
@@ -282,8 +336,11 @@ def test_preflight_with_a_stand_in_stack_needs_no_cli(pipeline, tmp_path, cloud,
 
 
 def test_preflight_rejects_two_apis_on_one_stage(tmp_path, cloud):
-    second = {"type": "api", "stage": "prod", "routes": [
-        {"method": "POST", "path": "/x", "integration": "direct", "endpoint": "ep"}]}
+    second = {
+        "type": "api",
+        "stage": "prod",
+        "routes": [{"method": "POST", "path": "/x", "integration": "direct", "endpoint": "ep"}],
+    }
     layer = web_layer(make_pipeline(admin=second), tmp_path, cloud)
     with pytest.raises(TargetError, match="Several api steps use stage 'prod'"):
         layer.preflight()
@@ -351,31 +408,43 @@ def test_api_and_website_moving_to_a_new_stage_leave_the_old_stack(pipeline, tmp
     moved, api = on_stage(pipeline, "v2")
     layer = web_layer(moved, tmp_path, cloud)
     reporter = CollectingReporter()
-    result = layer.apply_api("api", api, context(moved, tmp_path, "api", "api", reporter, previous=recorded("demo-prod")))
+    result = layer.apply_api(
+        "api", api, context(moved, tmp_path, "api", "api", reporter, previous=recorded("demo-prod"))
+    )
     assert result.details["stack"] == "demo-v2"
     assert cloud.operations == [("up", "demo-v2"), ("up", "demo-prod")]
     assert "orchestrator:api" not in cloud.deployed["demo-prod"]["config"]
     assert "orchestrator:website" in cloud.deployed["demo-prod"]["config"]  # the website moves with its own step
-    assert reporter.infos == [(
-        "the api moved from Pulumi stack demo-prod to demo-v2: "
-        "removed the api from Pulumi stack demo-prod; the rest of the stack stays"
-    )]
+    assert reporter.infos == [
+        (
+            "the api moved from Pulumi stack demo-prod to demo-v2: "
+            "removed the api from Pulumi stack demo-prod; the rest of the stack stays"
+        )
+    ]
 
     reporter = CollectingReporter()
     result = layer.apply_website(
-        "site", resolved_site(moved), context(moved, tmp_path, "site", "website", reporter, previous=recorded("demo-prod"))
+        "site",
+        resolved_site(moved),
+        context(moved, tmp_path, "site", "website", reporter, previous=recorded("demo-prod")),
     )
     assert result.details["stack"] == "demo-v2"
     assert cloud.operations[2:] == [("up", "demo-v2"), ("destroy", "demo-prod"), ("remove", "demo-prod")]
     assert set(cloud.deployed) == {"demo-v2"} and "demo-prod" not in cloud.checkout
-    assert reporter.infos == ["the website moved from Pulumi stack demo-prod to demo-v2: destroyed Pulumi stack demo-prod"]
+    assert reporter.infos == [
+        "the website moved from Pulumi stack demo-prod to demo-v2: destroyed Pulumi stack demo-prod"
+    ]
 
 
 def test_api_alone_moving_destroys_the_old_stack(pipeline, tmp_path, cloud):
-    web_layer(pipeline, tmp_path, cloud).apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    web_layer(pipeline, tmp_path, cloud).apply_api(
+        "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api")
+    )
     moved, api = on_stage(pipeline, "v2")
     cloud.fresh_checkout()  # a CI clone: the old stack's config comes back from its last update
-    web_layer(moved, tmp_path, cloud).apply_api("api", api, context(moved, tmp_path, "api", "api", previous=recorded("demo-prod")))
+    web_layer(moved, tmp_path, cloud).apply_api(
+        "api", api, context(moved, tmp_path, "api", "api", previous=recorded("demo-prod"))
+    )
     assert set(cloud.deployed) == {"demo-v2"}
     assert cloud.operations[-2:] == [("destroy", "demo-prod"), ("remove", "demo-prod")]
 
@@ -383,13 +452,19 @@ def test_api_alone_moving_destroys_the_old_stack(pipeline, tmp_path, cloud):
 def test_same_stack_as_recorded_touches_no_other_stack(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
     reporter = CollectingReporter()
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api", reporter, previous=recorded("demo-prod")))
+    layer.apply_api(
+        "api",
+        resolved_api(pipeline),
+        context(pipeline, tmp_path, "api", "api", reporter, previous=recorded("demo-prod")),
+    )
     assert cloud.operations == [("up", "demo-prod")]
     assert reporter.infos == []
 
 
 def test_failing_to_leave_the_old_stack_fails_the_step_and_says_so(pipeline, tmp_path, cloud):
-    web_layer(pipeline, tmp_path, cloud).apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    web_layer(pipeline, tmp_path, cloud).apply_api(
+        "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api")
+    )
     cloud.failing["demo-prod"] = "error: deleting RestApi: AccessDenied"
     moved, api = on_stage(pipeline, "v2")
     with pytest.raises(StepFailed) as caught:
@@ -432,8 +507,14 @@ def test_missing_program_is_a_clear_preflight_error(pipeline, tmp_path, cloud, p
     sdk = tmp_path / "site-packages" / "pulumi"
     sdk.mkdir(parents=True)
     project = tmp_path / "project"
-    layer = WebLayer(pipeline, project, project / ".orchestrator", CollectingReporter(), stack_factory=cloud.factory,
-                     program_dir=sdk if program_dir else None)
+    layer = WebLayer(
+        pipeline,
+        project,
+        project / ".orchestrator",
+        CollectingReporter(),
+        stack_factory=cloud.factory,
+        program_dir=sdk if program_dir else None,
+    )
     with pytest.raises(TargetError) as caught:
         layer.preflight()
     where = f" (no Pulumi.yaml in {sdk})" if program_dir else ""
@@ -452,8 +533,14 @@ def test_explicit_program_dir_is_used(pipeline, tmp_path, cloud):
     program.mkdir()
     (program / "Pulumi.yaml").write_text("name: orchestrator\nruntime: python\n")
     project = tmp_path / "project"
-    layer = WebLayer(pipeline, project, project / ".orchestrator", CollectingReporter(), stack_factory=cloud.factory,
-                     program_dir=program)
+    layer = WebLayer(
+        pipeline,
+        project,
+        project / ".orchestrator",
+        CollectingReporter(),
+        stack_factory=cloud.factory,
+        program_dir=program,
+    )
     layer.preflight()
     layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert cloud.opened[0][1] == program

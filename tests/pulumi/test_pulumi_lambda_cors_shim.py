@@ -25,8 +25,12 @@ def event(origin: str | None) -> dict:
 
 def test_an_allowed_origin_is_echoed():
     answer = shim.with_cors(OK, LISTED, event(APP))
-    assert answer["headers"] == {"Content-Type": "application/json", "Access-Control-Allow-Origin": APP,
-                                 "Vary": "Origin", "Access-Control-Expose-Headers": "X-Single"}
+    assert answer["headers"] == {
+        "Content-Type": "application/json",
+        "Access-Control-Allow-Origin": APP,
+        "Vary": "Origin",
+        "Access-Control-Expose-Headers": "X-Single",
+    }
     assert answer["body"] == "{}" and answer["statusCode"] == 200
 
 

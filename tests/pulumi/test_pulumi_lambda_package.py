@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from pulumi_support import REPO, make_project
 
-_spec = importlib.util.spec_from_file_location("orchestrator_pulumi_lambda_package", REPO / "pulumi" / "lambda_package.py")
+_spec = importlib.util.spec_from_file_location(
+    "orchestrator_pulumi_lambda_package", REPO / "pulumi" / "lambda_package.py"
+)
 lambda_package = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(lambda_package)
 
@@ -34,7 +36,9 @@ def handler(tmp_path) -> Path:
 
 
 def bundle_files(bundle: Path) -> list[str]:
-    return sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
 
 
 def test_bundle_holds_the_handler_folder_without_caches(handler, tmp_path):
@@ -56,7 +60,9 @@ def test_requirements_are_vendored_and_the_handler_wins(handler, tmp_path):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("tinydep==1.0\n")
     installer = RecordingInstaller()
-    bundle = lambda_package.build_bundle(handler, requirements, tmp_path / "build", runtime="python3.11", install=installer)
+    bundle = lambda_package.build_bundle(
+        handler, requirements, tmp_path / "build", runtime="python3.11", install=installer
+    )
     assert installer.calls == [(requirements, "python3.11")]
     assert bundle_files(bundle) == ["handler.py", "helpers.py", "vendored.py"]
     assert (bundle / "helpers.py").read_text() == "SCALE = 2\n"

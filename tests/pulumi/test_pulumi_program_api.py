@@ -32,23 +32,41 @@ def api_config(project: Path, api: dict) -> dict[str, str]:
 
 
 LAMBDA_ROUTE = {
-    "method": "POST", "path": "/predict", "integration": "lambda", "handler": "api/handler.py:lambda_handler",
-    "endpoint": "Reviews-Endpoint", "timeout_s": 10, "memory_mb": 512, "environment": {"LOG_LEVEL": "debug"},
+    "method": "POST",
+    "path": "/predict",
+    "integration": "lambda",
+    "handler": "api/handler.py:lambda_handler",
+    "endpoint": "Reviews-Endpoint",
+    "timeout_s": 10,
+    "memory_mb": 512,
+    "environment": {"LOG_LEVEL": "debug"},
 }
 DIRECT_ROUTE = {
-    "method": "POST", "path": "/invocations", "integration": "direct", "endpoint": "Reviews-Endpoint",
-    "content_type": "text/csv", "accept": "text/csv",
+    "method": "POST",
+    "path": "/invocations",
+    "integration": "direct",
+    "endpoint": "Reviews-Endpoint",
+    "content_type": "text/csv",
+    "accept": "text/csv",
 }
 
 
 @pytest.fixture(scope="module")
 def lambda_run(project) -> ProgramRun:
     """A lambda route with CORS for any origin, an API key with a weekly quota, custom throttling."""
-    return run_program(project, api_config(project, {
-        "stage": "prod", "routes": [LAMBDA_ROUTE], "cors": {"allow_origins": ["*"]},
-        "api_key": {"quota_limit": 1000, "quota_period": "WEEK"},
-        "throttling": {"rate_limit": 20, "burst_limit": 40},
-    }))
+    return run_program(
+        project,
+        api_config(
+            project,
+            {
+                "stage": "prod",
+                "routes": [LAMBDA_ROUTE],
+                "cors": {"allow_origins": ["*"]},
+                "api_key": {"quota_limit": 1000, "quota_period": "WEEK"},
+                "throttling": {"rate_limit": 20, "burst_limit": 40},
+            },
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,15 +84,25 @@ def plain_lambda_run(project) -> ProgramRun:
 @pytest.fixture(scope="module")
 def mixed_run(project) -> ProgramRun:
     """Both kinds on nested paths with parameters, CORS for two named origins with credentials."""
-    return run_program(project, api_config(project, {
-        "stage": "beta",
-        "routes": [
-            {**LAMBDA_ROUTE, "method": "GET", "path": "/items/{id}"},
-            {**DIRECT_ROUTE, "method": "ANY", "path": "/items/{id}/score"},
-        ],
-        "cors": {"allow_origins": ["https://a.example", "https://b.example"], "allow_credentials": True,
-                 "expose_headers": ["X-Request-Id"]},
-    }), stack="demo-beta")
+    return run_program(
+        project,
+        api_config(
+            project,
+            {
+                "stage": "beta",
+                "routes": [
+                    {**LAMBDA_ROUTE, "method": "GET", "path": "/items/{id}"},
+                    {**DIRECT_ROUTE, "method": "ANY", "path": "/items/{id}/score"},
+                ],
+                "cors": {
+                    "allow_origins": ["https://a.example", "https://b.example"],
+                    "allow_credentials": True,
+                    "expose_headers": ["X-Request-Id"],
+                },
+            },
+        ),
+        stack="demo-beta",
+    )
 
 
 def policy(inputs: dict) -> dict:
@@ -90,6 +118,7 @@ def all_actions(document: dict) -> list[str]:
 
 
 # -- lambda routes ------------------------------------------------------------------------
+
 
 def test_lambda_route_runs_without_error_and_exports_urls(lambda_run):
     assert lambda_run.error is None
@@ -116,16 +145,24 @@ def test_lambda_function_settings(plain_lambda_run, project):
 
 def test_route_environment_is_read_as_a_secret(project):
     """`${env:...}` values reach the function, secret in the state too; never in the plain api key."""
-    config = api_config(project, {"stage": "prod", "routes": [
-        {**LAMBDA_ROUTE, "environment": {"OPENAI_API_KEY": "sk-live-123"}},
-        {**LAMBDA_ROUTE, "method": "GET", "environment": {}},
-    ]})
+    config = api_config(
+        project,
+        {
+            "stage": "prod",
+            "routes": [
+                {**LAMBDA_ROUTE, "environment": {"OPENAI_API_KEY": "sk-live-123"}},
+                {**LAMBDA_ROUTE, "method": "GET", "environment": {}},
+            ],
+        },
+    )
     assert "sk-live-123" not in config[keys.API_KEY]
     run = run_program(project, config, stack="demo-secret")
     assert run.error is None
     post = run.named("Function", "demo-prod-post-predict")["environment"]["variables"]
     assert post == {"ENDPOINT_NAME": "Reviews-Endpoint", "OPENAI_API_KEY": "sk-live-123"}
-    assert run.named("Function", "demo-prod-get-predict")["environment"]["variables"] == {"ENDPOINT_NAME": "Reviews-Endpoint"}
+    assert run.named("Function", "demo-prod-get-predict")["environment"]["variables"] == {
+        "ENDPOINT_NAME": "Reviews-Endpoint"
+    }
     assert run.secret_inputs("Function", "demo-prod-post-predict") == ["environment"]
 
 
@@ -148,11 +185,17 @@ def test_lambda_with_cors_is_wrapped_by_the_shim(lambda_run):
     variables = function["environment"]["variables"]
     assert variables["ORCHESTRATOR_HANDLER"] == "handler.lambda_handler"
     assert json.loads(variables["ORCHESTRATOR_CORS"]) == {
-        "allow_origins": ["*"], "allow_credentials": False, "expose_headers": []}
+        "allow_origins": ["*"],
+        "allow_credentials": False,
+        "expose_headers": [],
+    }
     assert variables["ENDPOINT_NAME"] == "Reviews-Endpoint"
     bundle = Path(function["code"]["archive"])
     assert sorted(p.name for p in bundle.iterdir() if not p.name.startswith(".")) == [
-        "handler.py", "helpers.py", "lambda_cors_shim.py"]
+        "handler.py",
+        "helpers.py",
+        "lambda_cors_shim.py",
+    ]
 
 
 def test_lambda_log_group_has_retention(lambda_run):
@@ -200,12 +243,16 @@ def test_no_managed_or_wildcard_policies_anywhere(lambda_run, plain_lambda_run, 
 
 # -- direct routes ------------------------------------------------------------------------
 
+
 def test_direct_integration_calls_sagemaker_runtime(direct_run):
     assert direct_run.error is None
     integration = direct_run.named("Integration", "demo-prod-post-invocations")
     assert integration["type"] == "AWS"
     assert integration["integrationHttpMethod"] == "POST"
-    assert integration["uri"] == f"arn:aws:apigateway:{REGION}:runtime.sagemaker:path//endpoints/Reviews-Endpoint/invocations"
+    assert (
+        integration["uri"]
+        == f"arn:aws:apigateway:{REGION}:runtime.sagemaker:path//endpoints/Reviews-Endpoint/invocations"
+    )
     assert integration["credentials"] == f"arn:aws:iam::{ACCOUNT}:role/demo-prod-direct-role"
     assert integration["requestParameters"] == {
         "integration.request.header.Content-Type": "'text/csv'",
@@ -218,10 +265,17 @@ def test_direct_integration_calls_sagemaker_runtime(direct_run):
 def test_direct_role_is_assumed_by_api_gateway_and_scoped_to_the_endpoint(direct_run):
     role = direct_run.named("Role", "demo-prod-direct-role")
     trust = json.loads(role["assumeRolePolicy"])["Statement"]
-    assert trust == [{"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    assert trust == [
+        {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
     document = policy(direct_run.named("RolePolicy", "demo-prod-direct-role-invoke"))
     assert document["Statement"] == [
-        {"Sid": "InvokeTheEndpoints", "Effect": "Allow", "Action": "sagemaker:InvokeEndpoint", "Resource": [ENDPOINT_ARN]}
+        {
+            "Sid": "InvokeTheEndpoints",
+            "Effect": "Allow",
+            "Action": "sagemaker:InvokeEndpoint",
+            "Resource": [ENDPOINT_ARN],
+        }
     ]
 
 
@@ -246,6 +300,7 @@ def test_direct_route_needs_no_lambda(direct_run):
 
 
 # -- CORS -----------------------------------------------------------------------------------
+
 
 def test_cors_off_adds_no_options_and_no_gateway_responses(direct_run, plain_lambda_run):
     for run in (direct_run, plain_lambda_run):
@@ -330,16 +385,21 @@ def test_gateway_responses_echo_the_origin_when_not_a_star(mixed_run):
 def test_lambda_shim_gets_the_named_origins(mixed_run):
     variables = mixed_run.named("Function", "demo-beta-get-items-id")["environment"]["variables"]
     assert json.loads(variables["ORCHESTRATOR_CORS"]) == {
-        "allow_origins": ["https://a.example", "https://b.example"], "allow_credentials": True,
-        "expose_headers": ["X-Request-Id"]}
+        "allow_origins": ["https://a.example", "https://b.example"],
+        "allow_credentials": True,
+        "expose_headers": ["X-Request-Id"],
+    }
 
 
 # -- paths, stage, throttling, API keys ---------------------------------------------------------
 
+
 def test_nested_paths_share_resources(mixed_run):
     resources = {r["name"]: r["inputs"] for r in mixed_run.of_type("Resource")}
     assert {name: r["pathPart"] for name, r in resources.items()} == {
-        "demo-beta-path-items": "items", "demo-beta-path-items-id": "{id}", "demo-beta-path-items-id-score": "score",
+        "demo-beta-path-items": "items",
+        "demo-beta-path-items-id": "{id}",
+        "demo-beta-path-items-id-score": "score",
     }
     assert resources["demo-beta-path-items"]["parentId"] == "root-id"
     assert resources["demo-beta-path-items-id-score"]["parentId"] == "demo-beta-path-items-id-id"
@@ -395,8 +455,14 @@ def test_no_website_without_its_config(lambda_run):
 @pytest.fixture(scope="module")
 def reading_run(project) -> ProgramRun:
     """A lambda route that loads a transform saved by training from S3 (s3_read)."""
-    route = {**LAMBDA_ROUTE, "s3_read": ["s3://ml-artifacts/features/job-1/output/model.tar.gz",
-                                         "s3://ml-artifacts/lookups/", "file:///local/only/model.tar.gz"]}
+    route = {
+        **LAMBDA_ROUTE,
+        "s3_read": [
+            "s3://ml-artifacts/features/job-1/output/model.tar.gz",
+            "s3://ml-artifacts/lookups/",
+            "file:///local/only/model.tar.gz",
+        ],
+    }
     return run_program(project, api_config(project, {"stage": "prod", "routes": [route]}))
 
 
@@ -404,9 +470,13 @@ def test_lambda_reads_only_the_s3_objects_its_route_names(reading_run, plain_lam
     document = policy(reading_run.named("RolePolicy", "demo-prod-post-predict-role-policy"))
     by_sid = {s["Sid"]: s for s in document["Statement"]}
     assert by_sid["ReadNamedObjects"] == {
-        "Sid": "ReadNamedObjects", "Effect": "Allow", "Action": "s3:GetObject",
-        "Resource": ["arn:aws:s3:::ml-artifacts/features/job-1/output/model.tar.gz",
-                     "arn:aws:s3:::ml-artifacts/lookups/*"],
+        "Sid": "ReadNamedObjects",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": [
+            "arn:aws:s3:::ml-artifacts/features/job-1/output/model.tar.gz",
+            "arn:aws:s3:::ml-artifacts/lookups/*",
+        ],
     }
     plain = policy(plain_lambda_run.named("RolePolicy", "demo-prod-post-predict-role-policy"))
     assert "s3:GetObject" not in all_actions(plain)

@@ -33,9 +33,18 @@ def public_run(project) -> ProgramRun:
 
 @pytest.fixture(scope="module")
 def private_run(project) -> ProgramRun:
-    return run_program(project, site_config(project, {
-        "public": False, "config": {"apiUrl": API_URL}, "config_file": "settings.json", "index": "app.html",
-    }))
+    return run_program(
+        project,
+        site_config(
+            project,
+            {
+                "public": False,
+                "config": {"apiUrl": API_URL},
+                "config_file": "settings.json",
+                "index": "app.html",
+            },
+        ),
+    )
 
 
 def objects(run: ProgramRun) -> dict[str, dict]:
@@ -70,8 +79,14 @@ def test_site_files_uploaded_with_content_types(public_run, project):
 def test_no_dot_files_nor_the_state_folder_are_uploaded(tmp_path):
     """A site served from the spec's folder, with the state in a folder not starting with `.`."""
     project = make_project(tmp_path)
-    for name in (".env", ".git/config", ".orchestrator/state.json", "img/.DS_Store", "runs/state.json",
-                 "runs/pulumi/.pulumi/stacks/demo-prod.json"):
+    for name in (
+        ".env",
+        ".git/config",
+        ".orchestrator/state.json",
+        "img/.DS_Store",
+        "runs/state.json",
+        "runs/pulumi/.pulumi/stacks/demo-prod.json",
+    ):
         (project / "web" / name).parent.mkdir(parents=True, exist_ok=True)
         (project / "web" / name).write_text("SECRET=1")
     config = site_config(project, {"config": {"apiUrl": API_URL}}, {keys.STATE_DIR_KEY: str(project / "web" / "runs")})
@@ -91,13 +106,23 @@ def test_generated_config_replaces_the_placeholder(public_run):
 
 def test_public_site_allows_only_get_object_on_its_bucket(public_run):
     document = json.loads(public_run.named("BucketPolicy", "demo-site")["policy"])
-    assert document["Statement"] == [{
-        "Sid": "PublicReadOfSiteObjects", "Effect": "Allow", "Principal": "*",
-        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::demo-site-abc1234/*",
-    }]
+    assert document["Statement"] == [
+        {
+            "Sid": "PublicReadOfSiteObjects",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::demo-site-abc1234/*",
+        }
+    ]
     block = public_run.named("BucketPublicAccessBlock", "demo-site")
-    assert block == {"bucket": "demo-site-id", "blockPublicAcls": True, "ignorePublicAcls": True,
-                     "blockPublicPolicy": False, "restrictPublicBuckets": False}
+    assert block == {
+        "bucket": "demo-site-id",
+        "blockPublicAcls": True,
+        "ignorePublicAcls": True,
+        "blockPublicPolicy": False,
+        "restrictPublicBuckets": False,
+    }
 
 
 def test_private_site_has_no_policy_and_blocks_public_access(private_run):
@@ -116,10 +141,20 @@ def test_no_api_without_its_config(public_run):
 
 
 def test_api_and_website_in_one_stack(project):
-    config = site_config(project, {"config": {"apiUrl": API_URL}}, {
-        keys.API_KEY: json.dumps({"stage": "prod", "routes": [
-            {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint_name": "ep"}]}),
-    })
+    config = site_config(
+        project,
+        {"config": {"apiUrl": API_URL}},
+        {
+            keys.API_KEY: json.dumps(
+                {
+                    "stage": "prod",
+                    "routes": [
+                        {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint_name": "ep"}
+                    ],
+                }
+            ),
+        },
+    )
     run = run_program(project, config)
     assert run.error is None
     assert {"api_url", "route_urls", "website_url", "website_bucket"} <= set(run.outputs)
@@ -141,8 +176,10 @@ def test_empty_config_builds_nothing(project):
 
 
 def test_unknown_api_key_is_a_clear_error(project):
-    bad = {"stage": "prod", "routes": [{"method": "POST", "path": "/p", "integration": "direct",
-                                        "endpoint_name": "ep", "timeout": 3}]}
+    bad = {
+        "stage": "prod",
+        "routes": [{"method": "POST", "path": "/p", "integration": "direct", "endpoint_name": "ep", "timeout": 3}],
+    }
     run = run_program(project, {"aws:region": "eu-west-1", keys.API_KEY: json.dumps(bad)}, stack="demo-bad")
     assert run.error == (
         "SettingsError: orchestrator:api routes[0] has unknown keys ['timeout']; known: ['accept', 'content_type', "

@@ -22,16 +22,25 @@ def tree(root: Path, files: list[str]) -> Path:
     return root
 
 
-@pytest.mark.parametrize("relative", [
-    ".env", ".git/config", ".orchestrator/state.json", "assets/.DS_Store", "a/.hidden/b/c.js",
-    "__pycache__/x.pyc", "js/node_modules/lib.js",
-])
+@pytest.mark.parametrize(
+    "relative",
+    [
+        ".env",
+        ".git/config",
+        ".orchestrator/state.json",
+        "assets/.DS_Store",
+        "a/.hidden/b/c.js",
+        "__pycache__/x.pyc",
+        "js/node_modules/lib.js",
+    ],
+)
 def test_dot_files_and_folders_are_never_published(tmp_path, relative):
     assert not is_published(Path(relative), tmp_path / relative)
 
 
-@pytest.mark.parametrize("relative", ["index.html", "img/logo.svg", "a.b/c.d.js", "env", "git/x",
-                                      ".well-known/security.txt"])  # ACME and app-association files live there
+@pytest.mark.parametrize(
+    "relative", ["index.html", "img/logo.svg", "a.b/c.d.js", "env", "git/x", ".well-known/security.txt"]
+)  # ACME and app-association files live there
 def test_ordinary_files_are_published(tmp_path, relative):
     assert is_published(Path(relative), tmp_path / relative)
 
@@ -52,9 +61,18 @@ def test_a_symlink_into_the_state_folder_is_not_published(tmp_path):
 
 
 def test_site_files_walks_the_whole_site_in_order(tmp_path):
-    site = tree(tmp_path / "web", [
-        "index.html", "img/logo.svg", ".env", ".git/HEAD", ".orchestrator/runs.json", "css/.cache/x.css", "css/a.css",
-    ])
+    site = tree(
+        tmp_path / "web",
+        [
+            "index.html",
+            "img/logo.svg",
+            ".env",
+            ".git/HEAD",
+            ".orchestrator/runs.json",
+            "css/.cache/x.css",
+            "css/a.css",
+        ],
+    )
     assert site_files(site) == [
         ("css/a.css", site / "css" / "a.css"),
         ("img/logo.svg", site / "img" / "logo.svg"),

@@ -25,12 +25,27 @@ def test_run_status_and_unlock_with_state_in_s3(project, aws_env, capsys):
     assert json.loads(capsys.readouterr().out)["run"]["status"] == "succeeded"
 
     # a CI job that died while holding the lock
-    boto3.client("s3").put_object(Bucket="team-state", Key="ml/demo/lock.json", Body=json.dumps(
-        {"pid": 4242, "host": "ci-runner-7", "since": 1700000000, "command": "python -m orchestrator run pipeline.yaml"}))
+    boto3.client("s3").put_object(
+        Bucket="team-state",
+        Key="ml/demo/lock.json",
+        Body=json.dumps(
+            {
+                "pid": 4242,
+                "host": "ci-runner-7",
+                "since": 1700000000,
+                "command": "python -m orchestrator run pipeline.yaml",
+            }
+        ),
+    )
     assert main(["run", str(spec), "--force", "train"], targets=targets) == 1
     err = capsys.readouterr().err
-    assert ("error: this pipeline is locked: python -m orchestrator run pipeline.yaml (pid 4242 on ci-runner-7) "
-            "has held the lock since 2023-11-14 22:13:20 UTC") in err
+    assert (
+        "error: this pipeline is locked: python -m orchestrator run pipeline.yaml (pid 4242 on ci-runner-7) "
+        "has held the lock since 2023-11-14 22:13:20 UTC"
+    ) in err
     assert main(["unlock", str(spec), "--yes"], targets=targets) == 0
-    assert "Removed the lock of python -m orchestrator run pipeline.yaml (pid 4242 on ci-runner-7)" in capsys.readouterr().out
+    assert (
+        "Removed the lock of python -m orchestrator run pipeline.yaml (pid 4242 on ci-runner-7)"
+        in capsys.readouterr().out
+    )
     assert main(["run", str(spec), "--force", "train"], targets=targets) == 0

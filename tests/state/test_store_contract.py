@@ -11,8 +11,9 @@ from orchestrator.state.base import LiveModel, LockHeld, Resource, StepRun
 
 
 def resource(step: str, run_id: int, url: str = "u") -> Resource:
-    return Resource(step, "endpoint", "fp-" + step, {"digest": "fp-" + step}, {"url": url}, {"acc": 0.9}, {}, run_id,
-                    time.time())
+    return Resource(
+        step, "endpoint", "fp-" + step, {"digest": "fp-" + step}, {"url": url}, {"acc": 0.9}, {}, run_id, time.time()
+    )
 
 
 def test_a_run_and_its_steps_are_recorded(make_store):
@@ -20,8 +21,15 @@ def test_a_run_and_its_steps_are_recorded(make_store):
     assert store.runs() == [] and store.resources() == {} and store.last_run() is None
     run = store.begin_run("demo", "local", "python -m orchestrator run p.yaml")
     store.step_started(StepRun(run.id, "deploy", "endpoint", "run", "running", "fp-deploy", time.time()))
-    store.step_finished(run.id, "deploy", "succeeded", outputs={"url": "u"}, metrics={"acc": 0.9},
-                        message="deployed", resource=resource("deploy", run.id))
+    store.step_finished(
+        run.id,
+        "deploy",
+        "succeeded",
+        outputs={"url": "u"},
+        metrics={"acc": 0.9},
+        message="deployed",
+        resource=resource("deploy", run.id),
+    )
     store.finish_run(run.id, "succeeded")
 
     other = make_store()  # a second handle sees everything: nothing is held only in memory
@@ -29,7 +37,12 @@ def test_a_run_and_its_steps_are_recorded(make_store):
     assert (last.id, last.status, last.command) == (run.id, "succeeded", "python -m orchestrator run p.yaml")
     [attempt] = other.step_runs(run.id)
     assert (attempt.step, attempt.status, attempt.outputs, attempt.metrics, attempt.message) == (
-        "deploy", "succeeded", {"url": "u"}, {"acc": 0.9}, "deployed")
+        "deploy",
+        "succeeded",
+        {"url": "u"},
+        {"acc": 0.9},
+        "deployed",
+    )
     assert other.resources()["deploy"].outputs == {"url": "u"}
 
 
@@ -146,8 +159,12 @@ def test_a_writer_killed_mid_write_leaves_consistent_state(make_store, tmp_path,
 
     kind = request.node.callspec.params["make_store"]
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, kind, str(tmp_path / "state")],
-                            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, kind, str(tmp_path / "state")],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(1.5)
     proc.send_signal(signal.SIGKILL)

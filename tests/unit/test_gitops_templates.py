@@ -11,7 +11,9 @@ import yaml
 
 from orchestrator.cli import build_parser
 
-WORKFLOWS = sorted((Path(__file__).resolve().parents[2] / "examples" / "gitops" / ".github" / "workflows").glob("*.yml"))
+WORKFLOWS = sorted(
+    (Path(__file__).resolve().parents[2] / "examples" / "gitops" / ".github" / "workflows").glob("*.yml")
+)
 COMMAND = re.compile(r"python -m orchestrator ([^|>&;\n]+)")
 
 
@@ -24,7 +26,11 @@ def commands(workflow: dict) -> list[str]:
 
 
 def test_there_are_plan_apply_and_retrain_workflows():
-    assert [p.name for p in WORKFLOWS] == ["orchestrator-apply.yml", "orchestrator-plan.yml", "orchestrator-retrain.yml"]
+    assert [p.name for p in WORKFLOWS] == [
+        "orchestrator-apply.yml",
+        "orchestrator-plan.yml",
+        "orchestrator-retrain.yml",
+    ]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)

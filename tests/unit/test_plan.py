@@ -10,8 +10,12 @@ from orchestrator.validate import validate_file
 
 def resources_for(spec) -> dict[str, Resource]:
     plan = make_plan(spec, "local", {})
-    return {op.step: Resource(op.step, op.kind, op.fingerprint.digest, op.fingerprint.as_dict(), {"url": "u"}, {}, {},
-                              1, 0.0) for op in plan.ops}
+    return {
+        op.step: Resource(
+            op.step, op.kind, op.fingerprint.digest, op.fingerprint.as_dict(), {"url": "u"}, {}, {}, 1, 0.0
+        )
+        for op in plan.ops
+    }
 
 
 def test_fingerprint_is_stable_and_sensitive_to_content(project):
@@ -25,10 +29,20 @@ def test_fingerprint_is_stable_and_sensitive_to_content(project):
 
 
 def test_reasons_name_config_paths_code_files_and_upstream(project):
-    old = Fingerprint("a", {"hyperparameters": {"C": 1.0, "k": 3}, "instance": {"type": "ml.m5.large"}},
-                      {"train.py": "1"}, {}, {"train": "x"})
-    new = Fingerprint("b", {"hyperparameters": {"C": 2.0, "k": 3}, "instance": {"type": "ml.m5.xlarge"}},
-                      {"train.py": "2", "util.py": "3"}, {}, {"train": "y"})
+    old = Fingerprint(
+        "a",
+        {"hyperparameters": {"C": 1.0, "k": 3}, "instance": {"type": "ml.m5.large"}},
+        {"train.py": "1"},
+        {},
+        {"train": "x"},
+    )
+    new = Fingerprint(
+        "b",
+        {"hyperparameters": {"C": 2.0, "k": 3}, "instance": {"type": "ml.m5.xlarge"}},
+        {"train.py": "2", "util.py": "3"},
+        {},
+        {"train": "y"},
+    )
     assert describe_changes(old, new) == [
         "code changed: train.py, util.py",
         "config changed: hyperparameters.C, instance.type",
@@ -40,7 +54,11 @@ def test_unchanged_spec_skips_everything(project):
     spec = validate_file(project / "pipeline.yaml")
     plan = make_plan(spec, "local", resources_for(spec))
     assert [(o.step, o.action) for o in plan.ops] == [
-        ("train", "skip"), ("deploy", "skip"), ("api", "skip"), ("site", "skip")]
+        ("train", "skip"),
+        ("deploy", "skip"),
+        ("api", "skip"),
+        ("site", "skip"),
+    ]
     assert not plan.has_changes
     assert plan.summary() == "Nothing to do: every step is up to date."
 
@@ -62,7 +80,11 @@ def test_website_content_change_touches_only_the_website(project):
     (project / "web" / "index.html").write_text("<h1>new</h1>")
     plan = make_plan(spec, "local", recorded)
     assert [(o.step, o.action) for o in plan.ops] == [
-        ("train", "skip"), ("deploy", "skip"), ("api", "skip"), ("site", "replace")]
+        ("train", "skip"),
+        ("deploy", "skip"),
+        ("api", "skip"),
+        ("site", "replace"),
+    ]
     assert plan.op("site").reasons == ("code changed: web/index.html",)
 
 

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_schema_file_matches_the_models():
     assert SCHEMA_FILE.read_text() == schema_text(), (
-        "schemas/pipeline.schema.json is out of date: run `python -m orchestrator schema > schemas/pipeline.schema.json`")
+        "schemas/pipeline.schema.json is out of date: run `python -m orchestrator schema > schemas/pipeline.schema.json`"
+    )
 
 
 def test_schema_is_valid_json_schema():

@@ -43,14 +43,22 @@ def test_json_output_lists_every_problem(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["valid"] is False
     assert [p["path"] for p in doc["problems"]] == ["stpes", "steps.train.instnace", "steps.deploy.instance.cuont"]
-    assert doc["problems"][1] == {"file": "unknown-keys.yaml", "line": 9, "col": 5, "path": "steps.train.instnace",
-                                  "severity": "error", "message": "unknown key 'instnace'",
-                                  "hint": "did you mean 'instance'?"}
+    assert doc["problems"][1] == {
+        "file": "unknown-keys.yaml",
+        "line": 9,
+        "col": 5,
+        "path": "steps.train.instnace",
+        "severity": "error",
+        "message": "unknown key 'instnace'",
+        "hint": "did you mean 'instance'?",
+    }
 
 
 def test_missing_file(capsys):
     assert main(["validate", "nope.yaml"]) == 2
-    assert capsys.readouterr().err.startswith("nope.yaml:1:1: error: (document): file not found\n  hint: check the path\n")
+    assert capsys.readouterr().err.startswith(
+        "nope.yaml:1:1: error: (document): file not found\n  hint: check the path\n"
+    )
 
 
 def test_folder_instead_of_file(capsys):

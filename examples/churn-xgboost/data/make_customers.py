@@ -33,12 +33,26 @@ def one_customer(rng: random.Random) -> dict:
     calls = min(10, int(rng.expovariate(0.6)))
     data_gb = round(max(0.0, rng.gauss({"basic": 5, "standard": 15, "premium": 35}[plan], 6)), 1)
     logit = (
-        -0.4 + PLANS[plan] + CONTRACTS[contract] + PAYMENT_METHODS[payment]
-        - 0.05 * tenure + 0.03 * (charges - 60) + 0.55 * calls - 0.02 * data_gb
+        -0.4
+        + PLANS[plan]
+        + CONTRACTS[contract]
+        + PAYMENT_METHODS[payment]
+        - 0.05 * tenure
+        + 0.03 * (charges - 60)
+        + 0.55 * calls
+        - 0.02 * data_gb
     )
     churn = int(rng.random() < 1 / (1 + math.exp(-2.0 * logit)))
-    return {"plan": plan, "contract": contract, "payment_method": payment, "tenure_months": tenure,
-            "monthly_charges": charges, "support_calls": calls, "data_gb": data_gb, "churn": churn}
+    return {
+        "plan": plan,
+        "contract": contract,
+        "payment_method": payment,
+        "tenure_months": tenure,
+        "monthly_charges": charges,
+        "support_calls": calls,
+        "data_gb": data_gb,
+        "churn": churn,
+    }
 
 
 def make_customers(count: int, seed: int) -> list[dict]:

@@ -73,13 +73,30 @@ QUESTIONS = [
     ("telecom", "can I pause my plan while I travel?"),
 ]
 
-ANGRY_OPENERS = ["Unacceptable.", "This is a disgrace!!", "I am furious.", "Absolutely ridiculous.", "Enough!", "Seriously??"]
+ANGRY_OPENERS = [
+    "Unacceptable.",
+    "This is a disgrace!!",
+    "I am furious.",
+    "Absolutely ridiculous.",
+    "Enough!",
+    "Seriously??",
+]
 CALM_OPENERS = ["Hi,", "Hey", "Just a heads up,", "FYI", "Hello!", ""]
 THREATS = {
-    "airline": ["Never flying with you again.", "Filing a complaint with the DOT.", "I want a manager now.",
-                "My lawyer will hear about this.", "Refund me or I go to the press."],
-    "telecom": ["I am cancelling my contract.", "Filing a complaint with the FCC.", "I want a manager now.",
-                "Switching to your competitor today.", "Fix it or I go to the press."],
+    "airline": [
+        "Never flying with you again.",
+        "Filing a complaint with the DOT.",
+        "I want a manager now.",
+        "My lawyer will hear about this.",
+        "Refund me or I go to the press.",
+    ],
+    "telecom": [
+        "I am cancelling my contract.",
+        "Filing a complaint with the FCC.",
+        "I want a manager now.",
+        "Switching to your competitor today.",
+        "Fix it or I go to the press.",
+    ],
 }
 SOFT_CLOSERS = ["no big deal", "just saying", "thanks anyway", "have a nice day", "cheers", ""]
 HAPPY_CLOSERS = ["thank you!", "you rock", "keep it up", "5 stars", ":)", ""]
@@ -101,7 +118,11 @@ def one_tweet(rng: random.Random) -> tuple[str, int]:
     roll = rng.random()
     if roll < 0.45:
         kind, problem = rng.choice(SERIOUS)
-        parts = [company(kind, rng), rng.choice(ANGRY_OPENERS + CALM_OPENERS[:2]), problem[:1].upper() + problem[1:] + "."]
+        parts = [
+            company(kind, rng),
+            rng.choice(ANGRY_OPENERS + CALM_OPENERS[:2]),
+            problem[:1].upper() + problem[1:] + ".",
+        ]
         if rng.random() < 0.6:
             parts.append(rng.choice(THREATS[kind]))
         parts.append(rng.choice(HASHTAGS))

@@ -59,5 +59,5 @@ class WordNgrams:
         tokens = tokenize(sentence)
         features = [token for token in tokens if token in self.vocabulary]
         for n in range(2, self.max_n + 1):
-            features += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+            features += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
         return features

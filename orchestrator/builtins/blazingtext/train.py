@@ -59,8 +59,19 @@ SPEC = HyperparameterSpec(
     ignored={
         "vector_dim": "the stand-in classifies TF-IDF n-grams directly and learns no embeddings",
         "buckets": "word n-grams are counted exactly, not hashed into buckets",
-        **{name: WORD2VEC_ONLY for name in ("batch_size", "evaluation", "min_char", "max_char", "negative_samples",
-                                            "sampling_threshold", "subwords", "window_size")},
+        **{
+            name: WORD2VEC_ONLY
+            for name in (
+                "batch_size",
+                "evaluation",
+                "min_char",
+                "max_char",
+                "negative_samples",
+                "sampling_threshold",
+                "subwords",
+                "window_size",
+            )
+        },
     },
 )
 
@@ -85,8 +96,10 @@ def read_labelled_sentences(channel: Path, job: TrainingJob) -> tuple[list[str],
     if unlabelled:
         job.log.warning(f"{unlabelled} line(s) of channel {channel.name} have no __label__ word and were skipped")
     if multi:
-        job.log.warning(f"{multi} line(s) of channel {channel.name} have several labels: "
-                        "the local stand-in trains on the first label of each")
+        job.log.warning(
+            f"{multi} line(s) of channel {channel.name} have several labels: "
+            "the local stand-in trains on the first label of each"
+        )
     if not sentences:
         fail(f"channel {channel.name} has no lines of the form '__label__<name> <sentence>'")
     return sentences, labels
@@ -95,8 +108,10 @@ def read_labelled_sentences(channel: Path, job: TrainingJob) -> tuple[list[str],
 def train(job: TrainingJob) -> None:
     hps = job.hyperparameters(SPEC)
     if hps["mode"] != "supervised":
-        fail(f"mode {hps['mode']} (Word2Vec) is not emulated by the local BlazingText; only mode=supervised "
-             "runs locally. Use the aws target for word embeddings.")
+        fail(
+            f"mode {hps['mode']} (Word2Vec) is not emulated by the local BlazingText; only mode=supervised "
+            "runs locally. Use the aws target for word embeddings."
+        )
     from sklearn.feature_extraction.text import (
         TfidfVectorizer,  # imported late: a job that fails early stays quick
     )
@@ -112,8 +127,13 @@ def train(job: TrainingJob) -> None:
     vectorizer = TfidfVectorizer(analyzer=WordNgrams.fitted(sentences, hps["word_ngrams"], hps["min_count"]))
     features = vectorizer.fit_transform(sentences)
     targets = np.asarray(labels)
-    estimator = SGDClassifier(loss="log_loss", penalty=None, learning_rate="constant",
-                              eta0=max(hps["learning_rate"], 1e-12), random_state=DEFAULT_SEED)
+    estimator = SGDClassifier(
+        loss="log_loss",
+        penalty=None,
+        learning_rate="constant",
+        eta0=max(hps["learning_rate"], 1e-12),
+        random_state=DEFAULT_SEED,
+    )
     model = TextClassifier(vectorizer, estimator)
     rng = np.random.default_rng(DEFAULT_SEED)
     best, stale = -1.0, 0

@@ -36,7 +36,7 @@ def input_fn(body: bytes | str, content_type: str) -> np.ndarray:
         label_size = params.get("label_size", "0")
         if label_size not in ("0", "1"):
             raise ValueError("text/csv label_size must be 0 or 1")
-        rows = rows[:, int(label_size):]
+        rows = rows[:, int(label_size) :]
     return rows
 
 

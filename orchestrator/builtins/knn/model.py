@@ -28,8 +28,9 @@ class NeighbourModel:
     predictor_type: str
 
     @classmethod
-    def fit(cls, features: np.ndarray, labels: np.ndarray, k: int, predictor_type: str,
-            index_metric: str) -> NeighbourModel:
+    def fit(
+        cls, features: np.ndarray, labels: np.ndarray, k: int, predictor_type: str, index_metric: str
+    ) -> NeighbourModel:
         from sklearn.neighbors import (
             NearestNeighbors,  # imported late: a job that fails early stays quick
         )
@@ -50,9 +51,9 @@ class NeighbourModel:
         """Predictions for training rows with each row's own entry left out of its neighbours."""
         k = min(self.k + 1, len(self.labels))
         _, indices = self.index.kneighbors(rows, n_neighbors=k)
-        kept = np.array([
-            [i for i in neighbours if i != own][: self.k] for neighbours, own in zip(indices, row_indices)
-        ])
+        kept = np.array(
+            [[i for i in neighbours if i != own][: self.k] for neighbours, own in zip(indices, row_indices)]
+        )
         return self._vote(self.labels[kept])
 
     def _vote(self, neighbour_labels: np.ndarray) -> np.ndarray:

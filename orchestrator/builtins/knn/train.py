@@ -62,8 +62,10 @@ def train(job: TrainingJob) -> None:
     if hps["index_metric"] == "INNER_PRODUCT":
         fail("index_metric INNER_PRODUCT is not emulated by the local k-NN; use L2 or COSINE, or the aws target")
     if hps["index_type"] != EXACT_INDEX:
-        job.log.warning(f"index_type {hps['index_type']} is served by an exact index locally "
-                        "(the answers are those the approximate index aims for)")
+        job.log.warning(
+            f"index_type {hps['index_type']} is served by an exact index locally "
+            "(the answers are those the approximate index aims for)"
+        )
     channel = job.channel("train", required=True)
     require_csv(job.channel_content_type("train"), "train", "k-NN")
     features, labels = read_labelled_csv(channel)

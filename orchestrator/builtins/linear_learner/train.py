@@ -55,8 +55,12 @@ AUTO_LEARNING_RATE = 0.01  # a step that suits standardised features, as the bui
 LOSSES = {  # the built-in's loss name -> scikit-learn's
     BINARY: {"auto": "log_loss", "logistic": "log_loss"},
     MULTICLASS: {"auto": "log_loss", "softmax_loss": "log_loss"},
-    REGRESSOR: {"auto": "squared_error", "squared_loss": "squared_error", "huber_loss": "huber",
-                "absolute_loss": "epsilon_insensitive"},
+    REGRESSOR: {
+        "auto": "squared_error",
+        "squared_loss": "squared_error",
+        "huber_loss": "huber",
+        "absolute_loss": "epsilon_insensitive",
+    },
 }
 
 SPEC = HyperparameterSpec(
@@ -79,18 +83,37 @@ SPEC = HyperparameterSpec(
         "early_stopping_patience": Param(integer, 3, minimum=1),
         "early_stopping_tolerance": Param(number, 0.001, minimum=0),
     },
-    ignored={name: reason for reason, names in {
-        "scikit-learn's SGD takes its place": ("optimizer", "momentum", "beta_1", "beta_2", "bias_lr_mult",
-                                               "bias_wd_mult", "lr_scheduler_step", "lr_scheduler_factor",
-                                               "lr_scheduler_minimum_lr", "init_method", "init_scale",
-                                               "init_sigma", "init_bias"),
-        "one model is trained": ("num_models", "num_calibration_samples"),
-        "predicted_label uses a 0.5 threshold on score": ("binary_classifier_model_selection_criteria",
-                                                          "target_recall", "target_precision", "f_beta"),
-        "the scaler is fitted on all training rows": ("num_point_for_scaler", "unbias_data", "unbias_label"),
-        "the loss takes scikit-learn's parameters": ("margin", "quantile", "loss_insensitivity", "huber_delta"),
-        "accuracy is top-1": ("accuracy_top_k",),
-    }.items() for name in names},
+    ignored={
+        name: reason
+        for reason, names in {
+            "scikit-learn's SGD takes its place": (
+                "optimizer",
+                "momentum",
+                "beta_1",
+                "beta_2",
+                "bias_lr_mult",
+                "bias_wd_mult",
+                "lr_scheduler_step",
+                "lr_scheduler_factor",
+                "lr_scheduler_minimum_lr",
+                "init_method",
+                "init_scale",
+                "init_sigma",
+                "init_bias",
+            ),
+            "one model is trained": ("num_models", "num_calibration_samples"),
+            "predicted_label uses a 0.5 threshold on score": (
+                "binary_classifier_model_selection_criteria",
+                "target_recall",
+                "target_precision",
+                "f_beta",
+            ),
+            "the scaler is fitted on all training rows": ("num_point_for_scaler", "unbias_data", "unbias_label"),
+            "the loss takes scikit-learn's parameters": ("margin", "quantile", "loss_insensitivity", "huber_delta"),
+            "accuracy is top-1": ("accuracy_top_k",),
+        }.items()
+        for name in names
+    },
 )
 
 
@@ -136,8 +159,9 @@ def _read(job: TrainingJob, channel: str, required: bool) -> tuple[np.ndarray, n
     return read_labelled_csv(path)
 
 
-def _check_labels(channel: str, features: np.ndarray, labels: np.ndarray, kind: str, num_classes: int,
-                  width: int) -> None:
+def _check_labels(
+    channel: str, features: np.ndarray, labels: np.ndarray, kind: str, num_classes: int, width: int
+) -> None:
     if features.shape[1] != width:
         fail(f"channel {channel} has {features.shape[1]} features, the train channel {width}")
     if kind == REGRESSOR:
@@ -148,8 +172,9 @@ def _check_labels(channel: str, features: np.ndarray, labels: np.ndarray, kind: 
         fail(f"channel {channel}: {kind} labels must be {allowed}; found {labels[~valid][0]:g}")
 
 
-def _fit(job: TrainingJob, hps: dict[str, Any], kind: str, num_classes: int, sk_loss: str,
-         data: dict[str, Any]) -> LinearModel:
+def _fit(
+    job: TrainingJob, hps: dict[str, Any], kind: str, num_classes: int, sk_loss: str, data: dict[str, Any]
+) -> LinearModel:
     from sklearn.linear_model import SGDClassifier, SGDRegressor
     from sklearn.preprocessing import StandardScaler
 
@@ -164,8 +189,11 @@ def _fit(job: TrainingJob, hps: dict[str, Any], kind: str, num_classes: int, sk_
     l1 = 0.0 if hps["l1"] == "auto" else hps["l1"]
     wd = 1e-4 if hps["wd"] == "auto" else hps["wd"]
     common: dict[str, Any] = {
-        "loss": sk_loss, "penalty": "elasticnet" if l1 + wd > 0 else None, "alpha": l1 + wd,
-        "l1_ratio": l1 / (l1 + wd) if l1 + wd > 0 else 0.0, "fit_intercept": hps["use_bias"],
+        "loss": sk_loss,
+        "penalty": "elasticnet" if l1 + wd > 0 else None,
+        "alpha": l1 + wd,
+        "l1_ratio": l1 / (l1 + wd) if l1 + wd > 0 else 0.0,
+        "fit_intercept": hps["use_bias"],
         "random_state": DEFAULT_SEED,
     }
     if sk_loss == "epsilon_insensitive":
@@ -184,13 +212,16 @@ def _fit(job: TrainingJob, hps: dict[str, Any], kind: str, num_classes: int, sk_
     for epoch in range(hps["epochs"]):
         order = rng.permutation(len(x))
         for start in range(0, len(x), hps["mini_batch_size"]):
-            batch = order[start:start + hps["mini_batch_size"]]
+            batch = order[start : start + hps["mini_batch_size"]]
             if kind == REGRESSOR:
                 estimator.partial_fit(x[batch], y[batch])
             else:
                 estimator.partial_fit(x[batch], y[batch], classes=np.arange(num_classes))
-        losses = {split: metrics.objective(model, *data[split], num_classes)
-                  for split in ("train", "validation") if data[split] is not None}
+        losses = {
+            split: metrics.objective(model, *data[split], num_classes)
+            for split in ("train", "validation")
+            if data[split] is not None
+        }
         for split, (name, value) in losses.items():
             job.log.info(f"#quality_metric: host={job.host}, epoch={epoch}, {split} {name} <loss>={value:.6g}")
         current = losses[watched][1]

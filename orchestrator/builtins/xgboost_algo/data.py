@@ -23,7 +23,7 @@ class Labelled:
 
 
 def data_format(channel: Path, content_type: str | None) -> str:
-    """"csv" or "libsvm": the channel's declared ContentType, else a look at the first line."""
+    """ "csv" or "libsvm": the channel's declared ContentType, else a look at the first line."""
     if content_type in CSV_TYPES:
         return "csv"
     if content_type in LIBSVM_TYPES:
@@ -64,7 +64,7 @@ def read_libsvm(channels: dict[str, Path]) -> dict[str, Labelled]:
     for name in names:
         count = len(files[name])
         result[name] = Labelled(
-            scipy.sparse.vstack(matrices[start:start + count]).tocsr(), np.concatenate(labels[start:start + count])
+            scipy.sparse.vstack(matrices[start : start + count]).tocsr(), np.concatenate(labels[start : start + count])
         )
         start += count
     return result

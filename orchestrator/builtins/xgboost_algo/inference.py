@@ -47,8 +47,9 @@ def input_fn(body: bytes | str, content_type: str | None) -> Any:
     from sklearn.datasets import load_svmlight_file
 
     try:
-        rows, _ = load_svmlight_file(io.BytesIO(_wire.body_text(body).encode("utf-8")), zero_based=True,
-                                     dtype=np.float32)
+        rows, _ = load_svmlight_file(
+            io.BytesIO(_wire.body_text(body).encode("utf-8")), zero_based=True, dtype=np.float32
+        )
     except ValueError as exc:
         raise ValueError(f"the text/libsvm body could not be read: {exc}") from None
     return rows
@@ -58,9 +59,7 @@ def predict_fn(data: Any, model: Model) -> np.ndarray:
     import xgboost as xgb
 
     if data.shape[1] > model.num_feature or (isinstance(data, np.ndarray) and data.shape[1] != model.num_feature):
-        raise ValueError(
-            f"each row needs {model.num_feature} features (as the model was trained), got {data.shape[1]}"
-        )
+        raise ValueError(f"each row needs {model.num_feature} features (as the model was trained), got {data.shape[1]}")
     if data.shape[1] < model.num_feature:  # sparse LIBSVM rows may omit trailing zero features
         data = _widen(data, model.num_feature)
     return model.booster.predict(xgb.DMatrix(data))

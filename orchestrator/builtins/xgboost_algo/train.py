@@ -41,12 +41,39 @@ MODEL_FILE = "xgboost-model"
 
 # Booster parameters passed to the library unchanged: it validates them itself.
 PASSED_THROUGH = (
-    "alpha", "lambda", "max_delta_step", "colsample_bytree", "colsample_bylevel", "colsample_bynode",
-    "tree_method", "booster", "base_score", "max_bin", "grow_policy", "max_leaves", "sampling_method",
-    "num_parallel_tree", "tweedie_variance_power", "sketch_eps", "rate_drop", "one_drop", "skip_drop",
-    "sample_type", "normalize_type", "refresh_leaf", "process_type", "monotone_constraints",
-    "interaction_constraints", "max_cat_to_onehot", "huber_slope", "verbosity", "aft_loss_distribution",
-    "aft_loss_distribution_scale", "lambda_bias", "deterministic_histogram", "single_precision_histogram",
+    "alpha",
+    "lambda",
+    "max_delta_step",
+    "colsample_bytree",
+    "colsample_bylevel",
+    "colsample_bynode",
+    "tree_method",
+    "booster",
+    "base_score",
+    "max_bin",
+    "grow_policy",
+    "max_leaves",
+    "sampling_method",
+    "num_parallel_tree",
+    "tweedie_variance_power",
+    "sketch_eps",
+    "rate_drop",
+    "one_drop",
+    "skip_drop",
+    "sample_type",
+    "normalize_type",
+    "refresh_leaf",
+    "process_type",
+    "monotone_constraints",
+    "interaction_constraints",
+    "max_cat_to_onehot",
+    "huber_slope",
+    "verbosity",
+    "aft_loss_distribution",
+    "aft_loss_distribution_scale",
+    "lambda_bias",
+    "deterministic_histogram",
+    "single_precision_histogram",
 )
 
 SPEC = HyperparameterSpec(
@@ -82,9 +109,10 @@ SPEC = HyperparameterSpec(
 
 def booster_params(hps: dict[str, Any], job: TrainingJob) -> dict[str, Any]:
     params = {
-        name: value for name, value in hps.items()
-        if value is not None and name not in ("num_round", "early_stopping_rounds", "csv_weights", "eval_metric",
-                                              "num_class")
+        name: value
+        for name, value in hps.items()
+        if value is not None
+        and name not in ("num_round", "early_stopping_rounds", "csv_weights", "eval_metric", "num_class")
     }
     objective = hps["objective"]
     if objective.startswith("multi:"):
@@ -137,17 +165,21 @@ def train(job: TrainingJob) -> None:
         callbacks.append(xgb.callback.EarlyStopping(rounds=hps["early_stopping_rounds"], save_best=True))
     try:
         booster = xgb.train(
-            params, matrices["train"], num_boost_round=hps["num_round"],
+            params,
+            matrices["train"],
+            num_boost_round=hps["num_round"],
             evals=[(matrix, name) for name, matrix in matrices.items()],
-            callbacks=callbacks, verbose_eval=False,
+            callbacks=callbacks,
+            verbose_eval=False,
         )
     except xgb.core.XGBoostError as exc:
         fail(f"xgboost rejected the job: {str(exc).strip().splitlines()[0]}")
 
     job.model_dir.mkdir(parents=True, exist_ok=True)
     (job.model_dir / MODEL_FILE).write_bytes(bytes(booster.save_raw("ubj")))
-    job.write_marker("xgboost", objective=hps["objective"], num_class=hps["num_class"],
-                     num_feature=booster.num_features())
+    job.write_marker(
+        "xgboost", objective=hps["objective"], num_class=hps["num_class"], num_feature=booster.num_features()
+    )
 
 
 def _log_callback(xgb: Any) -> Any:
@@ -157,7 +189,8 @@ def _log_callback(xgb: Any) -> Any:
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
             parts = [
                 f"{data}-{metric}:{_last(values):.5f}"
-                for data, metrics in evals_log.items() for metric, values in metrics.items()
+                for data, metrics in evals_log.items()
+                for metric, values in metrics.items()
             ]
             print(f"[{epoch}]#011" + "#011".join(parts), flush=True)
             return False

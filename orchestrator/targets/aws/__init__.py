@@ -121,10 +121,16 @@ class AwsTarget(Target):
         return None
 
     def plan_notes(self) -> list[str]:
-        s3_inputs = any(v.startswith("s3://") for s in self.pipeline.steps.values()
-                        for v in (getattr(s, "inputs", None) or {}).values())
-        return ["s3:// inputs are compared by their listing when `run` starts; plan shows the last run's"] \
-            if s3_inputs else []
+        s3_inputs = any(
+            v.startswith("s3://")
+            for s in self.pipeline.steps.values()
+            for v in (getattr(s, "inputs", None) or {}).values()
+        )
+        return (
+            ["s3:// inputs are compared by their listing when `run` starts; plan shows the last run's"]
+            if s3_inputs
+            else []
+        )
 
     def close(self) -> None:
         if self._client is not None:

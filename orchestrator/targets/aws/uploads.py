@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from .client import AwsClient
 
 
-
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """'s3://bucket/some/key' -> ('bucket', 'some/key')."""
     if not uri.startswith("s3://"):

@@ -80,8 +80,13 @@ class JobFolder:
         try:
             if self.root.exists():
                 shutil.rmtree(self.root)
-            for folder in (self.input_config_dir, self.input_data_dir, self.model_dir,
-                           self.output_data_dir, self.output_intermediate_dir):
+            for folder in (
+                self.input_config_dir,
+                self.input_data_dir,
+                self.model_dir,
+                self.output_data_dir,
+                self.output_intermediate_dir,
+            ):
                 folder.mkdir(parents=True)
         except OSError as exc:
             raise StepFailed(f"could not prepare the job folder {self.root}: {exc}") from exc
@@ -101,7 +106,6 @@ class Script:
     module_name: str
     user_entry_point: str
     python_path: tuple[Path, ...] = ()  # after source_dir: e.g. where the built-in stand-ins live
-
 
 
 def stage_inputs(sources: dict[str, Path], job: JobFolder) -> dict[str, Path]:
@@ -226,10 +230,24 @@ def contract_environment(
             "SM_HOSTS": json.dumps([HOST]),
         }
     )
-    for key in ("model_dir", "input_dir", "input_config_dir", "output_dir", "output_data_dir",
-                "output_intermediate_dir", "current_host", "num_cpus", "num_gpus", "module_dir",
-                "module_name", "user_entry_point", "network_interface_name", "log_level",
-                "input_data_config", "resource_config"):
+    for key in (
+        "model_dir",
+        "input_dir",
+        "input_config_dir",
+        "output_dir",
+        "output_data_dir",
+        "output_intermediate_dir",
+        "current_host",
+        "num_cpus",
+        "num_gpus",
+        "module_dir",
+        "module_name",
+        "user_entry_point",
+        "network_interface_name",
+        "log_level",
+        "input_data_config",
+        "resource_config",
+    ):
         env[f"SM_{key.upper()}"] = _env_value(training_env[key])
     for channel, path in channels.items():
         env[f"SM_CHANNEL_{channel.upper()}"] = str(path)

@@ -89,8 +89,12 @@ def run_training(step: TrainingStep, ctx: StepContext, home: Path) -> StepResult
     for metric in metrics.missing():
         ctx.reporter.warn(f"metric {metric.name} never matched the training log (regex {metric.regex!r})")
     ctx.reporter.status("Completed")
-    return StepResult(outputs=outputs, metrics=metrics.results(),
-                      message=_summary(outcome.duration_s, metrics.results()), details=details)
+    return StepResult(
+        outputs=outputs,
+        metrics=metrics.results(),
+        message=_summary(outcome.duration_s, metrics.results()),
+        details=details,
+    )
 
 
 def _unpacked(archive: StoredArtifact) -> Path:
@@ -114,8 +118,13 @@ def _builtin(step: TrainingStep, job: JobFolder) -> Script:
 
     module = train_module(step.algorithm)
     package_root = Path(__file__).resolve().parents[3]  # the folder holding the orchestrator package
-    return Script(command=("-m", module), source_dir=job.root, module_name=module, user_entry_point=module,
-                  python_path=(package_root,))
+    return Script(
+        command=("-m", module),
+        source_dir=job.root,
+        module_name=module,
+        user_entry_point=module,
+        python_path=(package_root,),
+    )
 
 
 def _locate_script(step: TrainingStep, ctx: StepContext) -> Script:
@@ -137,8 +146,12 @@ def _locate_script(step: TrainingStep, ctx: StepContext) -> Script:
             f"entry_point {step.entry_point} is not inside source_dir {step.source_dir}",
             detail="SageMaker ships only source_dir with the job; move the script into it or drop source_dir.",
         )
-    return Script(command=(str(entry_point),), source_dir=source_dir, module_name=entry_point.stem,
-                  user_entry_point=str(entry_point.relative_to(source_dir)))
+    return Script(
+        command=(str(entry_point),),
+        source_dir=source_dir,
+        module_name=entry_point.stem,
+        user_entry_point=str(entry_point.relative_to(source_dir)),
+    )
 
 
 def _resolve_input(channel: str, source: str, ctx: StepContext) -> Path:
@@ -167,8 +180,10 @@ def _warn_about_local_differences(step: TrainingStep, reporter: Reporter) -> Non
         reporter.warn(f"instance.count is {step.instance.count}: the local target trains on one host ({HOST})")
     module = FRAMEWORK_MODULES.get(step.framework or "")
     if module and importlib.util.find_spec(module) is None:
-        reporter.warn(f"framework {step.framework}: '{module}' is not installed in {sys.executable}; "
-                      "the script runs with this Python, not a framework container")
+        reporter.warn(
+            f"framework {step.framework}: '{module}' is not installed in {sys.executable}; "
+            "the script runs with this Python, not a framework container"
+        )
 
 
 # --- results ------------------------------------------------------------------------------

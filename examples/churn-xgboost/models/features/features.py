@@ -39,8 +39,9 @@ def load_customers(channel_dir: str) -> tuple[np.ndarray, np.ndarray]:
     missing = [name for name in [*FIELDS, LABEL] if name not in records[0]]
     if missing:
         raise SystemExit(f"the customers CSV lacks columns: {', '.join(missing)}")
-    rows = np.array([[r[name] for name in CATEGORICAL] + [float(r[name]) for name in NUMERIC] for r in records],
-                    dtype=object)
+    rows = np.array(
+        [[r[name] for name in CATEGORICAL] + [float(r[name]) for name in NUMERIC] for r in records], dtype=object
+    )
     labels = np.array([int(r[LABEL]) for r in records])
     return rows, labels
 

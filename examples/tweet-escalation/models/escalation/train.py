@@ -35,8 +35,12 @@ def load_tweets(channel_dir: str) -> tuple[list[str], list[int]]:
 
 def build_model(C: float, max_features: int):
     vectorizer = TfidfVectorizer(
-        lowercase=True, strip_accents="ascii", token_pattern=SLUG_WORDS,
-        ngram_range=(1, 2), sublinear_tf=True, max_features=max_features,
+        lowercase=True,
+        strip_accents="ascii",
+        token_pattern=SLUG_WORDS,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        max_features=max_features,
     )
     return make_pipeline(vectorizer, LogisticRegression(C=C, max_iter=1000, class_weight="balanced"))
 
