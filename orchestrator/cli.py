@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .exit_codes import EXIT_FAILED, EXIT_USAGE

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .diagnostics import DiagnosticError, UsageError, did_you_mean
 from .exit_codes import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 PathT = tuple[str | int, ...]
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -8,8 +8,9 @@ and failure as it happens, so a crash loses nothing and the next run resumes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .graph import UnresolvedReference, resolve_refs
 from .lineage import digest, gate, record_live, reject

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from .spec.checks import HANDLER
 
@@ -37,7 +38,7 @@ class Fingerprint:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Fingerprint":
+    def from_dict(cls, d: Mapping[str, Any]) -> Fingerprint:
         return cls(d["digest"], d.get("config", {}), d.get("code", {}), d.get("data", {}), d.get("upstream", {}))
 
 

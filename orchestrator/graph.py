@@ -6,8 +6,9 @@ execution time, so a plan can be shown before any of them exists.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from .diagnostics import Diagnostic, DiagnosticError, PathT, allowed, did_you_mean
 from .spec.loader import Document

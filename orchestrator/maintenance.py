@@ -68,9 +68,12 @@ def cmd_unlock(args, targets) -> int:
             f"the lock is held by a live process: {describe_holder(holder)}",
             "stop that run instead; its lock goes with it",
         )
-    if sys.stdin.isatty() and not args.yes:
-        if input(f"Remove the lock of {describe_holder(holder)}? Type 'yes': ").strip() != "yes":
-            return EXIT_USAGE
+    if (
+        sys.stdin.isatty()
+        and not args.yes
+        and (input(f"Remove the lock of {describe_holder(holder)}? Type 'yes': ").strip() != "yes")
+    ):
+        return EXIT_USAGE
     store.break_lock()
     if args.json:
         emit_json({"locked": False, "removed": holder})

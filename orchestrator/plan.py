@@ -8,8 +8,9 @@ probes gathered by the caller); it never changes anything. `plan` prints it,
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .fingerprint import Fingerprint, describe_changes, fingerprint_step
 from .state.base import Resource, RunRecord, StepRun

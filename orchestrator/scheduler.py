@@ -13,8 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from .spec import cron
 
@@ -23,7 +23,7 @@ GRACE_S = 30.0
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def run_child(argv: Sequence[str], stop: threading.Event) -> int:

@@ -7,9 +7,9 @@ the pipeline there (later stages would only repeat them as noise).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from .diagnostics import Diagnostic, DiagnosticError
 from .graph import Graph, build_graph, reference_diagnostics

@@ -8,7 +8,7 @@ function, so a page reads its settings the same way everywhere:
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from collections.abc import Mapping
 
 GLOBAL_NAME = "APP_CONFIG"
 
@@ -20,4 +20,4 @@ def render_config(config: Mapping[str, object], filename: str) -> tuple[bytes, s
         return (body + "\n").encode("utf-8"), "application/json"
     # `</` cannot end a <script> early when the file is inlined by hand.
     body = body.replace("</", "<\\/")
-    return f"window.{GLOBAL_NAME} = {body};\n".encode("utf-8"), "application/javascript"
+    return f"window.{GLOBAL_NAME} = {body};\n".encode(), "application/javascript"

@@ -1,7 +1,6 @@
 """Entry point for `pulumi up`: builds what the stack config names and exports the outputs."""
 
 import pulumi
-
 from program import build
 
 for output_name, value in build().items():

@@ -10,11 +10,10 @@ import hashlib
 import json
 from dataclasses import asdict
 
-import pulumi
-import pulumi_aws as aws
-
 import cors
 import iam
+import pulumi
+import pulumi_aws as aws
 from api_context import ApiContext
 from direct_route import add_direct_route
 from lambda_route import add_lambda_route

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-
 from settings import CorsSettings
 
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")

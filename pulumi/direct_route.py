@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
-
 from api_context import ApiContext, method
 from naming import logical_name, sagemaker_invoke_uri
 from settings import RouteSettings
@@ -47,9 +46,7 @@ def add_direct_route(
     )
     cors = ctx.cors_headers()
     # With an echoed origin the body still passes through: the template only adds a header override.
-    templates = (
-        {media: cors.echo_template + "$input.body" for media in PASSTHROUGH_TEMPLATES} if cors.echo_template else None
-    )
+    templates = dict.fromkeys(PASSTHROUGH_TEMPLATES, cors.echo_template + "$input.body") if cors.echo_template else None
     resources: list[pulumi.Resource] = [api_method, integration]
     for status, pattern in STATUS_PATTERNS.items():
         method_response = aws.apigateway.MethodResponse(

@@ -53,10 +53,7 @@ def has_requirements(requirements: Path | None) -> bool:
     """True when the file names anything to install (not only blanks and comments)."""
     if requirements is None:
         return False
-    for line in requirements.read_text(encoding="utf-8").splitlines():
-        if line.split("#", 1)[0].strip():
-            return True
-    return False
+    return any(line.split("#", 1)[0].strip() for line in requirements.read_text(encoding="utf-8").splitlines())
 
 
 def source_files(folder: Path) -> Iterator[Path]:

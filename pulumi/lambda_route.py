@@ -6,11 +6,10 @@ import json
 import math
 from pathlib import Path
 
-import pulumi
-import pulumi_aws as aws
-
 import iam
 import lambda_cors_shim
+import pulumi
+import pulumi_aws as aws
 from api_context import ApiContext, method
 from cors import lambda_shim_policy
 from lambda_package import build_bundle, handler_parts, lambda_handler_setting

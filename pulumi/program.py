@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pulumi
-
 from settings import Settings, load_settings
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
-
 from naming import logical_name
 from settings import Settings, WebsiteSettings
 from site_files import site_files

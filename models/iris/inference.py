@@ -32,7 +32,7 @@ def input_fn(body, content_type):
 def predict_fn(rows, model):
     probabilities = model.predict_proba(rows)
     return [
-        {"species": model.classes_[p.argmax()], "probabilities": dict(zip(model.classes_, map(float, p)))}
+        {"species": model.classes_[p.argmax()], "probabilities": dict(zip(model.classes_, map(float, p), strict=True))}
         for p in probabilities
     ]
 

@@ -294,7 +294,7 @@ def run(train: Callable[[TrainingJob], None]) -> NoReturn:
         print(reason, file=sys.stderr, flush=True)
         job.write_failure(reason)
         sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - anything else is the algorithm's fault, as SageMaker labels it
+    except Exception as exc:
         traceback.print_exc()
         job.write_failure(f"AlgorithmError: {type(exc).__name__}: {exc}")
         sys.exit(2)

@@ -7,8 +7,8 @@ positions) and returning diagnostics, so all problems are reported at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..diagnostics import Diagnostic, did_you_mean
 from . import cron

@@ -6,7 +6,7 @@ endpoints but cannot train.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 
 def _expand(spec: dict[str, tuple[str, ...]]) -> frozenset[str]:
@@ -49,11 +49,11 @@ _TRAINING_ONLY = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def training_types() -> frozenset[str]:
     return _expand(_COMMON) | _expand(_TRAINING_ONLY)
 
 
-@lru_cache(maxsize=None)
+@cache
 def hosting_types() -> frozenset[str]:
     return _expand(_COMMON) | _expand(_HOSTING_ONLY)

@@ -6,7 +6,7 @@ so editors, the JSON Schema check and pydantic always agree.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,7 +56,7 @@ class TrainingStep(Strict):
     entry_point: str | None = Field(None, description="Training script, relative to the spec file.")
     source_dir: str | None = Field(None, description="Folder shipped with the script (default: the script's folder).")
     inputs: dict[str, str] = Field(default_factory=dict, description="Channel name -> local path or s3:// URI.")
-    hyperparameters: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)
+    hyperparameters: dict[str, str | int | float | bool] = Field(default_factory=dict)
     instance: Instance = Field(default_factory=lambda: Instance(type="ml.m5.large"))
     max_runtime_s: int = Field(86400, ge=1, le=2419200, description="Stop the job after this many seconds.")
     spot: Spot | None = None
@@ -169,7 +169,7 @@ class WebsiteStep(Strict):
     config_file: str = Field("config.js", pattern=r"^[A-Za-z0-9_.-]+\.(js|json)$")
 
 
-Step = Annotated[Union[TrainingStep, EndpointStep, ApiStep, WebsiteStep], Field(discriminator="type")]
+Step = Annotated[TrainingStep | EndpointStep | ApiStep | WebsiteStep, Field(discriminator="type")]
 
 STEP_KINDS: dict[str, type[Strict]] = {
     "training": TrainingStep,

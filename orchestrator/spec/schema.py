@@ -7,9 +7,10 @@ fails when the file and the models drift apart.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..diagnostics import Diagnostic, PathT, allowed, did_you_mean
 from .loader import Document

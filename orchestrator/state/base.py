@@ -8,9 +8,10 @@ application). The planner reads resources to decide and history to resume.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 SCHEMA_VERSION = 1
 
@@ -100,7 +101,7 @@ class LockHeld(Exception):
 def format_utc(ts: float | None) -> str:
     import datetime as _dt
 
-    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "-"
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "-"
 
 
 def describe_holder(holder: dict[str, Any]) -> str:

@@ -13,9 +13,10 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any, Iterator
+from typing import Any
 
 from .base import SCHEMA_VERSION, LiveModel, LockHeld, Resource, RunRecord, StateStore, StepRun
 

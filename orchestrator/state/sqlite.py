@@ -13,9 +13,10 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .base import SCHEMA_VERSION, LiveModel, LockHeld, Resource, RunRecord, StateStore, StepRun
 

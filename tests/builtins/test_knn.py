@@ -120,7 +120,7 @@ def test_verbose_json_lists_neighbours(served, digits):
 def test_unsupported_types_are_refused_with_the_accepted_ones(served, digits):
     module, model = served
     with pytest.raises(
-        ValueError, match="application/x-recordio-protobuf.*text/csv, application/json, application/jsonlines"
+        ValueError, match=r"application/x-recordio-protobuf.*text/csv, application/json, application/jsonlines"
     ):
         module.input_fn(b"\x00", "application/x-recordio-protobuf")
     prediction = module.predict_fn(module.input_fn("0," * 63 + "0", "text/csv"), model)

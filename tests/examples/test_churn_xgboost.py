@@ -49,7 +49,7 @@ def test_unseen_customers_are_scored_above_the_floors(example):
         assert answer["churn"] == (answer["score"] >= THRESHOLD)
         answers.append(answer)
     truth = [customer["churn"] for customer in customers]
-    accuracy = sum(a["churn"] == bool(t) for a, t in zip(answers, truth)) / len(truth)
+    accuracy = sum(a["churn"] == bool(t) for a, t in zip(answers, truth, strict=True)) / len(truth)
     auc = roc_auc_score(truth, [a["score"] for a in answers])
     majority = max(sum(truth), len(truth) - sum(truth)) / len(truth)
     print(

@@ -49,7 +49,9 @@ def test_held_out_images_are_read_above_the_accuracy_floor(example, held_out):
         assert len(probabilities) == DIGITS
         assert math.isclose(sum(probabilities), 1.0, abs_tol=1e-6)
         assert all(0.0 <= p <= 1.0 for p in probabilities)
-    correct = sum(max(range(DIGITS), key=p.__getitem__) == label for p, (label, _) in zip(predictions, held_out))
+    correct = sum(
+        max(range(DIGITS), key=p.__getitem__) == label for p, (label, _) in zip(predictions, held_out, strict=True)
+    )
     accuracy = correct / len(held_out)
     print(f"digits-direct held-out accuracy: {accuracy:.3f} on {len(held_out)} images")
     assert accuracy >= ACCURACY_FLOOR

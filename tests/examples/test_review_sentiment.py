@@ -53,7 +53,7 @@ def test_unseen_reviews_are_read_above_the_accuracy_floor(example, generator, la
         assert len(answer["label"]) == len(answer["prob"]) >= 1
         assert answer["label"][0] in ("__label__positive", "__label__negative")
         assert 0.0 <= answer["prob"][0] <= 1.0
-    accuracy = sum(label_of(a) == label for a, (_, label) in zip(answers, reviews)) / len(reviews)
+    accuracy = sum(label_of(a) == label for a, (_, label) in zip(answers, reviews, strict=True)) / len(reviews)
     print(f"review-sentiment held-out accuracy ({language}): {accuracy:.3f} on {len(reviews)} reviews")
     assert accuracy >= ACCURACY_FLOOR
 
@@ -108,7 +108,7 @@ def test_a_person_types_english_and_korean_reviews_and_sees_the_answer(example, 
     failed = []
     page.on("requestfailed", lambda request: failed.append(request.url))
     page.goto(example.url("site") + "/", wait_until="load")
-    for (text, sentiment), from_api in zip(reviews, expected_from_api):
+    for (text, sentiment), from_api in zip(reviews, expected_from_api, strict=True):
         page.fill("#review", text)
         page.click("button[type=submit]")
         page.wait_for_function("document.getElementById('result').dataset.label !== undefined", timeout=30000)

@@ -67,7 +67,7 @@ def test_better_model_is_promoted_worse_one_is_kept_out(gated, capsys):
 
     assert run("history", spec, "--json") == 0
     history = json.loads(capsys.readouterr().out)
-    rejected = [s for s in history["runs"][1]["steps"] if s["step"] == "deploy"][0]
+    rejected = next(s for s in history["runs"][1]["steps"] if s["step"] == "deploy")
     assert rejected["status"] == "rejected"
     live = history["live_models"]
     assert [(m["run_id"], m["metrics"], m["until"] is None) for m in live] == [

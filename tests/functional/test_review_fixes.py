@@ -189,9 +189,10 @@ def test_secrets_from_the_environment_stay_out_of_the_state(project, capsys, mon
 
 def test_destroy_without_a_terminal_needs_yes(project, capsys, monkeypatch):
     assert run("run", str(project / "pipeline.yaml")) == 0
-    monkeypatch.setattr(sys, "stdin", open(os.devnull))
-    capsys.readouterr()
-    assert run("destroy", str(project / "pipeline.yaml")) == 2
+    with open(os.devnull) as devnull:
+        monkeypatch.setattr(sys, "stdin", devnull)
+        capsys.readouterr()
+        assert run("destroy", str(project / "pipeline.yaml")) == 2
     assert "error: destroy removes everything the pipeline deployed; confirm with --yes" in capsys.readouterr().err
 
 

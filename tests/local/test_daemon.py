@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import stat
+from pathlib import Path
 
 import httpx
 import pytest
@@ -88,7 +89,7 @@ def test_removing_the_last_service_stops_the_daemon_and_its_workers(daemons, fil
     ports = deploy_all(client, files)
     answers(ports)  # starts the Lambda worker
     pid = client.info()["pid"]
-    children = [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    children = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     assert children, "a Lambda worker should be running"
     assert client.delete_api("api") is Removal.REMOVED
     assert client.delete_website("site") is Removal.REMOVED

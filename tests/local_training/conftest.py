@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ def reviews_csv(project: Project) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        for label, row in zip(labels, features):
+        for label, row in zip(labels, features, strict=True):
             writer.writerow([int(label), *(f"{value:.6f}" for value in row)])
     return path
 

@@ -102,9 +102,9 @@ def test_handler_spec_errors(handler_spec, message):
 
 
 def test_missing_files_are_reported(handler, tmp_path):
-    with pytest.raises(lambda_package.PackagingError, match="handler file .* does not exist"):
+    with pytest.raises(lambda_package.PackagingError, match=r"handler file .* does not exist"):
         lambda_package.build_bundle(handler.with_name("nope.py"), None, tmp_path / "build")
-    with pytest.raises(lambda_package.PackagingError, match="requirements file .* does not exist"):
+    with pytest.raises(lambda_package.PackagingError, match=r"requirements file .* does not exist"):
         lambda_package.build_bundle(handler, tmp_path / "missing.txt", tmp_path / "build")
 
 

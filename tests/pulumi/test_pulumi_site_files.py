@@ -81,5 +81,5 @@ def test_site_files_walks_the_whole_site_in_order(tmp_path):
 
 
 def test_missing_site_folder(tmp_path):
-    with pytest.raises(FileNotFoundError, match="website source folder .* does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"website source folder .* does not exist"):
         site_files(tmp_path / "nowhere")

@@ -94,9 +94,8 @@ def test_live_model_lineage(make_store):
 def test_lock_is_exclusive_and_names_its_holder(make_store):
     store, other = make_store(), make_store()
     with store.lock("python -m orchestrator run p.yaml"):
-        with pytest.raises(LockHeld) as info:
-            with other.lock("second"):
-                pass
+        with pytest.raises(LockHeld) as info, other.lock("second"):
+            pass
         assert info.value.holder["command"] == "python -m orchestrator run p.yaml"
         assert "python -m orchestrator run p.yaml (pid " in str(info.value)
         assert other.lock_holder()["command"] == "python -m orchestrator run p.yaml"
@@ -110,7 +109,7 @@ def test_two_runs_racing_for_the_lock_never_both_win(make_store):
         barrier = threading.Barrier(2)
         winners, losers = [], []
 
-        def contender(name):
+        def contender(name, barrier=barrier, winners=winners, losers=losers):
             store = make_store()
             barrier.wait()
             try:

@@ -13,10 +13,10 @@ PROBE = """
 import sys
 from orchestrator.cli import main
 code = main(sys.argv[1:])
-heavy = sorted({m.split('.')[0] for m in sys.modules} & set(%r))
+heavy = sorted({m.split('.')[0] for m in sys.modules} & set(HEAVY_NAMES))
 print('HEAVY=' + ','.join(heavy))
 sys.exit(code)
-""" % (HEAVY,)
+""".replace("HEAVY_NAMES", repr(HEAVY))
 
 
 def imported(*argv: str) -> tuple[int, str]:

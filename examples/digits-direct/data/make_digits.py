@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 def write(path: Path, images, labels) -> None:
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        for label, pixels in zip(labels, images):
+        for label, pixels in zip(labels, images, strict=True):
             writer.writerow([int(label), *(int(value) for value in pixels)])
     print(f"wrote {path} ({len(labels)} images)")
 

@@ -42,7 +42,7 @@ SHIFT_RATE = 0.2  # chance that one answer differs from the profile by one
 
 def one_person(mysfit: int, rng: random.Random) -> list[int]:
     answers = []
-    for typical, (low, high) in zip(PROFILES[mysfit], QUESTION_RANGES):
+    for typical, (low, high) in zip(PROFILES[mysfit], QUESTION_RANGES, strict=True):
         if rng.random() < SHIFT_RATE:
             typical = min(high, max(low, typical + rng.choice([-1, 1])))
         answers.append(typical)

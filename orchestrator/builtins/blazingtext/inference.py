@@ -76,7 +76,7 @@ def output_fn(prediction: Answers, accept: str | None) -> tuple[str, str]:
 def _sentence(item: Any) -> str:
     if not isinstance(item, str):
         # a ValueError, as for every bad request: the endpoint answers those with a 4xx
-        raise ValueError(f"each instance must be a sentence (a string), got {type(item).__name__}")  # noqa: TRY004
+        raise ValueError(f"each instance must be a sentence (a string), got {type(item).__name__}")
     return item
 
 

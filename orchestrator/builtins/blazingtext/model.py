@@ -26,7 +26,7 @@ class TextClassifier:
         """Each sentence's k most likely labels with their probabilities, most likely first."""
         labels = self.labels
         answers = []
-        for row, k in zip(self.probabilities(sentences), ks):
+        for row, k in zip(self.probabilities(sentences), ks, strict=True):
             order = np.argsort(-row, kind="stable")[: max(1, min(k, len(labels)))]
             answers.append(([labels[i] for i in order], [float(row[i]) for i in order]))
         return answers

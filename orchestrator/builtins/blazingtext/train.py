@@ -59,9 +59,8 @@ SPEC = HyperparameterSpec(
     ignored={
         "vector_dim": "the stand-in classifies TF-IDF n-grams directly and learns no embeddings",
         "buckets": "word n-grams are counted exactly, not hashed into buckets",
-        **{
-            name: WORD2VEC_ONLY
-            for name in (
+        **dict.fromkeys(
+            (
                 "batch_size",
                 "evaluation",
                 "min_char",
@@ -70,8 +69,9 @@ SPEC = HyperparameterSpec(
                 "sampling_threshold",
                 "subwords",
                 "window_size",
-            )
-        },
+            ),
+            WORD2VEC_ONLY,
+        ),
     },
 )
 

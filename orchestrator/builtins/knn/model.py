@@ -52,7 +52,10 @@ class NeighbourModel:
         k = min(self.k + 1, len(self.labels))
         _, indices = self.index.kneighbors(rows, n_neighbors=k)
         kept = np.array(
-            [[i for i in neighbours if i != own][: self.k] for neighbours, own in zip(indices, row_indices)]
+            [
+                [i for i in neighbours if i != own][: self.k]
+                for neighbours, own in zip(indices, row_indices, strict=True)
+            ]
         )
         return self._vote(self.labels[kept])
 

@@ -13,9 +13,10 @@ import os
 import stat
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from ...fingerprint import file_digest
 
@@ -44,10 +45,12 @@ def folder_is_empty(folder: Path) -> bool:
 
 def pack_folder(folder: Path, archive: BinaryIO) -> None:
     """Write the folder's contents as a tar.gz whose bytes depend only on names, content and exec bits."""
-    with gzip.GzipFile(filename="", mode="wb", fileobj=archive, mtime=FIXED_MTIME, compresslevel=GZIP_LEVEL) as zipped:
-        with tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for path, name in _walk_sorted(folder, ""):
-                _add_entry(tar, path, name)
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=archive, mtime=FIXED_MTIME, compresslevel=GZIP_LEVEL) as zipped,
+        tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for path, name in _walk_sorted(folder, ""):
+            _add_entry(tar, path, name)
 
 
 def _walk_sorted(folder: Path, prefix: str) -> Iterator[tuple[Path, str]]:

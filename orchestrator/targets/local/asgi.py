@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
@@ -29,7 +30,7 @@ class Request:
     _index: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_scope(cls, scope: dict) -> "Request":
+    def from_scope(cls, scope: dict) -> Request:
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         client = scope.get("client") or ("127.0.0.1", 0)
         return cls(

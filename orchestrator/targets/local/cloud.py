@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ...spec.models import ApiStep
 from .endpoint import EndpointApp, EndpointRegistry

@@ -115,7 +115,7 @@ class EndpointRegistry:
         future = loop.run_in_executor(self._invoke_pool, model.invoke, body, content_type, accept, context)
         try:
             data, media = await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise InvocationTimeout(name) from exc
         return Answer(data, media, context.response_custom_attributes)
 

@@ -10,9 +10,9 @@ import asyncio
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ...spec.models import ApiStep, Route
 from .asgi import BodyTooLarge, Request, drain, json_body, read_body, respond, respond_json

@@ -109,7 +109,7 @@ class FunctionPool:
         worker = Worker(process)
         try:
             await asyncio.wait_for(worker.read(), START_TIMEOUT_S)
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+        except (TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
             worker.kill()
             await process.wait()
             raise LambdaFailed(f"function {spec.name} did not start in {START_TIMEOUT_S:.0f} s") from exc
@@ -170,7 +170,7 @@ class FunctionPool:
             reply = await asyncio.wait_for(
                 worker.call({"event": event, "requestId": request_id, "deadline": deadline}), timeout
             )
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             await self._discard(worker)
             replacement = asyncio.get_running_loop().create_task(self.warm_quietly())
             self._background.add(replacement)  # a task nobody references may be collected
