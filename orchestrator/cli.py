@@ -8,18 +8,45 @@ Tracebacks only with --debug.
 from __future__ import annotations
 
 import argparse
+import difflib
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .exit_codes import EXIT_FAILED, EXIT_USAGE
+from .errors import EXIT_FAILED, EXIT_USAGE, OrchestratorError
+
+# Every command, and the function that implements it (imported only when it runs, so
+# `--help` and `validate` stay fast).
+COMMANDS: dict[str, str] = {
+    "validate": "orchestrator.commands.validate:validate",
+    "plan": "orchestrator.commands.plan:plan",
+    "run": "orchestrator.commands.run:run",
+    "status": "orchestrator.commands.reports:status",
+    "history": "orchestrator.commands.reports:history",
+    "destroy": "orchestrator.commands.destroy:destroy",
+    "rollback": "orchestrator.commands.rollback:rollback",
+    "schedule": "orchestrator.commands.schedule:schedule",
+    "unlock": "orchestrator.commands.unlock:unlock",
+    "schema": "orchestrator.commands.validate:schema",
+}
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own errors: exit 2 with a hint
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"error: {message}\n  hint: python -m orchestrator {self.prog.split()[-1]} --help\n")
+        sys.stderr.write(f"error: {message}\n  hint: {self._hint(message)}\n")
         raise SystemExit(EXIT_USAGE)
+
+    def _hint(self, message: str) -> str:
+        words = self.prog.split()
+        if len(words) == 1 and "invalid choice" in message:  # an unknown command: suggest the nearest one
+            typed = message.split("'")[1] if "'" in message else ""
+            near = difflib.get_close_matches(typed, list(COMMANDS), n=1, cutoff=0.5)
+            if near:
+                return f"did you mean 'python -m orchestrator {near[0]}'?"
+        command = f"python -m orchestrator {words[-1]}" if len(words) > 1 else "python -m orchestrator"
+        return f"{command} --help"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,13 +130,8 @@ def _stop_on_sigterm():
 
 
 def _handler(command: str) -> Callable:
-    """`cmd_<command>` from the module that implements it."""
-    from . import commands, maintenance, reports
-
-    for module in (commands, reports, maintenance):
-        if hasattr(module, f"cmd_{command}"):
-            return getattr(module, f"cmd_{command}")
-    raise AssertionError(f"no implementation for {command}")
+    module, _, function = COMMANDS[command].partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None = None) -> int:
@@ -121,19 +143,16 @@ def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None 
     except SystemExit as exc:
         return int(exc.code or 0)
     args.argv = argv  # recorded with each run, so history shows exactly what was asked
-    from . import commands  # after parsing, so --help and --version stay instant
-
     previous = _stop_on_sigterm()
     try:
         return _handler(args.command)(args, targets or {})
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except OrchestratorError as exc:
+        sys.stderr.write(exc.render())
+        return exc.exit_code
     except Exception as exc:  # the last resort: one line, not a traceback
-        known = commands.explain(exc)
-        if known is not None:
-            sys.stderr.write(known.text)
-            return known.code
         if getattr(args, "debug", False):
             raise
         sys.stderr.write(

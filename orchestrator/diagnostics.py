@@ -53,22 +53,6 @@ class Diagnostic:
         }
 
 
-class DiagnosticError(Exception):
-    """Raised with one or more diagnostics; the CLI prints them all and exits 2."""
-
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = sorted(diagnostics, key=lambda d: (d.file, d.line, d.col, d.message))
-        super().__init__("\n".join(d.render() for d in self.diagnostics))
-
-
-class UsageError(Exception):
-    """Bad command-line use or a request that cannot be honoured; exit 2, no traceback."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        self.hint = hint
-        super().__init__(message)
-
-
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A `did you mean 'x'?` hint for near misses, or None."""
     matches = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)

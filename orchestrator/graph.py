@@ -10,9 +10,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .diagnostics import Diagnostic, DiagnosticError, PathT, allowed, did_you_mean
+from .diagnostics import Diagnostic, PathT, allowed, did_you_mean
+from .errors import DiagnosticError
+from .spec.kinds import KINDS
 from .spec.loader import Document
-from .spec.models import STEP_OUTPUTS
+from .spec.models import Pipeline
 from .spec.refs import ANY_REF, REF
 
 
@@ -48,8 +50,9 @@ class Graph:
     deps: Mapping[str, tuple[str, ...]]  # step -> steps it references
 
 
-def reference_diagnostics(doc: Document, kinds: Mapping[str, str]) -> list[Diagnostic]:
+def reference_diagnostics(doc: Document, pipeline: Pipeline) -> list[Diagnostic]:
     """Bad `${...}` references: unknown steps, unknown outputs, malformed expressions."""
+    kinds = {name: step.type for name, step in pipeline.steps.items()}
     out: list[Diagnostic] = []
     for name, raw in (doc.data.get("steps") or {}).items():
         for path, text in iter_strings(raw, ("steps", name)):
@@ -81,7 +84,7 @@ def reference_diagnostics(doc: Document, kinds: Mapping[str, str]) -> list[Diagn
                         )
                     )
                     continue
-                outputs = STEP_OUTPUTS.get(kinds[target], ())
+                outputs = KINDS[kinds[target]].outputs(pipeline.steps[target])
                 if output not in outputs:
                     hint = did_you_mean(output, outputs) or allowed(outputs)
                     out.append(

@@ -7,15 +7,17 @@ the pipeline there (later stages would only repeat them as noise).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import Diagnostic, DiagnosticError
+from .diagnostics import Diagnostic
+from .errors import DiagnosticError
 from .graph import Graph, build_graph, reference_diagnostics
 from .spec.checks import run_checks
+from .spec.kinds import KINDS
 from .spec.loader import Document, load_file
-from .spec.models import STEP_KINDS, Pipeline
+from .spec.models import Pipeline
 from .spec.schema import schema_diagnostics
 
 
@@ -28,6 +30,7 @@ class Spec:
     doc: Document
     pipeline: Pipeline
     graph: Graph
+    warnings: tuple[Diagnostic, ...] = ()  # what the target ignores or only approximates; not fatal
 
     @property
     def root(self) -> Path:
@@ -35,31 +38,46 @@ class Spec:
 
     @property
     def state_dir(self) -> Path:
-        """The local folder for state and the local target's files (also with state in S3)."""
-        state = self.pipeline.state
-        return (self.root / (".orchestrator" if state.startswith("s3://") else state)).resolve()
+        return state_dir_of(self.pipeline, self.root)
 
     def kind(self, step: str) -> str:
         return self.pipeline.steps[step].type
 
 
-def validate_file(path: str | os.PathLike, env: Mapping[str, str] | None = None, strict_env: bool = True) -> Spec:
+TargetChecks = Callable[[Pipeline, Document, Path], list[Diagnostic]]
+
+
+def state_dir_of(pipeline: Pipeline, root: Path) -> Path:
+    """The local folder for state and the local target's files (also with state in S3)."""
+    state = pipeline.state
+    return (root / (".orchestrator" if state.startswith("s3://") else state)).resolve()
+
+
+def validate_file(
+    path: str | os.PathLike,
+    env: Mapping[str, str] | None = None,
+    strict_env: bool = True,
+    target_checks: TargetChecks | None = None,
+) -> Spec:
     """Return the valid spec or raise DiagnosticError with every problem found.
 
     `strict_env=False` is for commands that only read state: an unset ${env:...} is no error there.
+    `target_checks` adds the rules of the target the spec will run on (the caller picks it).
     """
     display = str(path)
     doc = load_file(path, env=env, display=display, strict_env=strict_env)
     pipeline = _typed(doc)
     root = Path(path).resolve().parent
-    kinds = {name: step.type for name, step in pipeline.steps.items()}
-    problems = reference_diagnostics(doc, kinds) + run_checks(pipeline, doc, root)
+    problems = reference_diagnostics(doc, pipeline) + run_checks(pipeline, doc, root)
     if not pipeline.state.startswith("s3://"):
         problems += _state_dir_problems(doc, root, pipeline.state)
-    if problems:
+    if target_checks is not None:
+        problems += target_checks(pipeline, doc, root)
+    if any(d.severity == "error" for d in problems):
         raise DiagnosticError(problems)
     graph = build_graph(doc)
-    return Spec(file=Path(path).resolve(), display=display, doc=doc, pipeline=pipeline, graph=graph)
+    warnings = tuple(sorted(problems, key=lambda d: (d.line, d.col, d.message)))
+    return Spec(Path(path).resolve(), display, doc, pipeline, graph, warnings)
 
 
 def _typed(doc: Document) -> Pipeline:
@@ -79,7 +97,7 @@ def _typed(doc: Document) -> Pipeline:
 
 def _from_pydantic(doc: Document, err: dict) -> Diagnostic:
     loc = list(err["loc"])
-    if len(loc) > 2 and loc[0] == "steps" and loc[2] in STEP_KINDS:
+    if len(loc) > 2 and loc[0] == "steps" and loc[2] in KINDS:
         del loc[2]  # pydantic adds the union member's tag to the location
     return doc.diagnostic(tuple(loc), err["msg"])
 

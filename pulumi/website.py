@@ -34,10 +34,10 @@ EXTRA_TYPES = {
 def render_config(config: dict, filename: str) -> tuple[bytes, str]:
     """The page's config file, rendered exactly as the local website renders it."""
     try:
-        from orchestrator.website_config import render_config as render
+        from orchestrator.targets.website_config import render_config as render
     except ImportError:  # `pulumi up` run by hand: the package sits beside this folder
         sys.path.append(str(Path(__file__).resolve().parent.parent))
-        from orchestrator.website_config import render_config as render
+        from orchestrator.targets.website_config import render_config as render
     return render(config, filename)
 
 

@@ -11,7 +11,24 @@ import os
 import time
 from pathlib import Path
 
-from orchestrator.targets.base import StepFailed, StepResult, Target, TargetError
+from orchestrator.errors import StepFailed, TargetError
+from orchestrator.targets.base import StepHandler, StepResult, Target
+
+
+class FakeHandler(StepHandler):
+    """Routes one kind's calls to the fake target's methods of that kind."""
+
+    def __init__(self, target: FakeTarget, kind: str, apply):
+        self.target, self.kind, self._apply = target, kind, apply
+
+    def apply(self, step, ctx):
+        return self._apply(step, ctx)
+
+    def destroy(self, ctx):
+        return self.target.destroy_step(self.kind, ctx)
+
+    def probe(self, outputs):
+        return self.target.probe_step(self.kind, outputs)
 
 
 class FakeTarget(Target):
@@ -78,7 +95,12 @@ class FakeTarget(Target):
         self._maybe_fail(ctx.step)
         return StepResult({"url": "fake://site/", "bucket": "site-bucket"})
 
-    def probe(self, kind, outputs):
+    def handlers(self):
+        methods = {"training": self.train, "endpoint": self.deploy, "api": self.provision_api,
+                   "website": self.publish_website}  # fmt: skip
+        return {kind: FakeHandler(self, kind, apply) for kind, apply in methods.items()}
+
+    def probe_step(self, kind, outputs):
         dead = {p.name.removeprefix("dead-") for p in self.state_dir.glob("dead-*")}
         return False if any(outputs.get("url", "").endswith(step) or step in str(outputs) for step in dead) else None
 
@@ -86,7 +108,7 @@ class FakeTarget(Target):
         listing = self.state_dir / "s3-listing"
         return {uri: listing.read_text().strip() for uri in uris} if listing.exists() else None
 
-    def destroy(self, kind, ctx):
+    def destroy_step(self, kind, ctx):
         self._log(op="destroy", step=ctx.step, kind=kind, outputs=ctx.previous.outputs if ctx.previous else None)
         self._maybe_fail(ctx.step)
         return f"removed {kind} {ctx.step}"

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, did_you_mean
 from . import cron
 from .instance_types import hosting_types, training_types
+from .kinds import HANDLER, KINDS
 from .loader import Document
 from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
 from .names import endpoint_name
@@ -20,7 +21,6 @@ from .refs import REF
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 REF_OR_ENV = re.compile(r"\$\{")
-HANDLER = re.compile(r"^(?P<file>[^:]+\.py):(?P<func>[A-Za-z_][A-Za-z0-9_]*)$")
 ROUTE_PATH = re.compile(r"^(/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\}))+$|^/$")
 
 Check = Callable[[Pipeline, Document, Path], Iterator[Diagnostic]]
@@ -199,40 +199,26 @@ def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]
 def check_paths(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
     """Files the spec names must exist and stay inside the project folder."""
     for name, step in p.steps.items():
+        for path in KINDS[step.type].paths(step):
+            yield from _check_one_path(doc, root, ("steps", name, *path.at), path.value, path.expect)
+
+
+def check_website_source(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    """A site's folder holds its index page, and is neither the project nor the state folder."""
+    for name, step in _steps(p, WebsiteStep):
         at = ("steps", name)
-        wanted: list[tuple[tuple, str, str]] = []  # (path, value, "file"|"dir"|"any")
-        if isinstance(step, TrainingStep):
-            if step.entry_point:
-                wanted.append((at + ("entry_point",), step.entry_point, "file"))
-            if step.source_dir:
-                wanted.append((at + ("source_dir",), step.source_dir, "dir"))
-            for channel, value in step.inputs.items():
-                if not value.startswith("s3://"):
-                    wanted.append((at + ("inputs", channel), value, "any"))
-        elif isinstance(step, EndpointStep) and step.inference:
-            wanted.append((at + ("inference",), step.inference, "file"))
-        elif isinstance(step, ApiStep):
-            for i, route in enumerate(step.routes):
-                m = HANDLER.match(route.handler or "")
-                if m:
-                    wanted.append((at + ("routes", i, "handler"), m.group("file"), "file"))
-                if route.requirements:
-                    wanted.append((at + ("routes", i, "requirements"), route.requirements, "file"))
-        elif isinstance(step, WebsiteStep):
-            wanted.append((at + ("source",), step.source, "dir"))
-        for path, value, kind in wanted:
-            yield from _check_one_path(doc, root, path, value, kind)
-        if isinstance(step, WebsiteStep) and (root / step.source).is_dir():
-            if not (root / step.source / step.index).is_file():
-                yield doc.diagnostic(at + ("index",), f"index document '{step.index}' not found in {step.source}")
-            source = (root / step.source).resolve()
-            state = (root / p.state).resolve() if "://" not in p.state else None
-            if source == root or (state is not None and (state == source or source in state.parents)):
-                yield doc.diagnostic(
-                    at + ("source",),
-                    f"website source '{step.source}' would publish the project folder, or the state folder inside it",
-                    "keep the site's files in a folder of their own, e.g. source: web",
-                )
+        if not (root / step.source).is_dir():
+            continue  # check_paths says so
+        if not (root / step.source / step.index).is_file():
+            yield doc.diagnostic(at + ("index",), f"index document '{step.index}' not found in {step.source}")
+        source = (root / step.source).resolve()
+        state = (root / p.state).resolve() if "://" not in p.state else None
+        if source == root or (state is not None and (state == source or source in state.parents)):
+            yield doc.diagnostic(
+                at + ("source",),
+                f"website source '{step.source}' would publish the project folder, or the state folder inside it",
+                "keep the site's files in a folder of their own, e.g. source: web",
+            )
 
 
 def check_single_website(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
@@ -288,29 +274,6 @@ def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnosti
             yield doc.diagnostic(("schedule",), "a retrain schedule needs a training step")
 
 
-def check_aws_settings(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
-    if p.target != "aws":
-        return
-    for field, example in (
-        ("role_arn", "arn:aws:iam::123456789012:role/SageMakerExecution"),
-        ("bucket", "my-ml-artifacts"),
-    ):
-        if not getattr(p.aws, field):
-            yield doc.diagnostic(
-                ("aws",) if "aws" in doc.data else ("target",),
-                f"target aws needs aws.{field}",
-                f"e.g. aws: {{{field}: {example}}} or {field}: ${{env:...}}",
-            )
-    if (
-        p.aws.role_arn
-        and not REF_OR_ENV.search(p.aws.role_arn)
-        and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+", p.aws.role_arn)
-    ):
-        yield doc.diagnostic(
-            ("aws", "role_arn"), f"'{p.aws.role_arn}' is not an IAM role ARN", "arn:aws:iam::ACCOUNT:role/NAME"
-        )
-
-
 CHECKS: tuple[Check, ...] = (
     check_training_source,
     check_instance_types,
@@ -318,9 +281,9 @@ CHECKS: tuple[Check, ...] = (
     check_promotion_metric,
     check_routes,
     check_paths,
+    check_website_source,
     check_single_website,
     check_schedule,
-    check_aws_settings,
 )
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from ..diagnostics import Diagnostic, DiagnosticError, PathT
+from ..diagnostics import Diagnostic, PathT
+from ..errors import DiagnosticError
 
 MAX_SPEC_BYTES = 1024 * 1024
 MAX_DEPTH = 64

@@ -6,7 +6,7 @@ so editors, the JSON Schema check and pydantic always agree.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -169,22 +169,9 @@ class WebsiteStep(Strict):
     config_file: str = Field("config.js", pattern=r"^[A-Za-z0-9_.-]+\.(js|json)$")
 
 
-Step = Annotated[TrainingStep | EndpointStep | ApiStep | WebsiteStep, Field(discriminator="type")]
-
-STEP_KINDS: dict[str, type[Strict]] = {
-    "training": TrainingStep,
-    "endpoint": EndpointStep,
-    "api": ApiStep,
-    "website": WebsiteStep,
-}
-
-# What each kind of step publishes to later steps via ${steps.NAME.outputs.KEY}.
-STEP_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "training": ("model", "job_name", "data"),  # data: the job's output data folder (SM_OUTPUT_DATA_DIR)
-    "endpoint": ("endpoint_name", "url", "model"),
-    "api": ("url", "api_id"),
-    "website": ("url", "bucket"),
-}
+# Every kind of step, as a model; `kinds.py` holds one record per model.
+STEP_MODELS: tuple[type[Strict], ...] = (TrainingStep, EndpointStep, ApiStep, WebsiteStep)
+Step = Annotated[Union[STEP_MODELS], Field(discriminator="type")]  # noqa: UP007  (a union built from the tuple)
 
 
 class AwsSettings(Strict):

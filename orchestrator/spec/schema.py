@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, PathT, allowed, did_you_mean
+from .kinds import KINDS
 from .loader import Document
-from .models import PIPELINE_NAME, STEP_KINDS, STEP_NAME, Pipeline
+from .models import PIPELINE_NAME, STEP_NAME, Pipeline
 
 SCHEMA_ID = "https://orchestrator.dev/schemas/pipeline.schema.json"
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "pipeline.schema.json"
@@ -29,7 +30,7 @@ def generate_schema() -> dict[str, Any]:
     """
     schema = Pipeline.model_json_schema()
     steps = schema["properties"]["steps"]
-    kinds = list(STEP_KINDS)
+    kinds = list(KINDS)
     steps.pop("patternProperties", None)
     steps["propertyNames"] = {"pattern": STEP_NAME}
     steps["additionalProperties"] = {
@@ -38,10 +39,10 @@ def generate_schema() -> dict[str, Any]:
         "properties": {"type": {"enum": kinds, "description": "What the step does."}},
         "allOf": [
             {
-                "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
-                "then": {"$ref": f"#/$defs/{model.__name__}"},
+                "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                "then": {"$ref": f"#/$defs/{kind.model.__name__}"},
             }
-            for kind, model in STEP_KINDS.items()
+            for name, kind in KINDS.items()
         ],
     }
     assert schema["properties"]["name"]["pattern"] == PIPELINE_NAME
@@ -192,7 +193,7 @@ def _json_type(value: Any) -> str:
 
 def _required_hint(path: PathT, missing: str) -> str | None:
     if missing == "type" and len(path) == 2 and path[0] == "steps":
-        return allowed(STEP_KINDS)
+        return allowed(KINDS)
     return None
 
 

@@ -8,15 +8,18 @@ application). The planner reads resources to decide and history to resume.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-SCHEMA_VERSION = 1
+from ..errors import EXIT_USAGE, OrchestratorError
+
+# 2: resources record the target that made them and the digest of their resolved inputs as fields.
+SCHEMA_VERSION = 2
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunRecord:
     id: int
     pipeline: str
@@ -32,7 +35,7 @@ class RunRecord:
         return asdict(self)
 
 
-@dataclass
+@dataclass(frozen=True)
 class StepRun:
     """One attempt at one step within a run."""
 
@@ -54,7 +57,7 @@ class StepRun:
         return asdict(self)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Resource:
     """What a step's last successful application left in the world."""
 
@@ -64,15 +67,29 @@ class Resource:
     components: dict[str, Any]  # Fingerprint.as_dict(): the parts, so a plan can say what changed
     outputs: dict[str, Any]
     metrics: dict[str, float]
-    details: dict[str, Any]
+    details: dict[str, Any]  # what the target reported (ports, job names, call counts)
     run_id: int
     updated_at: float
+    target: str = ""  # the target that made it: one state tracks one world
+    resolved: str = ""  # digest of the step's inputs after references were resolved
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Resource:
+        """A stored resource; records of schema 1 kept `target` and `resolved` inside `details`."""
+        values = dict(record)
+        details = dict(values.get("details") or {})
+        values.setdefault("target", "")
+        values.setdefault("resolved", "")
+        values["target"] = values["target"] or details.pop("target", "") or ""
+        values["resolved"] = values["resolved"] or details.pop("resolved", "") or ""
+        values["details"] = details
+        return cls(**values)
 
-@dataclass
+
+@dataclass(frozen=True)
 class LiveModel:
     """Lineage: which model served an endpoint step, from which run, since when."""
 
@@ -89,13 +106,35 @@ class LiveModel:
         return asdict(self)
 
 
-class LockHeld(Exception):
+class LockHeld(OrchestratorError):
     """Another run holds the pipeline's lock; `hint` says how this backend's lock goes away."""
 
     def __init__(self, holder: dict[str, Any], hint: str = "wait for that run to finish"):
+        super().__init__(describe_holder(holder), hint)
         self.holder = holder
-        self.hint = hint
-        super().__init__(describe_holder(holder))
+
+    def render(self) -> str:
+        return f"error: this pipeline is locked: {self.message}\n  hint: {self.hint}\n"
+
+
+class StateVersionError(OrchestratorError):
+    """Recorded state was written by a newer orchestrator; reading it could lose what it says."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, location: str, version: int):
+        super().__init__(
+            f"{location} has state schema version {version}, newer than this orchestrator understands "
+            f"({SCHEMA_VERSION}); upgrade orchestrator",
+            "pip install --upgrade orchestrator, or run the version that wrote this state",
+        )
+
+
+class StateConflict(OrchestratorError):
+    """Recorded state changed under a run that held the lock (someone removed it); nothing was overwritten."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "find out who else runs this pipeline, then run again: it resumes")
 
 
 def format_utc(ts: float | None) -> str:
@@ -186,6 +225,25 @@ class StateStore(ABC):
     def last_run(self) -> RunRecord | None:
         runs = self.runs(limit=1)
         return runs[0] if runs else None
+
+    def history(self, limit: int = 20) -> list[tuple[RunRecord, list[StepRun]]]:
+        """Runs, newest first, with their attempts, settled: a run still 'running' while nobody
+        holds the lock was killed, and is shown as interrupted (the next run records it so)."""
+        runs = self.runs(limit=limit)
+        killed = bool(runs) and runs[0].status == "running" and self.lock_holder() is None
+        out = []
+        for i, run in enumerate(runs):
+            attempts = self.step_runs(run.id)
+            if killed and i == 0:
+                run = replace(run, status="interrupted")
+                attempts = [replace(a, status="interrupted") if a.status == "running" else a for a in attempts]
+            out.append((run, attempts))
+        return out
+
+    def last_attempts(self) -> dict[str, StepRun]:
+        """Each step's attempt in the last run, settled as `history` settles them."""
+        history = self.history(limit=1)
+        return {a.step: a for a in history[0][1]} if history else {}
 
     def close(self) -> None:
         pass

@@ -18,11 +18,17 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from .base import SCHEMA_VERSION, LiveModel, LockHeld, Resource, RunRecord, StateStore, StepRun
-
-
-class StateConflict(Exception):
-    """The state document changed under a run that held the lock (someone broke it)."""
+from .base import (
+    SCHEMA_VERSION,
+    LiveModel,
+    LockHeld,
+    Resource,
+    RunRecord,
+    StateConflict,
+    StateStore,
+    StateVersionError,
+    StepRun,
+)
 
 
 class S3Store(StateStore):
@@ -52,12 +58,10 @@ class S3Store(StateStore):
             return _empty(), None
         doc = json.loads(obj["Body"].read())
         if doc.get("schema_version", 0) > SCHEMA_VERSION:
-            from .sqlite import StateVersionError
-
-            raise StateVersionError(
-                f"{self.location} has state schema version {doc['schema_version']}, newer than "
-                f"this orchestrator understands ({SCHEMA_VERSION}); upgrade orchestrator"
-            )
+            raise StateVersionError(self.location, doc["schema_version"])
+        if doc.get("schema_version", 0) < SCHEMA_VERSION:  # schema 1 kept target/resolved in details
+            doc["resources"] = {k: asdict(Resource.from_record(r)) for k, r in doc.get("resources", {}).items()}
+            doc["schema_version"] = SCHEMA_VERSION
         return doc, obj["ETag"]
 
     @contextmanager
@@ -183,7 +187,7 @@ class S3Store(StateStore):
                 doc["resources"].pop(step, None)
 
     def resources(self) -> dict[str, Resource]:
-        return {name: Resource(**r) for name, r in sorted(self._read()[0]["resources"].items())}
+        return {name: Resource.from_record(r) for name, r in sorted(self._read()[0]["resources"].items())}
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         runs = sorted(self._read()[0]["runs"], key=lambda r: r["id"], reverse=True)

@@ -18,7 +18,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .base import SCHEMA_VERSION, LiveModel, LockHeld, Resource, RunRecord, StateStore, StepRun
+from .base import (
+    SCHEMA_VERSION,
+    LiveModel,
+    LockHeld,
+    Resource,
+    RunRecord,
+    StateStore,
+    StateVersionError,
+    StepRun,
+)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,7 +44,7 @@ CREATE TABLE IF NOT EXISTS step_runs (
 CREATE TABLE IF NOT EXISTS resources (
     step TEXT PRIMARY KEY, kind TEXT NOT NULL, fingerprint TEXT NOT NULL, components TEXT NOT NULL,
     outputs TEXT NOT NULL, metrics TEXT NOT NULL, details TEXT NOT NULL, run_id INTEGER NOT NULL,
-    updated_at REAL NOT NULL);
+    updated_at REAL NOT NULL, target TEXT NOT NULL DEFAULT '', resolved TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS live_models (
     id INTEGER PRIMARY KEY AUTOINCREMENT, step TEXT NOT NULL, run_id INTEGER NOT NULL, model TEXT NOT NULL,
     metrics TEXT NOT NULL, data_fingerprint TEXT NOT NULL, since REAL NOT NULL, until REAL, reason TEXT NOT NULL);
@@ -45,17 +54,12 @@ DB_NAME = "state.db"
 LOCK_NAME = "lock"
 
 
-class StateVersionError(Exception):
-    pass
-
-
 class SqliteStore(StateStore):
     def __init__(self, folder: Path, create: bool = True):
         self.folder = folder
         self.location = str(folder / DB_NAME)
         self._conn: sqlite3.Connection | None = None
         self._create = create
-        self._lock_fd: int | None = None
 
     # -- connection ---------------------------------------------------------------
 
@@ -89,10 +93,19 @@ class SqliteStore(StateStore):
                 conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 conn.execute("INSERT INTO meta VALUES ('serial', '0')")
             elif int(row["value"]) > SCHEMA_VERSION:
-                raise StateVersionError(
-                    f"{self.location} has state schema version {row['value']}, newer than this orchestrator "
-                    f"understands ({SCHEMA_VERSION}); upgrade orchestrator"
-                )
+                raise StateVersionError(self.location, int(row["value"]))
+            elif int(row["value"]) < 2:
+                # Schema 1 kept a resource's target and resolved-inputs digest inside `details`.
+                conn.execute("ALTER TABLE resources ADD COLUMN target TEXT NOT NULL DEFAULT ''")
+                conn.execute("ALTER TABLE resources ADD COLUMN resolved TEXT NOT NULL DEFAULT ''")
+                for r in conn.execute("SELECT step, details FROM resources").fetchall():
+                    details = json.loads(r["details"])
+                    target, resolved = details.pop("target", ""), details.pop("resolved", "")
+                    conn.execute(
+                        "UPDATE resources SET target=?, resolved=?, details=? WHERE step=?",
+                        (target or "", resolved or "", _j(details), r["step"]),
+                    )
+                conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         if self._conn is not None:
@@ -210,7 +223,8 @@ class SqliteStore(StateStore):
             )
             if resource is not None:
                 conn.execute(
-                    "INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO resources (step, kind, fingerprint, components, outputs, metrics, "
+                    "details, run_id, updated_at, target, resolved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         resource.step,
                         resource.kind,
@@ -221,6 +235,8 @@ class SqliteStore(StateStore):
                         _j(resource.details),
                         resource.run_id,
                         resource.updated_at,
+                        resource.target,
+                        resource.resolved,
                     ),
                 )
             if remove_resource:
@@ -231,16 +247,8 @@ class SqliteStore(StateStore):
             return {}
         rows = self._db().execute("SELECT * FROM resources ORDER BY step").fetchall()
         return {
-            r["step"]: Resource(
-                r["step"],
-                r["kind"],
-                r["fingerprint"],
-                json.loads(r["components"]),
-                json.loads(r["outputs"]),
-                json.loads(r["metrics"]),
-                json.loads(r["details"]),
-                r["run_id"],
-                r["updated_at"],
+            r["step"]: Resource.from_record(
+                {**dict(r), **{key: json.loads(r[key]) for key in ("components", "outputs", "metrics", "details")}}
             )
             for r in rows
         }

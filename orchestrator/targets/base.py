@@ -1,18 +1,38 @@
-"""The one small interface every target implements; the executor knows nothing else.
+"""The one small interface every target implements; the executor and planner know nothing else.
 
-A target turns one step (its `${...}` references already resolved) into real
-resources and returns the outputs later steps may reference. `local` and `aws`
-are two implementations of it; tests add fakes.
+A target has one handler per step kind: it turns a step (its `${...}` references
+already resolved) into real resources and returns the outputs later steps may
+reference, and removes them again. `local` and `aws` are two implementations;
+tests add fakes. What a target's world refuses, `check` says before anything runs.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..spec.models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
+from ..errors import StepFailed, TargetError
+from ..spec.kinds import KINDS
+from ..spec.models import Pipeline
+
+if TYPE_CHECKING:
+    from ..diagnostics import Diagnostic
+    from ..validate import Spec
+
+__all__ = [
+    "NullReporter",
+    "Previous",
+    "Reporter",
+    "StepContext",
+    "StepFailed",
+    "StepHandler",
+    "StepResult",
+    "Target",
+    "TargetError",
+]
 
 
 class Reporter(Protocol):
@@ -49,17 +69,17 @@ class Previous:
     run_id: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class StepContext:
     pipeline: Pipeline
     step: str  # the step's name in the spec
-    kind: str  # training | endpoint | api | website
+    kind: str  # a key of spec.kinds.KINDS
     run_id: int
     fingerprint: str  # hex digest of the step's config, code, data and upstream fingerprints
     project_dir: Path  # folder of the spec file; relative paths in the spec resolve here
     state_dir: Path  # the pipeline's local state folder (.orchestrator/ beside the spec)
     previous: Previous | None
-    upstream: dict[str, dict[str, Any]]  # outputs of the steps that ran (or were kept) before
+    upstream: Mapping[str, Mapping[str, Any]]  # outputs of the steps that ran (or were kept) before
     reporter: Reporter = field(default_factory=NullReporter)
     forced: bool = False  # run --force STEP: do the work again even where a finished result exists
 
@@ -75,60 +95,55 @@ class StepResult:
     details: dict[str, Any] = field(default_factory=dict)  # extra facts worth recording
 
 
-class StepFailed(Exception):
-    """A step failed for a reason the user can act on; `detail` is shown below the message."""
-
-    def __init__(self, message: str, detail: str = "", details: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.detail = detail
-        self.details = details or {}
-
-
-class TargetError(Exception):
-    """The target cannot work at all (no credentials, missing tool); found in preflight."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.hint = hint
-
-
-class Target(ABC):
-    """Turns steps into resources. Only the executor calls these methods."""
-
-    name: str = "?"
-
-    def __init__(self, pipeline: Pipeline, project_dir: Path, state_dir: Path, reporter: Reporter | None = None):
-        self.pipeline = pipeline
-        self.project_dir = project_dir
-        self.state_dir = state_dir
-        self.reporter = reporter or NullReporter()
-
-    def preflight(self, kinds: set[str]) -> None:
-        """Check, before anything is spent, that the steps of these kinds can run; raise TargetError."""
+class StepHandler(ABC):
+    """What a target does with the steps of one kind."""
 
     @abstractmethod
-    def train(self, step: TrainingStep, ctx: StepContext) -> StepResult: ...
+    def apply(self, step: Any, ctx: StepContext) -> StepResult:
+        """Make (or update) the step's resources; return its outputs."""
 
     @abstractmethod
-    def deploy(self, step: EndpointStep, ctx: StepContext) -> StepResult: ...
-
-    @abstractmethod
-    def provision_api(self, step: ApiStep, ctx: StepContext) -> StepResult: ...
-
-    @abstractmethod
-    def publish_website(self, step: WebsiteStep, ctx: StepContext) -> StepResult: ...
-
-    @abstractmethod
-    def destroy(self, kind: str, ctx: StepContext) -> str:
+    def destroy(self, ctx: StepContext) -> str:
         """Remove what an earlier run made for this step (from `ctx.previous`); return a sentence."""
 
-    def probe(self, kind: str, outputs: dict[str, Any]) -> bool | None:
+    def probe(self, outputs: Mapping[str, Any]) -> bool | None:
         """Read-only, cheap: does the resource still exist? None when unknown.
 
         The planner uses it to notice, say, a local endpoint that stopped with the machine.
         Must not import heavy modules (plan starts fast).
         """
         return None
+
+
+class Target(ABC):
+    """Turns steps into resources. Only the executor calls `preflight`, `apply` and `destroy`."""
+
+    name: str = "?"
+    costs_money: bool = False  # whether billable kinds (spec.kinds) cost money here
+
+    def __init__(self, pipeline: Pipeline, project_dir: Path, state_dir: Path, reporter: Reporter | None = None):
+        self.pipeline = pipeline
+        self.project_dir = project_dir
+        self.state_dir = state_dir
+        self.reporter = reporter or NullReporter()
+        self._handlers: Mapping[str, StepHandler] | None = None
+
+    # -- what the target can do, asked before anything runs (cheap, no heavy imports) ------------
+
+    @abstractmethod
+    def handlers(self) -> Mapping[str, StepHandler]:
+        """One handler per step kind this target runs; built once, on first use."""
+
+    def check(self, spec: Spec) -> list[Diagnostic]:
+        """Located problems (and warnings) with the spec that this target's world would refuse or ignore."""
+        return []
+
+    def billed(self, kind: str) -> bool:
+        """Does applying a step of this kind start resources someone pays for?"""
+        return self.costs_money and KINDS[kind].billable
+
+    def probe(self, kind: str, outputs: Mapping[str, Any]) -> bool | None:
+        return self._handler(kind).probe(outputs)
 
     def data_digests(self, uris: list[str]) -> dict[str, str] | None:
         """Digests of the s3:// inputs' listings, taken when a run starts; None when the target cannot list them."""
@@ -138,15 +153,27 @@ class Target(ABC):
         """Sentences a plan should carry, e.g. what only `run` can check."""
         return []
 
+    # -- changing the world (the executor only) ------------------------------------------------
+
+    def preflight(self, kinds: set[str]) -> None:
+        """Check, before anything is spent, that the steps of these kinds can run; raise TargetError."""
+
+    def apply(self, kind: str, step: Any, ctx: StepContext) -> StepResult:
+        return self._handler(kind).apply(step, ctx)
+
+    def destroy(self, kind: str, ctx: StepContext) -> str:
+        return self._handler(kind).destroy(ctx)
+
     def close(self) -> None:
         """Release clients and connections held during a run."""
 
-    def apply(self, kind: str, step: Any, ctx: StepContext) -> StepResult:
-        """Dispatch a step to the method for its kind."""
-        method = {
-            "training": self.train,
-            "endpoint": self.deploy,
-            "api": self.provision_api,
-            "website": self.publish_website,
-        }[kind]
-        return method(step, ctx)
+    def _handler(self, kind: str) -> StepHandler:
+        if self._handlers is None:
+            self._handlers = self.handlers()
+        try:
+            return self._handlers[kind]
+        except KeyError:
+            raise TargetError(
+                f"the {self.name} target cannot run steps of kind '{kind}'",
+                "run this pipeline on a target that supports it",
+            ) from None

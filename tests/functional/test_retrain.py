@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.scheduler import Scheduler
+from orchestrator.commands.scheduler import Scheduler
 from tests.fakes import FakeTarget, calls
 
 ROOT = Path(__file__).resolve().parents[2]

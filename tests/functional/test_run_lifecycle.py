@@ -56,7 +56,10 @@ def test_changed_code_replaces_the_step_and_its_dependents(project, capsys):
     assert run("plan", spec) == 0
     out = capsys.readouterr().out
     assert "~ train   replace  code changed: train.py" in out
-    assert "upstream will run: train" in out or "upstream changed: train" in out
+    # each dependent's fingerprint holds its upstream's, so the change is named step by step
+    assert "~ deploy  replace  upstream changed: train\n" in out
+    assert "~ api     replace  upstream changed: deploy\n" in out
+    assert "~ site    replace  upstream changed: api\n" in out
     assert run("run", spec) == 0
     # the API and site take only the endpoint's name from upstream, which did not change: kept
     assert [c["op"] for c in calls(project / ".orchestrator")][4:] == ["train", "deploy"]
@@ -183,10 +186,27 @@ def test_plan_formats(project, capsys, fmt):
 
 
 def test_markdown_plan_marks_billed_steps_on_aws(project, capsys):
-    assert run("plan", str(project / "pipeline.yaml"), "--format", "markdown", "--target", "aws") == 0
+    spec = project / "pipeline.yaml"
+    spec.write_text(spec.read_text() + AWS_SETTINGS)
+    assert run("plan", str(spec), "--format", "markdown", "--target", "aws") == 0
     out = capsys.readouterr().out
     assert "**run** :moneybag: billed" in out
     assert "Steps that start billed SageMaker resources: `train`, `deploy`." in out
+
+
+AWS_SETTINGS = """\
+aws:
+  role_arn: arn:aws:iam::123456789012:role/SageMakerExecution
+  bucket: my-ml-artifacts
+"""
+
+
+def test_target_rules_apply_to_the_target_in_use_not_only_the_one_the_spec_names(project, capsys):
+    """`--target aws` checks the aws settings the spec (written for local) lacks, with their location."""
+    assert run("plan", str(project / "pipeline.yaml"), "--target", "aws") == 2
+    err = capsys.readouterr().err
+    assert "pipeline.yaml:1:1: error: target: target aws needs aws.bucket\n" in err
+    assert "pipeline.yaml:1:1: error: target: target aws needs aws.role_arn\n" in err
 
 
 def test_status_before_any_run(project, capsys):

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from orchestrator.cli import main
+from orchestrator.state.base import SCHEMA_VERSION
 from orchestrator.state.sqlite import SqliteStore
 from tests.fakes import FakeTarget, calls
 
@@ -96,7 +97,7 @@ def test_state_records_schema_version_and_a_serial(project):
     assert main(["run", str(project / "pipeline.yaml")], targets={"local": FakeTarget}) == 0
     store = SqliteStore(project / ".orchestrator")
     conn = store._db()
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     assert store.serial() > 8  # every record is its own transaction
     assert (project / ".orchestrator" / ".gitignore").read_text() == "*\n"
 
@@ -109,9 +110,34 @@ def test_state_from_a_newer_version_is_refused(project, capsys):
     capsys.readouterr()
     assert main(["status", str(project / "pipeline.yaml")], targets={"local": FakeTarget}) == 2
     assert (
-        "has state schema version 99, newer than this orchestrator understands (1); upgrade orchestrator"
+        f"has state schema version 99, newer than this orchestrator understands ({SCHEMA_VERSION}); "
+        "upgrade orchestrator\n  hint: pip install --upgrade orchestrator, or run the version that wrote this state"
         in capsys.readouterr().err
     )
+
+
+def test_state_of_schema_1_is_upgraded_in_place(project, capsys):
+    """Schema 1 kept a resource's target and resolved-inputs digest inside its details."""
+    assert main(["run", str(project / "pipeline.yaml")], targets={"local": FakeTarget}) == 0
+    conn = SqliteStore(project / ".orchestrator")._db()
+    before = {r["step"]: (r["target"], r["resolved"]) for r in conn.execute("SELECT * FROM resources")}
+    for step, (target, resolved) in before.items():
+        details = json.dumps({"target": target, "resolved": resolved, "port": 1})
+        conn.execute("UPDATE resources SET details=?, target='', resolved='' WHERE step=?", (details, step))
+    conn.execute("ALTER TABLE resources DROP COLUMN target")
+    conn.execute("ALTER TABLE resources DROP COLUMN resolved")
+    conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    conn.close()
+
+    store = SqliteStore(project / ".orchestrator")
+    resources = store.resources()
+    assert {step: (r.target, r.resolved) for step, r in resources.items()} == before
+    assert all(r.details == {"port": 1} for r in resources.values())
+    assert store._db().execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+    store.close()
+    capsys.readouterr()
+    assert main(["plan", str(project / "pipeline.yaml")], targets={"local": FakeTarget}) == 0
+    assert "Nothing to do: every step is up to date." in capsys.readouterr().out
 
 
 def test_failed_run_json_is_stable(project, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -280,8 +281,7 @@ def test_what_the_local_api_does_not_emulate_is_said(target, files):
     )
     reporter = Collecting()
     for step, kind in (("api", "api"), ("site", "website")):
-        ctx = context(local, step, kind)
-        ctx.reporter = reporter
+        ctx = dataclasses.replace(context(local, step, kind), reporter=reporter)
         local.apply(kind, local.pipeline.steps[step], ctx)
     assert reporter.warnings == [
         "lambda routes run in this Python environment locally: their requirements files are not installed",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.diagnostics import DiagnosticError
+from orchestrator.errors import DiagnosticError
 from orchestrator.spec.loader import load_text
 
 SPEC = """\

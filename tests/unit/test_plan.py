@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from orchestrator.fingerprint import Fingerprint, describe_changes, fingerprint_step
-from orchestrator.plan import make_plan
+from orchestrator.fingerprint import Fingerprint, fingerprint_step
+from orchestrator.plan import Cause, make_plan
+from orchestrator.plan.changes import describe_changes
 from orchestrator.state.base import Resource
 from orchestrator.validate import validate_file
+
+
+def said(reasons) -> list[str]:
+    return [r.sentence() for r in reasons]
 
 
 def resources_for(spec) -> dict[str, Resource]:
@@ -25,7 +30,7 @@ def test_fingerprint_is_stable_and_sensitive_to_content(project):
     (project / "data.csv").write_text("5,6\n")
     b = fingerprint_step("training", raw, project, {})
     assert a.digest != b.digest
-    assert describe_changes(a, b) == ["data changed: data.csv"]
+    assert said(describe_changes(a, b)) == ["data changed: data.csv"]
 
 
 def test_reasons_name_config_paths_code_files_and_upstream(project):
@@ -43,7 +48,7 @@ def test_reasons_name_config_paths_code_files_and_upstream(project):
         {},
         {"train": "y"},
     )
-    assert describe_changes(old, new) == [
+    assert said(describe_changes(old, new)) == [
         "code changed: train.py, util.py",
         "config changed: hyperparameters.C, instance.type",
         "upstream changed: train",
@@ -69,8 +74,9 @@ def test_config_change_replaces_step_and_downstream_by_fingerprint(project):
     text = (project / "pipeline.yaml").read_text().replace("{C: 1.0}", "{C: 3.0}")
     (project / "pipeline.yaml").write_text(text)
     plan = make_plan(validate_file(project / "pipeline.yaml"), "local", recorded)
-    assert plan.op("train").reasons == ("config changed: hyperparameters.C",)
-    assert plan.op("deploy").reasons == ("upstream changed: train",)
+    assert said(plan.op("train").reasons) == ["config changed: hyperparameters.C"]
+    assert said(plan.op("deploy").reasons) == ["upstream changed: train"]
+    assert plan.op("deploy").causes == {Cause.UPSTREAM_CHANGED}
     assert plan.op("site").action == "replace"
 
 
@@ -85,14 +91,14 @@ def test_website_content_change_touches_only_the_website(project):
         ("api", "skip"),
         ("site", "replace"),
     ]
-    assert plan.op("site").reasons == ("code changed: web/index.html",)
+    assert said(plan.op("site").reasons) == ["code changed: web/index.html"]
 
 
 def test_dead_service_is_started_again(project):
     spec = validate_file(project / "pipeline.yaml")
     plan = make_plan(spec, "local", resources_for(spec), alive={"deploy": False, "api": True})
     assert plan.op("deploy").action == "run"
-    assert plan.op("deploy").reasons == ("recorded in run 1 but no longer running (u); starting it again",)
+    assert said(plan.op("deploy").reasons) == ["recorded in run 1 but no longer running (u); starting it again"]
 
 
 def test_s3_inputs_use_the_listing_digest_the_target_supplies(project):
@@ -101,4 +107,4 @@ def test_s3_inputs_use_the_listing_digest_the_target_supplies(project):
     assert unlisted.data == {"s3://b/data/": "unlisted"}
     a = fingerprint_step("training", raw, project, {}, external={"s3://b/data/": "etag1"})
     b = fingerprint_step("training", raw, project, {}, external={"s3://b/data/": "etag2"})
-    assert describe_changes(a, b) == ["data changed: s3://b/data/"]
+    assert said(describe_changes(a, b)) == ["data changed: s3://b/data/"]

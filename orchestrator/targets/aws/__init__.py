@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...spec.models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
-from ..base import Reporter, StepContext, StepFailed, StepResult, Target, TargetError
+from ..base import Reporter, StepContext, StepFailed, StepHandler, StepResult, Target, TargetError
 
 if TYPE_CHECKING:
     from .client import AwsClient
@@ -20,10 +20,27 @@ if TYPE_CHECKING:
 WEB_KINDS = {"api", "website"}
 
 
+class _KindHandler(StepHandler):
+    """One kind's share of the target's methods (until each kind has a handler module of its own)."""
+
+    def __init__(self, target, kind: str, apply):
+        self.target, self.kind, self._apply = target, kind, apply
+
+    def apply(self, step, ctx: StepContext) -> StepResult:
+        return self._apply(step, ctx)
+
+    def destroy(self, ctx: StepContext) -> str:
+        return self.target.destroy_step(self.kind, ctx)
+
+    def probe(self, outputs) -> bool | None:
+        return self.target.probe_step(self.kind, dict(outputs))
+
+
 class AwsTarget(Target):
     """SageMaker training jobs and endpoints through one counted boto3 wrapper."""
 
     name = "aws"
+    costs_money = True
     poll_interval_s = 15.0  # SageMaker status changes take minutes; describe calls are rate-limited
 
     def __init__(
@@ -62,6 +79,11 @@ class AwsTarget(Target):
             self._web = WebLayer(self.pipeline, self.project_dir, self.state_dir, self.reporter)
         return self._web
 
+    def check(self, doc):
+        from .checks import settings_diagnostics
+
+        return list(settings_diagnostics(self.pipeline, doc))
+
     def preflight(self, kinds: set[str]) -> None:
         from .preflight import preflight
 
@@ -87,7 +109,16 @@ class AwsTarget(Target):
     def publish_website(self, step: WebsiteStep, ctx: StepContext) -> StepResult:
         return self.web.apply_website(ctx.step, step, ctx)
 
-    def destroy(self, kind: str, ctx: StepContext) -> str:
+    def handlers(self):
+        methods = {
+            "training": self.train,
+            "endpoint": self.deploy,
+            "api": self.provision_api,
+            "website": self.publish_website,
+        }
+        return {kind: _KindHandler(self, kind, apply) for kind, apply in methods.items()}
+
+    def destroy_step(self, kind: str, ctx: StepContext) -> str:
         if kind in WEB_KINDS:
             return self.web.destroy(kind, ctx)
         step = self.pipeline.steps.get(ctx.step)
@@ -116,7 +147,7 @@ class AwsTarget(Target):
             raise TargetError(str(exc), exc.detail or None) from exc
         return {uri: self._listings[uri] for uri in uris}
 
-    def probe(self, kind: str, outputs: dict[str, Any]) -> bool | None:
+    def probe_step(self, kind: str, outputs: dict[str, Any]) -> bool | None:
         """Unknown, always: the planner calls this, and planning must stay free of boto3."""
         return None
 

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from ...spec.models import ApiStep, EndpointStep, TrainingStep, WebsiteStep
 from ...spec.names import endpoint_name
-from ..base import StepContext, StepFailed, StepResult, Target, TargetError
+from ..base import StepContext, StepFailed, StepHandler, StepResult, Target, TargetError
 from .client import DaemonClient, DaemonError, Removal
 
 PROBE_TIMEOUT_S = 1.0
@@ -60,6 +60,22 @@ def custom_image_refusal(step_name: str, image: str) -> tuple[str, str]:
         "the local target runs scripts without containers"
     )
     return message, "use framework: or algorithm: for local runs, or run this pipeline with target: aws"
+
+
+class _KindHandler(StepHandler):
+    """One kind's share of the target's methods (until each kind has a handler module of its own)."""
+
+    def __init__(self, target, kind: str, apply):
+        self.target, self.kind, self._apply = target, kind, apply
+
+    def apply(self, step, ctx: StepContext) -> StepResult:
+        return self._apply(step, ctx)
+
+    def destroy(self, ctx: StepContext) -> str:
+        return self.target.destroy_step(self.kind, ctx)
+
+    def probe(self, outputs) -> bool | None:
+        return self.target.probe_step(self.kind, dict(outputs))
 
 
 class LocalTarget(Target):
@@ -157,7 +173,16 @@ class LocalTarget(Target):
             details={"port": answer["port"]},
         )
 
-    def destroy(self, kind: str, ctx: StepContext) -> str:
+    def handlers(self):
+        methods = {
+            "training": self.train,
+            "endpoint": self.deploy,
+            "api": self.provision_api,
+            "website": self.publish_website,
+        }
+        return {kind: _KindHandler(self, kind, apply) for kind, apply in methods.items()}
+
+    def destroy_step(self, kind: str, ctx: StepContext) -> str:
         if kind == "training":
             return f"training {ctx.step}: its model artifact stays in the local artifact store"
         key, delete, noun = {
@@ -192,7 +217,7 @@ class LocalTarget(Target):
             return f"{ctx.pipeline.name}-{ctx.step}"
         return f"{ctx.pipeline.name}-{ctx.step}".lower()
 
-    def probe(self, kind: str, outputs: dict[str, Any]) -> bool | None:
+    def probe_step(self, kind: str, outputs: dict[str, Any]) -> bool | None:
         if kind == "training":
             model = outputs.get("model", "")
             return Path(urlparse(model).path).is_file() if model.startswith("file://") else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from ...website_config import render_config
+from ..website_config import render_config
 from .asgi import Request, respond
 
 TEXT_TYPES = {

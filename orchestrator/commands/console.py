@@ -6,11 +6,10 @@ rich is imported here only, and only by commands that run things, so
 
 from __future__ import annotations
 
-import sys
 import time
 
-from .execute import StepEvents
-from .plan import Op
+from ..execute import StepEvents
+from ..plan import Op
 
 MARKS = {
     "succeeded": "[green]✓[/]",
@@ -39,7 +38,7 @@ class ConsoleUI(StepEvents):
 
     def step_started(self, op: Op) -> None:
         self._step, self._started = op.step, time.monotonic()
-        self.console.print(f"[bold]→ {op.step}[/] {op.action}: {'; '.join(op.reasons)}")
+        self.console.print(f"[bold]→ {op.step}[/] {op.action}: {_esc(op.why)}")
         if self.console.is_terminal:
             self._status = self.console.status(f"{op.step}: {op.action}…")
             self._status.start()
@@ -87,7 +86,3 @@ def _esc(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
-
-
-def plain_stderr(text: str) -> None:
-    sys.stderr.write(text if text.endswith("\n") else text + "\n")

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from .exit_codes import EXIT_OK
+from ..errors import EXIT_OK
+from ..state import open_store
+from ..state.base import StateStore, format_utc
+from ..validate import Spec, validate_file
 from .output import emit, emit_json
-from .state import open_store
-from .state.base import StateStore, format_utc
-from .validate import Spec, validate_file
 
 
 def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:
     """The stable `status --json` shape: {"pipeline", "run", "steps": {NAME: {"status", "outputs", ...}}}."""
     resources = store.resources()
-    runs = store.runs(limit=50)
-    # A run still marked running whose lock is gone was killed: say so (the next run records it).
-    dead = bool(runs) and runs[0].status == "running" and store.lock_holder() is None
-    if dead:
-        runs[0].status = "interrupted"
+    history = store.history(limit=50)
     latest: dict[str, Any] = {}
-    for run in runs:  # newest first: the first attempt found per step is its latest
-        for attempt in store.step_runs(run.id):
-            if dead and attempt.status == "running":
-                attempt.status = "interrupted"
+    for _, attempts in history:  # newest first: the first attempt found per step is its latest
+        for attempt in attempts:
             latest.setdefault(attempt.step, attempt)
     steps: dict[str, Any] = {}
     for name in list(spec.graph.order) + [s for s in resources if s not in spec.pipeline.steps]:
@@ -40,11 +34,11 @@ def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:
             "run": res.run_id if res else None,
             "error": attempt.error if attempt and attempt.status in ("failed", "interrupted") else None,
         }
-    last = runs[0].as_dict() if runs else None
+    last = history[0][0].as_dict() if history else None
     return {"pipeline": spec.pipeline.name, "run": last, "steps": steps}
 
 
-def cmd_status(args, targets) -> int:
+def status(args, targets) -> int:
     spec = validate_file(args.file, strict_env=False)
     store = open_store(spec.pipeline, spec.root, create=False)
     doc = status_document(spec, store)
@@ -68,13 +62,11 @@ def cmd_status(args, targets) -> int:
     return EXIT_OK
 
 
-def cmd_history(args, targets) -> int:
+def history(args, targets) -> int:
     spec = validate_file(args.file, strict_env=False)
     store = open_store(spec.pipeline, spec.root, create=False)
-    runs = store.runs(limit=args.limit)
     items = []
-    for run in runs:
-        attempts = store.step_runs(run.id)
+    for run, attempts in store.history(limit=args.limit):
         items.append(
             {
                 **run.as_dict(),

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from .spec import cron
+from ..spec import cron
 
 Runner = Callable[[Sequence[str], threading.Event], int]
 GRACE_S = 30.0

@@ -1,4 +1,4 @@
-"""Which model is live on each endpoint, and the promotion gate a new one must pass.
+"""Which model is live on each serving step, and the promotion gate a new one must pass.
 
 Part of the executor: every promotion is recorded with its run, metrics and the
 fingerprint of the data it was trained on; a rejection keeps the live model.
@@ -8,25 +8,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .plan import Op
+from ..errors import StepFailed
+from ..plan import Op
+from ..spec.kinds import KINDS
+from ..spec.models import PromoteWhen
+from ..state.base import LiveModel, Resource, RunRecord, StateStore
+from ..targets.base import StepContext, StepResult
+from ..validate import Spec
 from .promotion import Decision, decide
-from .state.base import LiveModel, Resource, RunRecord, StateStore
-from .targets.base import StepContext, StepFailed, StepResult
-from .validate import Spec
 
 if TYPE_CHECKING:
-    from .execute import RunOutcome
+    from .executor import RunOutcome
 
 
 def digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def is_live(store: StateStore, step: str, model: str) -> bool:
+    """Redeploying the model that is live (a restart, --force deploy) is not a promotion to gate."""
+    return any(m.until is None and m.model == model for m in store.live_models(step))
+
+
 def source_metrics(spec: Spec, store: StateStore, op: Op, outcome: RunOutcome) -> tuple[dict[str, float], str]:
-    """The metrics and data fingerprint of the training step that produced an endpoint's model."""
-    source = next((dep for dep in spec.graph.deps[op.step] if spec.kind(dep) == "training"), None)
+    """The metrics and data fingerprint of the step that produced a serving step's model."""
+    source = next((dep for dep in spec.graph.deps[op.step] if KINDS[spec.kind(dep)].reports_metrics), None)
     if not source:
         return {}, ""
     src = outcome.results.get(source)
@@ -36,10 +45,10 @@ def source_metrics(spec: Spec, store: StateStore, op: Op, outcome: RunOutcome) -
     return metrics, digest(data) if data else ""
 
 
-def gate(spec: Spec, store: StateStore, op: Op, step: Any, outcome: RunOutcome) -> Decision:
+def gate(spec: Spec, store: StateStore, op: Op, promote_when: PromoteWhen, outcome: RunOutcome) -> Decision:
     new_metrics, _ = source_metrics(spec, store, op, outcome)
     live = [m for m in store.live_models(op.step) if m.until is None]
-    return decide(step.promote_when, new_metrics, live[0].metrics if live else None)
+    return decide(promote_when, new_metrics, live[0].metrics if live else None)
 
 
 def reject(
@@ -62,16 +71,13 @@ def reject(
     details = {"decision": decision.reason, "new": decision.new_value, "live": decision.live_value}
     if res is None:
         raise StepFailed(f"{message}; no live model to keep", details=details)
-    kept = Resource(
-        op.step,
-        op.kind,
-        ctx.fingerprint,
-        op.fingerprint.as_dict(),
-        res.outputs,
-        res.metrics,
-        {**res.details, "rejected": details},
-        run.id,
-        clock(),
+    kept = replace(
+        res,
+        fingerprint=ctx.fingerprint,
+        components=op.fingerprint.as_dict() if op.fingerprint else res.components,
+        details={**res.details, "rejected": details},
+        run_id=run.id,
+        updated_at=clock(),
     )
     store.step_finished(
         run.id, op.step, "rejected", outputs=res.outputs, metrics={}, details=details, message=message, resource=kept
@@ -83,10 +89,16 @@ def reject(
 def record_live(
     store: StateStore, spec: Spec, op: Op, run: RunRecord, result: StepResult, outcome: RunOutcome, clock
 ) -> None:
-    """Lineage: the endpoint now serves this model, trained from this data, with these metrics."""
+    """Lineage: the step now serves this model, trained from this data, with these metrics.
+
+    A rollback restores the lineage of the run it goes back to.
+    """
     model = str(result.outputs.get("model", ""))
-    metrics, data_fp = source_metrics(spec, store, op, outcome)
+    if op.restore is not None:
+        metrics, data_fp = dict(op.restore.metrics), op.restore.data_fingerprint
+    else:
+        metrics, data_fp = source_metrics(spec, store, op, outcome)
     current = store.live_models(op.step)
     if current and current[0].until is None and current[0].model == model:
         return
-    store.set_live(LiveModel(op.step, run.id, model, metrics, data_fp, clock(), reason="; ".join(op.reasons)))
+    store.set_live(LiveModel(op.step, run.id, model, metrics, data_fp, clock(), reason=op.why))

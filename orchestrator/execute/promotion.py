@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .spec.models import PromoteWhen
+from ..spec.models import PromoteWhen
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,212 @@
+"""The executor: the only stage that changes the world.
+
+It walks a plan in order, resolves each step's references from the outputs
+recorded so far, hands the step to the target and records every start, success
+and failure as it happens, so a crash loses nothing and the next run resumes.
+`run`, `destroy` and `rollback` all come through here, each with its own plan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..errors import RunFailed, StepFailed, TargetError
+from ..graph import UnresolvedReference, resolve_refs
+from ..plan import DELETE, SKIP, UPSTREAM_ONLY, Op, Plan
+from ..spec.kinds import KINDS
+from ..state.base import Resource, RunRecord, StateStore, StepRun
+from ..targets.base import Previous, Reporter, StepContext, StepResult, Target
+from ..validate import Spec
+from .lineage import digest, gate, is_live, record_live, reject
+
+KEPT_MESSAGE = "its inputs came out unchanged"
+
+
+@dataclass
+class RunOutcome:
+    run: RunRecord
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    results: dict[str, StepResult] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)  # step -> why its new model was not promoted
+
+
+class StepEvents:
+    """What the executor tells the user as steps start and end (the CLI draws it)."""
+
+    def step_started(self, op: Op) -> None: ...
+    def step_finished(self, op: Op, status: str, message: str) -> None: ...
+
+
+def execute(
+    spec: Spec,
+    plan: Plan,
+    target: Target,
+    store: StateStore,
+    command: str,
+    reporter: Reporter,
+    events: StepEvents | None = None,
+    clock: Callable[[], float] = time.time,
+) -> RunOutcome:
+    """Carry out `plan` on `target`, recording everything in `store`; raise RunFailed at a failed step."""
+    return Executor(spec, plan, target, store, reporter, events or StepEvents(), clock).run(command)
+
+
+class Executor:
+    """One run of one plan; holds what every step's execution needs."""
+
+    def __init__(self, spec: Spec, plan: Plan, target: Target, store: StateStore, reporter: Reporter,
+                 events: StepEvents, clock: Callable[[], float]):  # fmt: skip
+        self.spec = spec
+        self.plan = plan
+        self.target = target
+        self.store = store
+        self.reporter = reporter
+        self.events = events
+        self.clock = clock
+        self.resources = store.resources()
+
+    def run(self, command: str) -> RunOutcome:
+        run = self.store.begin_run(self.spec.pipeline.name, self.plan.target, command)
+        outcome = RunOutcome(run=run)
+        planned = {op.step for op in self.plan.ops}
+        for name, res in self.resources.items():  # steps the plan leaves out (a rollback) keep their outputs
+            if name not in planned:
+                outcome.outputs[name] = dict(res.outputs)
+        for op in self.plan.ops:
+            res = self.resources.get(op.step)
+            if op.action == SKIP:
+                self._skip(run, op, res, outcome)
+                continue
+            ctx = self._context(run, op, res, outcome)
+            self.events.step_started(op)
+            self.store.step_started(
+                StepRun(run.id, op.step, op.kind, op.action, "running", ctx.fingerprint, self.clock())
+            )
+            try:
+                if op.action == DELETE:
+                    self._delete(run, op, ctx, res, outcome)
+                else:
+                    self._apply(run, op, ctx, res, outcome)
+            except (StepFailed, TargetError) as exc:
+                detail = exc.detail if isinstance(exc, StepFailed) else (f"hint: {exc.hint}" if exc.hint else "")
+                self._fail(run, op, str(exc), detail, getattr(exc, "details", {}))
+                raise RunFailed(run.id, op.step, str(exc), detail) from exc
+            except KeyboardInterrupt:
+                self.store.step_finished(run.id, op.step, "interrupted", error="interrupted by the user")
+                self.store.finish_run(run.id, "interrupted", "interrupted by the user", op.step)
+                raise
+            except Exception as exc:  # a bug: recorded as one, then shown by the CLI
+                self._fail(run, op, f"internal error: {type(exc).__name__}: {exc}", "", {})
+                raise
+        self.store.finish_run(run.id, "succeeded")
+        outcome.run = self.store.runs(limit=1)[0]
+        return outcome
+
+    def _context(self, run: RunRecord, op: Op, res: Resource | None, outcome: RunOutcome) -> StepContext:
+        previous = Previous(res.fingerprint, res.outputs, res.metrics, res.details, res.run_id) if res else None
+        return StepContext(
+            pipeline=self.spec.pipeline,
+            step=op.step,
+            kind=op.kind,
+            run_id=run.id,
+            fingerprint=op.fingerprint.digest if op.fingerprint else (res.fingerprint if res else ""),
+            project_dir=self.spec.root,
+            state_dir=self.spec.state_dir,
+            previous=previous,
+            upstream=outcome.outputs,
+            reporter=self.reporter,
+            forced=op.forced,
+        )
+
+    def _skip(self, run: RunRecord, op: Op, res: Resource | None, outcome: RunOutcome) -> None:
+        digest_now = op.fingerprint.digest if op.fingerprint else ""
+        self.store.step_started(StepRun(run.id, op.step, op.kind, op.action, "running", digest_now, self.clock()))
+        # Same digest, but the recorded parts may predate how they are written now (e.g. an
+        # ${env:...} value recorded in clear by an older version): rewrite them.
+        refresh = None
+        if res is not None and op.fingerprint is not None and res.components != op.fingerprint.as_dict():
+            refresh = replace(res, components=op.fingerprint.as_dict())
+        self.store.step_finished(
+            run.id,
+            op.step,
+            "skipped",
+            outputs=res.outputs if res else {},
+            metrics=res.metrics if res else {},
+            message=op.reasons[0].sentence(),
+            resource=refresh,
+        )
+        outcome.outputs[op.step] = dict(res.outputs) if res else {}
+        self.events.step_finished(op, "skipped", op.reasons[0].sentence())
+
+    def _apply(self, run: RunRecord, op: Op, ctx: StepContext, res: Resource | None, outcome: RunOutcome) -> None:
+        """Run or replace one step; record its result (or why it was kept or rejected)."""
+        try:
+            resolved = resolve_refs(self.spec.doc.data["steps"][op.step], outcome.outputs)
+        except UnresolvedReference as exc:
+            raise StepFailed(
+                str(exc), "e.g. a training script that wrote nothing to SM_OUTPUT_DATA_DIR has no 'data' output"
+            ) from exc
+        if op.restore is not None:
+            resolved = {**resolved, "model": op.restore.model}
+        resolved_digest = digest(resolved)
+        if res and res.resolved == resolved_digest and op.causes and op.causes <= UPSTREAM_ONLY:
+            # Only upstream steps changed, and what this step takes from them came out the same:
+            # nothing to redeploy. Its record moves to the new fingerprint, so the next plan is clean.
+            kept = replace(res, fingerprint=ctx.fingerprint, components=op.fingerprint.as_dict(), run_id=run.id,
+                           updated_at=self.clock())  # fmt: skip
+            self.store.step_finished(run.id, op.step, "kept", outputs=res.outputs, metrics=res.metrics,
+                                     message=KEPT_MESSAGE, resource=kept)  # fmt: skip
+            outcome.outputs[op.step] = dict(res.outputs)
+            self.events.step_finished(op, "kept", KEPT_MESSAGE)
+            return
+        kind = KINDS[op.kind]
+        step = kind.model.model_validate(resolved)
+        if kind.serves_model and op.restore is None:
+            promote_when = getattr(step, "promote_when", None)
+            if promote_when is not None and not is_live(self.store, op.step, step.model):
+                decision = gate(self.spec, self.store, op, promote_when, outcome)
+                if not decision.promote:
+                    reject(self.store, run, op, ctx, res, decision, outcome, self.clock)
+                    self.events.step_finished(op, "rejected", f"not promoted: {decision.reason}")
+                    return
+                self.reporter.info(f"promoting: {decision.reason}")
+        result = self.target.apply(op.kind, step, ctx)
+        metrics = dict(op.restore.metrics) if op.restore is not None else result.metrics
+        message = f"rolled back to the model of run {op.restore.run_id}" if op.restore is not None else result.message
+        components = op.fingerprint.as_dict() if op.fingerprint else {}
+        resource = Resource(op.step, op.kind, ctx.fingerprint, components, result.outputs, metrics, result.details,
+                            run.id, self.clock(), target=self.plan.target, resolved=resolved_digest)  # fmt: skip
+        self.store.step_finished(run.id, op.step, "succeeded", outputs=result.outputs, metrics=metrics,
+                                 details=result.details, message=message, resource=resource)  # fmt: skip
+        if kind.serves_model:
+            record_live(self.store, self.spec, op, run, result, outcome, self.clock)
+        outcome.outputs[op.step] = dict(result.outputs)
+        outcome.results[op.step] = result
+        self.events.step_finished(op, "succeeded", message)
+
+    def _delete(self, run: RunRecord, op: Op, ctx: StepContext, res: Resource | None, outcome: RunOutcome) -> None:
+        """Destroy a removed step's resource, unless a step of the same kind now owns it (a renamed step)."""
+        identity = KINDS[op.kind].identity
+        mine = {(k, str(v)) for k, v in (res.outputs if res else {}).items() if k in identity}
+        message = None
+        for other, outputs in outcome.outputs.items():
+            step = self.spec.pipeline.steps.get(other)
+            if step is None or step.type != op.kind:
+                continue
+            shared = mine & {(k, str(v)) for k, v in outputs.items() if k in identity}
+            if shared:
+                key, value = sorted(shared)[0]
+                message = f"left in place: step '{other}' now owns it ({key} {value})"
+                break
+        if message is None:
+            message = self.target.destroy(op.kind, ctx)
+        self.store.step_finished(run.id, op.step, "destroyed", message=message, remove_resource=True)
+        self.events.step_finished(op, "destroyed", message)
+
+    def _fail(self, run: RunRecord, op: Op, message: str, detail: str, details: dict) -> None:
+        error = message + (f"\n{detail}" if detail else "")
+        self.store.step_finished(run.id, op.step, "failed", details=details, error=error)
+        self.store.finish_run(run.id, "failed", message, op.step)

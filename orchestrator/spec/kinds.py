@@ -1,0 +1,123 @@
+"""Each step kind described once: its model, what it publishes, what it reads, what it costs.
+
+The validator, planner, executor and both targets consult these records and never
+test a kind's name. Adding a kind means one model in `models.py`, one record here,
+and a handler for it in each target.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .models import STEP_MODELS, ApiStep, EndpointStep, Strict, TrainingStep, WebsiteStep
+
+HANDLER = re.compile(r"^(?P<file>[^:]+\.py):(?P<func>[A-Za-z_][A-Za-z0-9_]*)$")
+
+Expect = Literal["file", "dir", "any"]
+
+
+@dataclass(frozen=True)
+class StepPath:
+    """A path a step names: where it is written, what must be there, and whether it counts as code or data."""
+
+    at: tuple[str | int, ...]  # inside the step, e.g. ("routes", 0, "handler")
+    value: str  # as written: relative to the spec, an s3:// URI, or a ${...} reference
+    expect: Expect
+    role: Literal["code", "data"] | None  # None: checked, but hashed as part of another path
+    with_folder: bool = False  # a script imports its folder's modules, so the folder is what counts
+
+    @property
+    def hashed(self) -> str:
+        """What the fingerprint hashes: the path, or a script's folder (unless that is the whole project)."""
+        if not self.with_folder:
+            return self.value
+        folder = str(Path(self.value).parent)
+        return self.value if folder in ("", ".") else folder
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Everything the rest of the tool needs to know about one kind of step."""
+
+    name: str
+    model: type[Strict]
+    outputs: Callable[[Any], tuple[str, ...]]  # what ${steps.X.outputs.KEY} may name, from the typed step
+    paths: Callable[[Any], list[StepPath]]  # the files it reads
+    identity: tuple[str, ...] = ()  # outputs naming a resource in the world (steps sharing one share it), best first
+    billable: bool = False  # SageMaker bills it while it runs, on a target that costs money
+    serves_model: bool = False  # keeps a live model: promotion gate, lineage, rollback
+    reports_metrics: bool = False  # its metrics can gate a model that comes from it
+    unfinished_leaves_resources: bool = True  # a failed attempt may have left something for destroy to remove
+
+
+def _static(*names: str) -> Callable[[Any], tuple[str, ...]]:
+    return lambda step: names
+
+
+def _training_paths(step: TrainingStep) -> list[StepPath]:
+    paths: list[StepPath] = []
+    if step.entry_point:
+        role = None if step.source_dir else "code"
+        paths.append(StepPath(("entry_point",), step.entry_point, "file", role, with_folder=True))
+    if step.source_dir:
+        paths.append(StepPath(("source_dir",), step.source_dir, "dir", "code"))
+    for channel, value in step.inputs.items():
+        paths.append(StepPath(("inputs", channel), value, "any", "data"))
+    return paths
+
+
+def _endpoint_paths(step: EndpointStep) -> list[StepPath]:
+    if not step.inference:
+        return []
+    return [StepPath(("inference",), step.inference, "file", "code", with_folder=True)]
+
+
+def _api_paths(step: ApiStep) -> list[StepPath]:
+    paths: list[StepPath] = []
+    for i, route in enumerate(step.routes):
+        m = HANDLER.match(route.handler or "")
+        if m:
+            paths.append(StepPath(("routes", i, "handler"), m.group("file"), "file", "code", with_folder=True))
+        if route.requirements:
+            paths.append(StepPath(("routes", i, "requirements"), route.requirements, "file", "code"))
+    return paths
+
+
+def _website_paths(step: WebsiteStep) -> list[StepPath]:
+    return [StepPath(("source",), step.source, "dir", "code")]
+
+
+TRAINING = Kind(
+    "training",
+    TrainingStep,
+    outputs=_static("model", "job_name", "data"),  # data: what the job wrote to SM_OUTPUT_DATA_DIR
+    paths=_training_paths,
+    billable=True,
+    reports_metrics=True,
+    unfinished_leaves_resources=False,  # a job that failed stopped; its artifacts stay by design
+)
+ENDPOINT = Kind(
+    "endpoint",
+    EndpointStep,
+    outputs=_static("endpoint_name", "url", "model"),
+    paths=_endpoint_paths,
+    identity=("url", "endpoint_name"),
+    billable=True,
+    serves_model=True,
+)
+API = Kind("api", ApiStep, outputs=_static("url", "api_id"), paths=_api_paths, identity=("url", "api_id"))
+WEBSITE = Kind(
+    "website", WebsiteStep, outputs=_static("url", "bucket"), paths=_website_paths, identity=("url", "bucket")
+)
+
+KINDS: Mapping[str, Kind] = {k.name: k for k in (TRAINING, ENDPOINT, API, WEBSITE)}
+
+assert {k.model for k in KINDS.values()} == set(STEP_MODELS), "every step model has exactly one kind record"
+
+
+def kind_of(name: str) -> Kind:
+    return KINDS[name]
