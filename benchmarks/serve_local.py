@@ -25,7 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from orchestrator.targets.local.client import DaemonClient
+from orchestrator.targets.local.daemon.client import DaemonClient
 
 HANDLER = """
 import os

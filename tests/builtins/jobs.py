@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from orchestrator.builtins import MARKER_FILE, inference_module, train_module
+from orchestrator.targets.local.algorithms import MARKER_FILE, inference_module, train_module
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_TIMEOUT_S = 120

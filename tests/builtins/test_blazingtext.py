@@ -9,8 +9,8 @@ import unicodedata
 import numpy as np
 import pytest
 
-from orchestrator.builtins import read_marker
-from orchestrator.builtins.blazingtext.text import WordNgrams, tokenize
+from orchestrator.targets.local.algorithms import read_marker
+from orchestrator.targets.local.algorithms.blazingtext.text import WordNgrams, tokenize
 from tests.builtins.jobs import Job, inference, invoke, metric
 
 ALGORITHM = "blazingtext"

@@ -10,14 +10,14 @@ import sys
 import numpy as np
 import pytest
 
-from orchestrator.builtins import (
+from orchestrator.targets.local.algorithms import (
     ALGORITHMS,
     MARKER_FILE,
     inference_module,
     read_marker,
     train_module,
 )
-from orchestrator.builtins._contract import (
+from orchestrator.targets.local.algorithms._contract import (
     REQUIRED,
     ClientError,
     HyperparameterSpec,
@@ -59,13 +59,13 @@ def test_registry_names_real_modules():
     for name in ALGORITHMS:
         assert importlib.util.find_spec(train_module(name)) is not None
         assert importlib.util.find_spec(inference_module(name)) is not None
-    assert train_module("xgboost") == "orchestrator.builtins.xgboost_algo.train"
+    assert train_module("xgboost") == "orchestrator.targets.local.algorithms.xgboost_algo.train"
     with pytest.raises(ValueError, match="no local stand-in for built-in algorithm 'pca'; available: blazingtext"):
         inference_module("pca")
 
 
 def test_importing_the_registry_stays_light():
-    probe = "import sys, orchestrator.builtins; print(sorted(m for m in ('sklearn', 'xgboost') if m in sys.modules))"
+    probe = "import sys, orchestrator.targets.local.algorithms; print(sorted(m for m in ('sklearn', 'xgboost') if m in sys.modules))"
     completed = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
 

@@ -9,7 +9,7 @@ import pytest
 from sklearn.datasets import dump_svmlight_file, load_breast_cancer, load_iris
 from sklearn.model_selection import train_test_split
 
-from orchestrator.builtins import read_marker
+from orchestrator.targets.local.algorithms import read_marker
 from tests.builtins.jobs import Job, csv_body, inference, invoke, metric
 
 ALGORITHM = "xgboost"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.targets.local.client import pid_alive
+from orchestrator.targets.local.daemon.client import pid_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.targets.local.client import DaemonClient, DaemonError
+from orchestrator.targets.local.daemon.client import DaemonClient, DaemonError
 
 from .project_files import build_project
 

@@ -182,8 +182,8 @@ def builtin_knn_model(root: Path) -> Path:
     import joblib
     import numpy as np
 
-    from orchestrator.builtins import MARKER_FILE
-    from orchestrator.builtins.knn.model import MODEL_FILE, NeighbourModel
+    from orchestrator.targets.local.algorithms import MARKER_FILE
+    from orchestrator.targets.local.algorithms.knn.model import MODEL_FILE, NeighbourModel
 
     model = NeighbourModel.fit(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1]), 1, "classifier", "L2")
     folder = root / "knn-files"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orchestrator.targets.local.client import DaemonError, Removal, pid_alive
+from orchestrator.targets.local.daemon.client import DaemonError, Removal, pid_alive
 
 from .conftest import api_step, lambda_route, stop_daemon
 

@@ -117,7 +117,7 @@ def test_transform_fn_receives_the_default_accept_from_the_environment(cloud):
 
 
 def test_deploying_an_unloadable_model_is_refused_with_the_reason(cloud, files):
-    from orchestrator.targets.local.client import DaemonError
+    from orchestrator.targets.local.daemon.client import DaemonError
 
     with pytest.raises(DaemonError) as caught:
         cloud["client"].deploy_endpoint("ep-broken", files["transform_model"].as_uri(), None, {})

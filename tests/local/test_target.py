@@ -22,7 +22,7 @@ from orchestrator.targets.base import (
     TargetError,
 )
 from orchestrator.targets.local import LocalTarget
-from orchestrator.targets.local.client import pid_alive
+from orchestrator.targets.local.daemon.client import pid_alive
 
 from .conftest import stop_daemon
 

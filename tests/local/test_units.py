@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.spec.models import Cors
-from orchestrator.targets.local.content import (
+from orchestrator.targets.local.gateway.cors import CorsPolicy
+from orchestrator.targets.local.gateway.proxy_event import MalformedResult, read_result
+from orchestrator.targets.local.gateway.routing import Router
+from orchestrator.targets.local.serving.content import (
     RequestRejected,
     as_response,
     decode_input,
     encode_output,
 )
-from orchestrator.targets.local.cors import CorsPolicy
-from orchestrator.targets.local.proxy_event import MalformedResult, read_result
-from orchestrator.targets.local.routing import Router
 
 
 def test_literal_beats_parameter_beats_greedy():

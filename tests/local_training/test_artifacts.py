@@ -8,8 +8,8 @@ import os
 import tarfile
 from pathlib import Path
 
-from orchestrator.targets.local.artifacts import ArtifactStore, pack_folder
-from orchestrator.targets.local.training import run_training
+from orchestrator.targets.local.training.artifacts import ArtifactStore, pack_folder
+from orchestrator.targets.local.training.job import run_training
 
 
 def test_the_same_model_trained_twice_has_the_same_digest(project, reviews_csv, sklearn_script):

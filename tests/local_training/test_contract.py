@@ -9,7 +9,8 @@ from pathlib import Path
 
 import joblib
 
-from orchestrator.targets.local.training import job_name, run_training
+from orchestrator.targets.local.training.job import run_training
+from orchestrator.targets.local.training.job_contract import job_name
 
 CONTRACT_SCRIPT = r"""
     import json, os, sys

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from orchestrator.targets.base import StepFailed
-from orchestrator.targets.local.training import run_training
+from orchestrator.targets.local.training.job import run_training
 
 from .processes import wait_until_gone
 

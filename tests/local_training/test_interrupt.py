@@ -18,7 +18,7 @@ RUNNER = """
     import sys
     from pathlib import Path
     from conftest import Project
-    from orchestrator.targets.local.training import run_training
+    from orchestrator.targets.local.training.job import run_training
 
     project = Project(Path(sys.argv[1]))
     step = project.step(entry_point="train.py")

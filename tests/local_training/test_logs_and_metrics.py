@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.targets.local.training import run_training
+from orchestrator.targets.local.training.job import run_training
 
 CHATTY_SCRIPT = r"""
     import os, sys, time

@@ -1,6 +1,6 @@
 """The `local` target: SageMaker, API Gateway and S3 websites emulated on 127.0.0.1.
 
-Services run in a per-pipeline daemon (see daemon.py) that outlives the command, as a
+Services run in a per-pipeline daemon (see daemon/) that outlives the command, as a
 cloud would. Importing this module stays light: the daemon imports the servers and
 the models; this side speaks to it with the standard library only.
 """
@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 from ...spec.models import ApiStep, EndpointStep, TrainingStep, WebsiteStep
 from ...spec.names import endpoint_name
 from ..base import StepContext, StepFailed, StepHandler, StepResult, Target, TargetError
-from .client import DaemonClient, DaemonError, Removal
+from .daemon.client import DaemonClient, DaemonError, Removal
 
 PROBE_TIMEOUT_S = 1.0
 
@@ -93,7 +93,7 @@ class LocalTarget(Target):
                 raise TargetError(message, hint=hint)
 
     def train(self, step: TrainingStep, ctx: StepContext) -> StepResult:
-        from .training import (
+        from .training.job import (
             run_training,  # the training side loads only when a run trains
         )
 

@@ -1,0 +1,101 @@
+"""The daemon's control API: token-protected JSON on 127.0.0.1, used only by client.py.
+
+The same port also answers the SageMaker runtime API for any endpoint, which is where
+a Lambda route is pointed while its endpoint does not exist (it then gets the
+runtime's own "endpoint not found" error, as on AWS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+
+from pydantic import ValidationError
+
+from ..asgi import Request, read_body, respond_json
+from ..serving.endpoint import RUNTIME_PREFIX, EndpointApp
+from ..serving.inference import ModelLoadError
+from .cloud import Cloud
+from .servers import PortInUse
+
+log = logging.getLogger("orchestrator.local.control")
+_SERVICE = re.compile(r"^/(endpoints|apis|websites)/([A-Za-z0-9_.-]{1,128})$")
+
+
+class ControlApp:
+    def __init__(self, cloud: Cloud, token: str, stop: asyncio.Event, idle_grace_s: float):
+        self.cloud = cloud
+        self.token = token
+        self.stop = stop
+        self.idle_grace_s = idle_grace_s
+        self.runtime = EndpointApp(cloud.registry, "")
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    def watch_idle(self, grace_s: float) -> None:
+        """Exit when no service is left, so nothing keeps running after destroy."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        if self.cloud.empty():
+            self._idle_timer = asyncio.get_running_loop().call_later(grace_s, self._stop_if_idle)
+
+    def _stop_if_idle(self) -> None:
+        if self.cloud.empty() and not self.cloud.lock.locked():
+            log.info("no services left: stopping")
+            self.stop.set()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"].startswith(RUNTIME_PREFIX) and scope["method"] == "POST":
+            await self.runtime(scope, receive, send)
+            return
+        request = Request.from_scope(scope)
+        supplied = (request.header("authorization") or "").removeprefix("Bearer ")
+        if not hmac.compare_digest(supplied.encode(), self.token.encode()):
+            await respond_json(send, 401, {"error": "missing or wrong control token"})
+            return
+        body = await read_body(receive)
+        try:
+            payload = json.loads(body) if body else {}
+        except json.JSONDecodeError:
+            await respond_json(send, 400, {"error": "body is not JSON"})
+            return
+        status, answer = await self._dispatch(request.method, request.path, payload)
+        await respond_json(send, status, answer)
+
+    async def _dispatch(self, method: str, path: str, payload: dict) -> tuple[int, dict]:
+        cloud = self.cloud
+        if path == "/status" and method == "GET":
+            return 200, {"services": cloud.status()}
+        if path == "/stop" and method == "POST":
+            self.stop.set()
+            return 200, {"stopping": True}
+        match = _SERVICE.match(path)
+        if match is None or method not in ("PUT", "DELETE"):
+            return 404, {"error": f"no control operation {method} {path}"}
+        kind, name = match.groups()
+        singular = kind[:-1]
+        async with cloud.lock:
+            try:
+                if method == "PUT":
+                    record = await getattr(cloud, f"put_{singular}")(name, payload)
+                    answer = {"name": name, "port": record["port"]}
+                else:
+                    answer = {"name": name, "deleted": await getattr(cloud, f"delete_{singular}")(name)}
+            except (ModelLoadError, FileNotFoundError, ValidationError, KeyError) as exc:
+                log.error("%s %s failed: %s", method, path, exc)
+                status, answer = 422, {"error": str(exc)}
+            except PortInUse as exc:
+                status, answer = 409, {"error": str(exc)}
+            except Exception as exc:
+                log.exception("%s %s failed", method, path)
+                status, answer = 500, {"error": f"{type(exc).__name__}: {exc}"}
+            else:
+                status = 200
+        self.watch_idle(0.2 if method == "DELETE" else self.idle_grace_s)
+        answer["stopping"] = cloud.empty()
+        return status, answer

@@ -1,0 +1,1 @@
+"""API Gateway REST API stages: routes, the Lambda proxy and direct integrations, CORS."""

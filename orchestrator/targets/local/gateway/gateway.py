@@ -1,0 +1,206 @@
+"""An API Gateway REST API stage: routes, Lambda proxy and direct integrations, CORS, edges.
+
+Error answers use API Gateway's shapes and status codes so clients written against
+the real thing behave the same here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ....spec.models import ApiStep, Route
+from ..asgi import BodyTooLarge, Request, drain, json_body, read_body, respond, respond_json
+from ..lambdas.pool import FunctionPool, FunctionSpec, LambdaFailed, LambdaTimeout
+from ..serving.endpoint import EndpointRegistry, InvocationTimeout, UnknownEndpoint
+from ..serving.inference import InvocationError
+from .cors import CorsPolicy
+from .proxy_event import MalformedResult, build_event, read_result
+from .routing import Router
+
+log = logging.getLogger("orchestrator.local.gateway")
+MAX_PAYLOAD = 10 * 1024 * 1024
+DRAIN_LIMIT = 64 * 1024 * 1024  # past this a client is cut off rather than read to the end
+INTERNAL_ERROR = "Internal server error"
+TIMED_OUT = "Endpoint request timed out"
+# What the client sees when an integration fails; the log gets the reason.
+INTEGRATION_FAILURES_ANSWER = {
+    LambdaTimeout: (504, TIMED_OUT),
+    InvocationTimeout: (504, TIMED_OUT),
+    LambdaFailed: (502, INTERNAL_ERROR),
+    MalformedResult: (502, INTERNAL_ERROR),
+    UnknownEndpoint: (502, INTERNAL_ERROR),
+}
+INTEGRATION_FAILURES = tuple(INTEGRATION_FAILURES_ANSWER)
+
+
+@dataclass
+class Binding:
+    """A spec route and what serves it."""
+
+    route: Route
+    pool: FunctionPool | None = None
+
+
+def function_name(api_id: str, route: Route) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", route.path).strip("-") or "root"
+    return f"{api_id}-{route.method.lower()}-{slug}"[:64]
+
+
+class Gateway:
+    """The ASGI app for one API's port; `/{stage}/...` is routed, everything else is 403."""
+
+    def __init__(
+        self,
+        api_id: str,
+        step: ApiStep,
+        base_dir: Path,
+        region: str,
+        endpoints: EndpointRegistry,
+        runtime_url: Callable[[str], str],
+        log_fd: int,
+    ):
+        self.api_id = api_id
+        self.step = step
+        self.endpoints = endpoints
+        self.prefix = f"/{step.stage}"
+        self.router: Router[Binding] = Router()
+        self.pools: list[FunctionPool] = []
+        self._inflight = 0  # requests inside this gateway, from first byte to last
+        for route in step.routes:
+            binding = Binding(route)
+            if route.integration == "lambda":
+                file, _, function = (route.handler or "").partition(":")
+                env = {
+                    **route.environment,
+                    "ENDPOINT_NAME": route.endpoint,
+                    "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": runtime_url(route.endpoint),
+                }
+                spec = FunctionSpec(
+                    name=function_name(api_id, route),
+                    handler_file=(base_dir / file).resolve(),
+                    function=function or "lambda_handler",
+                    memory_mb=route.memory_mb,
+                    region=region,
+                    environment=env,
+                )
+                binding.pool = FunctionPool(spec, log_fd)
+                self.pools.append(binding.pool)
+            self.router.add(route.method, route.path, binding)
+        self.cors = CorsPolicy(step.cors, {r.method for r in step.routes})
+
+    def warm(self) -> None:
+        """Start each function's first worker in the background, one at a time so the
+        machine stays responsive; a request that comes first starts its own worker."""
+
+        async def one_by_one() -> None:
+            for pool in self.pools:
+                await pool.warm_quietly()
+
+        self._warming = asyncio.get_running_loop().create_task(one_by_one())
+
+    async def close(self) -> None:
+        await asyncio.gather(*(pool.close() for pool in self.pools))
+
+    async def drain(self, grace_s: float = 30.0) -> None:
+        """Stop after the requests already inside are answered (a redeploy replaced this
+        gateway; new requests reach the new one). Counted here, not in the pools, so a
+        request still reading its body or routing is waited for too."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        while self._inflight and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        await self.close()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        self._inflight += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self._inflight -= 1
+
+    async def _serve(self, scope, receive, send) -> None:
+        request = Request.from_scope(scope)
+        request_id = str(uuid.uuid4())
+        cors = self.cors.response_headers(request.header("origin"))
+        base_headers = [("x-amzn-requestid", request_id), *cors]
+
+        async def error(status: int, message: str, error_type: str | None = None) -> None:
+            headers = list(base_headers)
+            if error_type:
+                headers.append(("x-amzn-errortype", error_type))
+            await respond_json(send, status, {"message": message}, headers)
+
+        path = self._stage_path(request.path)
+        found = self.router.resource_for(path) if path is not None else None
+        if found is None:
+            await error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+            return
+        resource, params = found
+        if request.method == "OPTIONS" and self.cors.enabled and "OPTIONS" not in resource.methods:
+            preflight = self.cors.preflight_headers(request.header("origin"))
+            await respond(
+                send, 200, b"", [("x-amzn-requestid", request_id), ("content-type", "application/json"), *preflight]
+            )
+            return
+        binding = resource.methods.get(request.method) or resource.methods.get("ANY")
+        if binding is None:
+            await error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+            return
+        try:
+            body = await read_body(receive, MAX_PAYLOAD)
+        except BodyTooLarge as exc:
+            if not exc.complete:
+                await drain(receive, DRAIN_LIMIT)
+            await error(413, "Request Too Long")
+            return
+        try:
+            status, headers, data = await self._integrate(
+                binding, request, body, resource.path, path, params, request_id
+            )
+        except INTEGRATION_FAILURES as exc:
+            status, message = INTEGRATION_FAILURES_ANSWER[type(exc)]
+            log.error("%s %s failed (%s): %s: %s", request.method, request.path, status, type(exc).__name__, exc)
+            await error(status, message)
+            return
+        present = {k.lower() for k, _ in headers}
+        extra = [(k, v) for k, v in base_headers if k not in present]
+        await respond(send, status, data, [*headers, *extra])
+
+    async def _integrate(
+        self, binding: Binding, request: Request, body: bytes, resource: str, path: str, params: dict, request_id: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        route = binding.route
+        if binding.pool is None:
+            return await self._direct(route, request, body)
+        event = build_event(request, body, self.step.stage, resource, path, params, request_id, self.api_id)
+        return read_result(await binding.pool.invoke(event, request_id, route.timeout_s))
+
+    def _stage_path(self, path: str) -> str | None:
+        if path == self.prefix:
+            return "/"
+        if path.startswith(self.prefix + "/"):
+            return path[len(self.prefix) :]
+        return None
+
+    async def _direct(self, route: Route, request: Request, body: bytes) -> tuple[int, list, bytes]:
+        """The AWS integration to the SageMaker runtime, in process (no hop through HTTP)."""
+        content_type = request.header("content-type") or route.content_type
+        accept = request.header("accept")
+        if not accept or accept == "*/*":
+            accept = route.accept
+        try:
+            answer = await self.endpoints.invoke(route.endpoint, body, content_type, accept, timeout=route.timeout_s)
+        except InvocationError as exc:
+            log.error("%s %s: endpoint %s model error: %s", request.method, request.path, route.endpoint, exc)
+            kind = "client" if exc.status < 500 else "server"
+            message = json_body({"message": f"Received {kind} error ({exc.status}) from the model"})
+            return 424, [("content-type", "application/json")], message
+        return 200, [("content-type", answer.content_type)], answer.body

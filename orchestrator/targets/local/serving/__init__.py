@@ -1,0 +1,1 @@
+"""SageMaker endpoints: models loaded as the inference toolkit loads them, behind the runtime API."""

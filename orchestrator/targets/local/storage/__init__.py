@@ -1,0 +1,1 @@
+"""What S3 does locally: static websites served from a folder."""
