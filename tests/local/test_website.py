@@ -125,6 +125,11 @@ def project_site(cloud, tmp_path_factory):
     (source / "docs" / "guide.txt").write_text("a guide")
     (source / ".well-known").mkdir()
     (source / ".well-known" / "security.txt").write_text("Contact: mailto:security@example.com")
+    (source / "node_modules" / "lib").mkdir(parents=True)
+    (source / "node_modules" / "lib" / "index.js").write_text("TOP SECRET dependency")
+    (source / "__pycache__").mkdir()
+    (source / "__pycache__" / "app.pyc").write_text("TOP SECRET bytecode")
+    (source / "docs" / "build.pyc").write_text("TOP SECRET bytecode")
     client = cloud["client"]
     answer = client.put_website("project-site", {"source": str(source)})
     yield answer["port"]
@@ -148,9 +153,13 @@ def project_site(cloud, tmp_path_factory):
         "/docs/.hidden/notes.txt",
         "/docs/%2ehidden/notes.txt",
         "/docs//.hidden/notes.txt",
+        "/node_modules/lib/index.js",
+        "/node_modules/",
+        "/__pycache__/app.pyc",
+        "/docs/build.pyc",
     ],
 )
-def test_dot_files_and_dot_folders_are_never_served(project_site, raw_path):
+def test_dot_files_dot_folders_and_tool_caches_are_never_served(project_site, raw_path):
     status, body = raw_get(project_site, raw_path)
     assert (status, body) == (404, b"<html><body>custom error page</body></html>")
 

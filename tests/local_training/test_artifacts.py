@@ -8,7 +8,8 @@ import os
 import tarfile
 from pathlib import Path
 
-from orchestrator.targets.local.training.artifacts import ArtifactStore, pack_folder
+from orchestrator.files import pack_folder_tar_gz
+from orchestrator.targets.local.training.artifacts import ArtifactStore
 from orchestrator.targets.local.training.job import run_training
 
 
@@ -75,7 +76,7 @@ def test_packing_depends_only_on_names_content_and_exec_bits(tmp_path):
     archives = []
     for name in ("one", "two"):
         buffer = io.BytesIO()
-        pack_folder(tmp_path / name, buffer)
+        pack_folder_tar_gz(tmp_path / name, buffer)
         archives.append(buffer.getvalue())
     assert archives[0] == archives[1]
 

@@ -1,9 +1,10 @@
 """An S3 static website: index and error documents, content types, the generated config.
 
 Only files inside the site folder are ever served: `..`, encoded variants and symlinks
-that lead out of it all end at the error document, as a missing S3 key would. So do
-dot-files and dot-folders (`.env`, `.git/`, `.orchestrator/` with the control token):
-the source folder is often the project itself, and those are never part of a site.
+that lead out of it all end at the error document, as a missing S3 key would. So does
+whatever `files.is_ignored` says is never a step's (`.env`, `.git/`, `.orchestrator/`
+with the control token, `node_modules/`, ...; `.well-known/` is served): the source
+folder is often the project itself, and the plan's fingerprint leaves those out too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from ....files import is_ignored
 from ...website_config import render_config
 from ..asgi import Request, respond
 
@@ -58,10 +60,12 @@ class Website:
         if "\x00" in key or "\\" in key:
             return None
         parts = [p for p in key.split("/") if p]
-        if any(p.startswith(".") and p != ".well-known" for p in parts):  # `.`, `..`, dot-files and -folders
+        if any(is_ignored(p, is_dir=True) for p in parts[:-1]):  # `.`, `..` and hidden folders too
             return None
         candidate = (self.root.joinpath(*parts)).resolve()
         if candidate != self.root and self.root not in candidate.parents:
+            return None
+        if parts and is_ignored(parts[-1], is_dir=candidate.is_dir()):
             return None
         return candidate
 
