@@ -25,7 +25,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from orchestrator.spec.models import ApiStep
 from orchestrator.targets.local.daemon.client import DaemonClient
+from orchestrator.targets.local.daemon.protocol import EndpointRequest
+from orchestrator.targets.local.gateway.handler import api_request
 
 HANDLER = """
 import os
@@ -106,29 +109,33 @@ def main() -> int:
         model = build_project(root)
         client = DaemonClient(root / "home")
         try:
-            endpoint = client.deploy_endpoint("bench", model.as_uri(), None, {})
-            api = client.put_api(
+            endpoint = client.put("bench", EndpointRequest(model.as_uri(), None, {}))
+            api = client.put(
                 "bench-api",
-                {
-                    "type": "api",
-                    "routes": [
-                        {"method": "POST", "path": "/direct", "integration": "direct", "endpoint": "bench"},
+                api_request(
+                    ApiStep.model_validate(
                         {
-                            "method": "POST",
-                            "path": "/lambda",
-                            "integration": "lambda",
-                            "handler": "handler.py:predict",
-                            "endpoint": "bench",
-                        },
-                    ],
-                },
-                str(root),
-                "us-east-1",
+                            "type": "api",
+                            "routes": [
+                                {"method": "POST", "path": "/direct", "integration": "direct", "endpoint": "bench"},
+                                {
+                                    "method": "POST",
+                                    "path": "/lambda",
+                                    "integration": "lambda",
+                                    "handler": "handler.py:predict",
+                                    "endpoint": "bench",
+                                },
+                            ],
+                        }
+                    ),
+                    root,
+                    "us-east-1",
+                ),
             )
             targets = {
-                "(a) endpoint /invocations": f"http://127.0.0.1:{endpoint['port']}/invocations",
-                "(b) direct route": f"http://127.0.0.1:{api['port']}/prod/direct",
-                "(c) lambda route": f"http://127.0.0.1:{api['port']}/prod/lambda",
+                "(a) endpoint /invocations": f"http://127.0.0.1:{endpoint.port}/invocations",
+                "(b) direct route": f"http://127.0.0.1:{api.port}/prod/direct",
+                "(c) lambda route": f"http://127.0.0.1:{api.port}/prod/lambda",
             }
             print(f"{args.requests} requests per path from {args.threads} threads (keep-alive httpx clients)")
             print(f"{'path':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7} {'vs (a)':>7}")

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.spec.models import ApiStep, WebsiteStep
 from orchestrator.targets.local.daemon.client import DaemonClient, DaemonError
+from orchestrator.targets.local.daemon.protocol import ApiRequest, EndpointRequest, WebsiteRequest
+from orchestrator.targets.local.gateway.handler import api_request
+from orchestrator.targets.local.storage.handler import website_request
 
 from .project_files import build_project
 
@@ -72,6 +76,16 @@ def api_step(routes: list[dict], cors: dict | None = None, stage: str = "prod") 
     return step
 
 
+def api_spec(step: dict, base_dir: Path, region: str = "us-east-1") -> ApiRequest:
+    """What the target sends the daemon for this `api` step (the spec's defaults filled in)."""
+    return api_request(ApiStep.model_validate(step), Path(base_dir), region)
+
+
+def site_spec(source: Path, **fields) -> WebsiteRequest:
+    """What the target sends the daemon for a `website` step serving `source`."""
+    return website_request(WebsiteStep(type="website", source=str(source), **fields), Path(source))
+
+
 def lambda_route(method: str, path: str, function: str, **extra) -> dict:
     return {
         "method": method,
@@ -87,13 +101,15 @@ def lambda_route(method: str, path: str, function: str, **extra) -> dict:
 def cloud(files, session_daemons):
     """One daemon with the main endpoint, a custom-handler endpoint and an API, shared by read-only tests."""
     client = session_daemons.new("shared")
-    main = client.deploy_endpoint(ENDPOINT, files["model_v1"].as_uri(), None, {})
-    custom = client.deploy_endpoint("ep-custom", files["model_v1"].as_uri(), str(files["custom_inference"]), {})
-    transform = client.deploy_endpoint(
+    main = client.put(ENDPOINT, EndpointRequest(files["model_v1"].as_uri(), None, {}))
+    custom = client.put("ep-custom", EndpointRequest(files["model_v1"].as_uri(), str(files["custom_inference"]), {}))
+    transform = client.put(
         "ep-transform",
-        files["transform_model"].as_uri(),
-        str(files["transform_inference"]),
-        {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "application/x-default"},
+        EndpointRequest(
+            files["transform_model"].as_uri(),
+            str(files["transform_inference"]),
+            {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "application/x-default"},
+        ),
     )
     routes = [
         lambda_route("POST", "/predict", "predict", timeout_s=10),
@@ -118,13 +134,13 @@ def cloud(files, session_daemons):
         {"method": "POST", "path": "/slow-direct", "integration": "direct", "endpoint": "ep-custom", "timeout_s": 1},
         {"method": "POST", "path": "/missing-direct", "integration": "direct", "endpoint": "no-such-endpoint"},
     ]
-    api = client.put_api("api-main", api_step(routes), str(files["root"]), "us-east-1")
+    api = client.put("api-main", api_spec(api_step(routes), files["root"]))
     return {
         "client": client,
-        "endpoint_port": main["port"],
-        "custom_port": custom["port"],
-        "transform_port": transform["port"],
-        "api": f"http://127.0.0.1:{api['port']}/prod",
-        "api_port": api["port"],
+        "endpoint_port": main.port,
+        "custom_port": custom.port,
+        "transform_port": transform.port,
+        "api": f"http://127.0.0.1:{api.port}/prod",
+        "api_port": api.port,
         "log": client.home.log_file,
     }

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import api_step, lambda_route
+from .conftest import api_spec, api_step, lambda_route, site_spec
 
 pytestmark = pytest.mark.browser
 
 
 def test_page_shows_the_models_answer_from_the_api(chromium, cloud, files):
     client = cloud["client"]
-    site = client.put_website("browser-site", {"source": str(files["site"])})
-    origin = f"http://127.0.0.1:{site['port']}"
-    api = client.put_api(
+    site = client.put("browser-site", site_spec(files["site"]))
+    origin = f"http://127.0.0.1:{site.port}"
+    api = client.put(
         "browser-api",
-        api_step([lambda_route("POST", "/predict", "predict")], cors={"allow_origins": [origin]}),
-        str(files["root"]),
-        "us-east-1",
+        api_spec(
+            api_step([lambda_route("POST", "/predict", "predict")], cors={"allow_origins": [origin]}), files["root"]
+        ),
     )
-    api_url = f"http://127.0.0.1:{api['port']}/prod"
-    client.put_website("browser-site", {"source": str(files["site"]), "config": {"apiUrl": api_url}})
+    api_url = f"http://127.0.0.1:{api.port}/prod"
+    client.put("browser-site", site_spec(files["site"], config={"apiUrl": api_url}))
     try:
         page = chromium.new_page()
         failed = []
@@ -35,5 +35,5 @@ def test_page_shows_the_models_answer_from_the_api(chromium, cloud, files):
         page.wait_for_function("document.getElementById('answer').textContent === 'class 0'", timeout=20000)
         assert failed == []
     finally:
-        client.delete_api("browser-api")
-        client.delete_website("browser-site")
+        client.delete("apis", "browser-api")
+        client.delete("websites", "browser-site")

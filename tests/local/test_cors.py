@@ -6,7 +6,7 @@ import httpx
 import httpx as real_httpx
 import pytest
 
-from .conftest import api_step, lambda_route
+from .conftest import api_spec, api_step, lambda_route
 
 APP = "https://app.example"
 ROUTES = [
@@ -27,11 +27,11 @@ def apis(cloud, files):
     }
     urls = {}
     for name, cors in configs.items():
-        answer = client.put_api(f"cors-{name}", api_step(ROUTES, cors), str(files["root"]), "us-east-1")
-        urls[name] = f"http://127.0.0.1:{answer['port']}/prod"
+        answer = client.put(f"cors-{name}", api_spec(api_step(ROUTES, cors), files["root"]))
+        urls[name] = f"http://127.0.0.1:{answer.port}/prod"
     yield urls
     for name in configs:
-        client.delete_api(f"cors-{name}")
+        client.delete("apis", f"cors-{name}")
 
 
 @pytest.fixture(scope="module", autouse=True)

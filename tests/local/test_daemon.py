@@ -12,28 +12,30 @@ import httpx
 import pytest
 
 from orchestrator.targets.local.daemon.client import DaemonError, Removal, pid_alive
+from orchestrator.targets.local.daemon.protocol import EndpointRequest
 
-from .conftest import api_step, lambda_route, stop_daemon
+from .conftest import api_spec, api_step, lambda_route, site_spec, stop_daemon
 
 
 def deploy_all(client, files) -> dict:
     """Every kind of service; the model needs no scikit-learn, so these daemons start fast."""
-    endpoint = client.deploy_endpoint(
-        "ep-main", files["transform_model"].as_uri(), str(files["transform_inference"]), {}
+    endpoint = client.put(
+        "ep-main", EndpointRequest(files["transform_model"].as_uri(), str(files["transform_inference"]), {})
     )
-    api = client.put_api(
+    api = client.put(
         "api",
-        api_step(
-            [
-                lambda_route("POST", "/predict", "predict"),
-                {"method": "POST", "path": "/direct", "integration": "direct", "endpoint": "ep-main"},
-            ]
+        api_spec(
+            api_step(
+                [
+                    lambda_route("POST", "/predict", "predict"),
+                    {"method": "POST", "path": "/direct", "integration": "direct", "endpoint": "ep-main"},
+                ]
+            ),
+            files["root"],
         ),
-        str(files["root"]),
-        "us-east-1",
     )
-    site = client.put_website("site", {"source": str(files["site"])})
-    return {"endpoint": endpoint["port"], "api": api["port"], "site": site["port"]}
+    site = client.put("site", site_spec(files["site"]))
+    return {"endpoint": endpoint.port, "api": api.port, "site": site.port}
 
 
 def answers(ports: dict) -> tuple:
@@ -91,15 +93,15 @@ def test_removing_the_last_service_stops_the_daemon_and_its_workers(daemons, fil
     pid = client.info()["pid"]
     children = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     assert children, "a Lambda worker should be running"
-    assert client.delete_api("api") is Removal.REMOVED
-    assert client.delete_website("site") is Removal.REMOVED
+    assert client.delete("apis", "api") is Removal.REMOVED
+    assert client.delete("websites", "site") is Removal.REMOVED
     assert pid_alive(pid)
-    assert client.delete_endpoint("ep-main") is Removal.REMOVED
+    assert client.delete("endpoints", "ep-main") is Removal.REMOVED
     assert not pid_alive(pid)
     assert [c for c in children if pid_alive(c)] == []
     assert client.info() is None
     assert not client.home.daemon_file.exists()
-    assert client.delete_endpoint("ep-main") is Removal.ABSENT
+    assert client.delete("endpoints", "ep-main") is Removal.ABSENT
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{ports['endpoint']}/ping")
 
@@ -120,15 +122,15 @@ def test_a_service_that_cannot_be_restored_is_reported_and_the_rest_still_run(da
     client = daemons.new("partial")
     model = tmp_path / "model.tar.gz"
     model.write_bytes(files["transform_model"].read_bytes())
-    client.deploy_endpoint("ep-gone", model.as_uri(), str(files["transform_inference"]), {})
-    site = client.put_website("site", {"source": str(files["site"])})
+    client.put("ep-gone", EndpointRequest(model.as_uri(), str(files["transform_inference"]), {}))
+    site = client.put("site", site_spec(files["site"]))
     stop_daemon(client)
     model.unlink()
     client.ensure_running()
     services = client.status()["services"]
     assert services["endpoints"]["ep-gone"]["error"] == f"ModelLoadError: model artifact not found: {model}"
     assert services["endpoints"]["ep-gone"]["serving"] is False
-    assert services["websites"]["site"] == {"port": site["port"], "serving": True, "error": None}
+    assert services["websites"]["site"] == {"port": site.port, "serving": True, "error": None}
 
 
 def test_control_errors_are_reported_with_their_reason(cloud, files, tmp_path):
@@ -139,10 +141,10 @@ def test_control_errors_are_reported_with_their_reason(cloud, files, tmp_path):
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
         with pytest.raises(DaemonError) as caught:
-            client.put_website("taken", {"source": str(files["site"]), "port": port})
+            client.put("taken", site_spec(files["site"]), port=port)
     assert str(caught.value) == f"port {port} on 127.0.0.1 is already in use"
     with pytest.raises(DaemonError) as caught:
-        client.put_website("nowhere", {"source": str(tmp_path / "nowhere")})
+        client.put("nowhere", site_spec(tmp_path / "nowhere"))
     assert str(caught.value) == f"website source folder not found: {tmp_path / 'nowhere'}"
     info = client.info()
     with pytest.raises(DaemonError) as caught:

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from orchestrator.targets.local.daemon.protocol import EndpointRequest
+
 from .conftest import ENDPOINT
 
 
@@ -120,17 +122,17 @@ def test_deploying_an_unloadable_model_is_refused_with_the_reason(cloud, files):
     from orchestrator.targets.local.daemon.client import DaemonError
 
     with pytest.raises(DaemonError) as caught:
-        cloud["client"].deploy_endpoint("ep-broken", files["transform_model"].as_uri(), None, {})
+        cloud["client"].put("ep-broken", EndpointRequest(files["transform_model"].as_uri(), None, {}))
     assert str(caught.value) == (
         "no model file in the archive: expected one matching *.joblib, *.pkl, *.pickle, model.*, "
         "or define model_fn(model_dir) in the inference module"
     )
     with pytest.raises(DaemonError) as caught:
-        cloud["client"].deploy_endpoint("ep-broken", (files["root"] / "none.tar.gz").as_uri(), None, {})
+        cloud["client"].put("ep-broken", EndpointRequest((files["root"] / "none.tar.gz").as_uri(), None, {}))
     assert str(caught.value) == f"model artifact not found: {files['root'] / 'none.tar.gz'}"
     assert "ep-broken" not in cloud["client"].status()["services"]["endpoints"]
     with pytest.raises(DaemonError):  # a failed redeploy leaves the live model serving
-        cloud["client"].deploy_endpoint(ENDPOINT, files["transform_model"].as_uri(), None, {})
+        cloud["client"].put(ENDPOINT, EndpointRequest(files["transform_model"].as_uri(), None, {}))
     answer = httpx.post(f"http://127.0.0.1:{cloud['endpoint_port']}/invocations", json=[[3.0]])
     assert answer.json() == {"predictions": [1]}
 
@@ -147,17 +149,17 @@ def test_the_container_answers_with_its_own_status_codes(cloud):
 def test_an_archive_with_code_inference_py_is_served_by_it(cloud, files, tmp_path):
     from .project_files import packed_code_model
 
-    answer = cloud["client"].deploy_endpoint("ep-packed", packed_code_model(tmp_path).as_uri(), None, {})
-    reply = httpx.post(f"http://127.0.0.1:{answer['port']}/invocations", content=b"{}")
+    answer = cloud["client"].put("ep-packed", EndpointRequest(packed_code_model(tmp_path).as_uri(), None, {}))
+    reply = httpx.post(f"http://127.0.0.1:{answer.port}/invocations", content=b"{}")
     assert reply.json() == {"served_by": "packed"}
-    cloud["client"].delete_endpoint("ep-packed")
+    cloud["client"].delete("endpoints", "ep-packed")
 
 
 def test_a_built_in_algorithm_model_is_served_by_its_stand_in(cloud, tmp_path):
     from .project_files import builtin_knn_model
 
-    answer = cloud["client"].deploy_endpoint("ep-knn", builtin_knn_model(tmp_path).as_uri(), None, {})
-    client = runtime(answer["port"])
+    answer = cloud["client"].put("ep-knn", EndpointRequest(builtin_knn_model(tmp_path).as_uri(), None, {}))
+    client = runtime(answer.port)
     reply = client.invoke_endpoint(
         EndpointName="ep-knn", ContentType="application/json", Body='{"instances": [{"features": [2.9]}]}'
     )
@@ -165,4 +167,4 @@ def test_a_built_in_algorithm_model_is_served_by_its_stand_in(cloud, tmp_path):
     with pytest.raises(client.exceptions.ModelError) as caught:
         client.invoke_endpoint(EndpointName="ep-knn", ContentType="image/png", Body=b"x")
     assert caught.value.response["OriginalStatusCode"] == 400
-    cloud["client"].delete_endpoint("ep-knn")
+    cloud["client"].delete("endpoints", "ep-knn")

@@ -7,7 +7,9 @@ import base64
 import httpx
 import pytest
 
-from .conftest import ENDPOINT, lambda_route
+from orchestrator.targets.local.daemon.protocol import EndpointRequest
+
+from .conftest import ENDPOINT, api_spec, api_step, lambda_route
 
 
 @pytest.fixture(scope="module")
@@ -171,17 +173,44 @@ def test_a_model_error_behind_a_direct_route_is_424(cloud, http):
 
 def test_a_lambda_whose_endpoint_was_deleted_fails_fast_with_502(cloud, files, http):
     client = cloud["client"]
-    client.deploy_endpoint("ep-short-lived", files["model_v1"].as_uri(), None, {})
-    api = client.put_api(
+    client.put("ep-short-lived", EndpointRequest(files["model_v1"].as_uri(), None, {}))
+    api = client.put(
         "api-short-lived",
-        {"type": "api", "routes": [lambda_route("POST", "/predict", "predict", endpoint="ep-short-lived")]},
-        str(files["root"]),
-        "us-east-1",
+        api_spec(
+            {"type": "api", "routes": [lambda_route("POST", "/predict", "predict", endpoint="ep-short-lived")]},
+            files["root"],
+        ),
     )
-    url = f"http://127.0.0.1:{api['port']}/prod/predict"
+    url = f"http://127.0.0.1:{api.port}/prod/predict"
     assert http.post(url, json={"instances": [[3]]}).json() == {"predictions": [1]}
-    client.delete_endpoint("ep-short-lived")
+    client.delete("endpoints", "ep-short-lived")
     answer = http.post(url, json={"instances": [[3]]})
     assert (answer.status_code, answer.json()) == (502, {"message": "Internal server error"})
     assert "Endpoint ep-short-lived of account 123456789012 not found." in cloud["log"].read_text()
-    client.delete_api("api-short-lived")
+    client.delete("apis", "api-short-lived")
+
+
+def test_a_literal_beats_a_parameter_beats_a_greedy_path_and_any_takes_every_method(cloud, files, http):
+    client = cloud["client"]
+    routes = [
+        lambda_route("GET", "/items/{proxy+}", "echo"),
+        lambda_route("GET", "/items/{id}", "echo"),
+        lambda_route("GET", "/items/special", "echo"),
+        lambda_route("ANY", "/", "echo"),
+    ]
+    api = client.put("api-routing", api_spec(api_step(routes), files["root"]))
+    base = f"http://127.0.0.1:{api.port}/prod"
+    try:
+        for method, path, resource, params in [
+            ("GET", "/items/special", "/items/special", None),
+            ("GET", "/items/7", "/items/{id}", {"id": "7"}),
+            ("GET", "/items/7/parts/2", "/items/{proxy+}", {"proxy": "7/parts/2"}),
+            ("DELETE", "/", "/", None),
+        ]:
+            event = http.request(method, base + path).json()["event"]
+            assert (event["resource"], event["pathParameters"]) == (resource, params), path
+        for method, path in [("POST", "/items/7"), ("GET", "/other")]:
+            answer = http.request(method, base + path)
+            assert (answer.status_code, answer.json()) == (403, {"message": "Missing Authentication Token"})
+    finally:
+        client.delete("apis", "api-routing")

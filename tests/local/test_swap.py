@@ -6,12 +6,14 @@ import threading
 
 import httpx
 
+from orchestrator.targets.local.daemon.protocol import EndpointRequest
+
 
 def test_redeploy_under_load_has_zero_failures(cloud, files):
     client = cloud["client"]
-    answer = client.deploy_endpoint("ep-swap", files["model_v1"].as_uri(), None, {})
-    url = f"http://127.0.0.1:{answer['port']}/invocations"
-    runtime_url = f"http://127.0.0.1:{answer['port']}/endpoints/ep-swap/invocations"
+    answer = client.put("ep-swap", EndpointRequest(files["model_v1"].as_uri(), None, {}))
+    url = f"http://127.0.0.1:{answer.port}/invocations"
+    runtime_url = f"http://127.0.0.1:{answer.port}/endpoints/ep-swap/invocations"
     seen: list[int] = []
     failures: list[str] = []
     stop = threading.Event()
@@ -34,7 +36,7 @@ def test_redeploy_under_load_has_zero_failures(cloud, files):
     try:
         while len(seen) < 20 and not failures:
             stop.wait(0.02)
-        client.deploy_endpoint("ep-swap", files["model_v2"].as_uri(), None, {})
+        client.put("ep-swap", EndpointRequest(files["model_v2"].as_uri(), None, {}))
         count = len(seen)
         while len(seen) < count + 20 and not failures:
             stop.wait(0.02)
@@ -42,7 +44,7 @@ def test_redeploy_under_load_has_zero_failures(cloud, files):
         stop.set()
         for thread in threads:
             thread.join()
-    client.delete_endpoint("ep-swap")
+    client.delete("endpoints", "ep-swap")
     assert failures == []
     assert seen[0] == 1 and seen[-1] == 8
     first_new = seen.index(8)
@@ -51,12 +53,12 @@ def test_redeploy_under_load_has_zero_failures(cloud, files):
 
 def test_redeploying_an_api_fails_no_request_in_flight(cloud, files):
     """A redeployed gateway finishes the requests already inside it, as API Gateway does."""
-    from .conftest import api_step, lambda_route
+    from .conftest import api_spec, api_step, lambda_route
 
     client = cloud["client"]
     step = api_step([lambda_route("POST", "/predict", "predict")], stage="redeploy")
-    api = client.put_api("api-redeploy", step, str(files["root"]), "us-east-1")
-    url = f"http://127.0.0.1:{api['port']}/redeploy/predict"
+    api = client.put("api-redeploy", api_spec(step, files["root"]))
+    url = f"http://127.0.0.1:{api.port}/redeploy/predict"
     answers: list[int] = []
     failures: list[str] = []
     stop = threading.Event()
@@ -72,12 +74,12 @@ def test_redeploying_an_api_fails_no_request_in_flight(cloud, files):
         thread.start()
     try:
         for _ in range(5):  # each put replaces the gateway and its Lambda workers
-            client.put_api("api-redeploy", step, str(files["root"]), "us-east-1")
+            client.put("api-redeploy", api_spec(step, files["root"]))
             stop.wait(0.3)
     finally:
         stop.set()
         for thread in threads:
             thread.join()
-    client.delete_api("api-redeploy")
+    client.delete("apis", "api-redeploy")
     assert failures == []
     assert len(answers) >= 5  # requests really went through while the gateway was replaced

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orchestrator.spec.loader import load_file
 from orchestrator.spec.models import Pipeline
 from orchestrator.targets.base import (
     Previous,
@@ -25,6 +27,7 @@ from orchestrator.targets.local import LocalTarget
 from orchestrator.targets.local.daemon.client import pid_alive
 
 from .conftest import stop_daemon
+from .test_protocol import OLD_NOTICE, version_1_record
 
 
 def make_pipeline(files, **overrides) -> Pipeline:
@@ -81,14 +84,14 @@ def context(target: LocalTarget, step: str, kind: str, previous: StepResult | No
 def test_deploy_api_website_then_destroy_leaves_nothing_running(target, files):
     local = target(make_pipeline(files))
     steps = local.pipeline.steps
-    deployed = local.deploy(steps["deploy"], context(local, "deploy", "endpoint"))
+    deployed = local.apply("endpoint", steps["deploy"], context(local, "deploy", "endpoint"))
     assert deployed.outputs["endpoint_name"] == "demo-deploy"
     assert deployed.outputs["model"] == files["model_v1"].as_uri()
     port = deployed.details["port"]
     assert deployed.outputs["url"] == f"http://127.0.0.1:{port}/endpoints/demo-deploy/invocations"
-    api = local.provision_api(steps["api"], context(local, "api", "api"))
+    api = local.apply("api", steps["api"], context(local, "api", "api"))
     assert api.outputs == {"url": f"http://127.0.0.1:{api.details['port']}/prod", "api_id": "demo-api"}
-    site = local.publish_website(steps["site"], context(local, "site", "website"))
+    site = local.apply("website", steps["site"], context(local, "site", "website"))
     assert site.outputs == {"url": f"http://127.0.0.1:{site.details['port']}/", "bucket": "demo-site"}
 
     with httpx.Client(timeout=30) as http:
@@ -121,9 +124,9 @@ def test_destroy_without_a_record_removes_what_an_interrupted_run_left(target, f
         make_pipeline(files, deploy={"type": "endpoint", "model": files["model_v1"].as_uri(), "endpoint_name": "Named"})
     )
     steps = local.pipeline.steps
-    deployed = local.deploy(steps["deploy"], context(local, "deploy", "endpoint"))
-    api = local.provision_api(steps["api"], context(local, "api", "api"))
-    site = local.publish_website(steps["site"], context(local, "site", "website"))
+    deployed = local.apply("endpoint", steps["deploy"], context(local, "deploy", "endpoint"))
+    api = local.apply("api", steps["api"], context(local, "api", "api"))
+    site = local.apply("website", steps["site"], context(local, "site", "website"))
     pid = local.client.info()["pid"]
     assert set(local.client.status()["services"]["endpoints"]) == {"Named"}
 
@@ -143,9 +146,9 @@ def test_destroy_without_a_record_removes_what_an_interrupted_run_left(target, f
 def test_destroy_with_the_daemon_down_removes_the_record_so_nothing_comes_back(target, files):
     local = target(make_pipeline(files))
     steps = local.pipeline.steps
-    deployed = local.deploy(steps["deploy"], context(local, "deploy", "endpoint"))
-    api = local.provision_api(steps["api"], context(local, "api", "api"))
-    site = local.publish_website(steps["site"], context(local, "site", "website"))
+    deployed = local.apply("endpoint", steps["deploy"], context(local, "deploy", "endpoint"))
+    api = local.apply("api", steps["api"], context(local, "api", "api"))
+    site = local.apply("website", steps["site"], context(local, "site", "website"))
     pid = local.client.info()["pid"]
     os.kill(pid, signal.SIGKILL)
     assert local.client.wait_stopped(pid, 5)
@@ -212,19 +215,19 @@ def test_step_errors_say_what_is_missing(target, files):
     steps = local.pipeline.steps
     cases = [
         (
-            lambda: local.deploy(steps["deploy"], context(local, "deploy", "endpoint")),
+            lambda: local.apply("endpoint", steps["deploy"], context(local, "deploy", "endpoint")),
             "the local target cannot read the model s3://bucket/model.tar.gz",
         ),
         (
-            lambda: local.deploy(steps["other"], context(local, "other", "endpoint")),
+            lambda: local.apply("endpoint", steps["other"], context(local, "other", "endpoint")),
             "inference module not found: models/none.py",
         ),
         (
-            lambda: local.provision_api(steps["api"], context(local, "api", "api")),
+            lambda: local.apply("api", steps["api"], context(local, "api", "api")),
             "lambda handler file not found for GET /x: api/missing.py",
         ),
         (
-            lambda: local.publish_website(steps["site"], context(local, "site", "website")),
+            lambda: local.apply("website", steps["site"], context(local, "site", "website")),
             "website source folder not found: no-such-folder",
         ),
     ]
@@ -238,7 +241,7 @@ def test_step_errors_say_what_is_missing(target, files):
 def test_a_model_the_daemon_cannot_load_fails_the_step(target, files):
     local = target(make_pipeline(files, deploy={"type": "endpoint", "model": files["transform_model"].as_uri()}))
     with pytest.raises(StepFailed) as caught:
-        local.deploy(local.pipeline.steps["deploy"], context(local, "deploy", "endpoint"))
+        local.apply("endpoint", local.pipeline.steps["deploy"], context(local, "deploy", "endpoint"))
     assert str(caught.value) == "deploying endpoint demo-deploy failed on the local target"
     assert caught.value.detail.startswith("no model file in the archive")
 
@@ -263,28 +266,75 @@ class Collecting:
         self.warnings.append(text)
 
 
-def test_what_the_local_api_does_not_emulate_is_said(target, files):
-    route = {
-        "method": "GET",
-        "path": "/x",
-        "integration": "lambda",
-        "handler": "api/handlers.py:echo",
-        "endpoint": "e",
-        "requirements": "api/requirements.txt",
-    }
-    local = target(
-        make_pipeline(
-            files,
-            api={"type": "api", "routes": [route], "api_key": {}},
-            site={"type": "website", "source": "web", "public": False},
-        )
-    )
-    reporter = Collecting()
+UNEMULATED_SPEC = """\
+name: demo
+steps:
+  api:
+    type: api
+    api_key: {}
+    routes:
+      - method: GET
+        path: /x
+        integration: lambda
+        handler: api/handlers.py:echo
+        endpoint: e
+        requirements: api/requirements.txt
+  site:
+    type: website
+    source: web
+    public: false
+"""
+UNEMULATED_WARNINGS = [  # in the spec's order, as the commands print them
+    "pipeline.yaml:5:5: warning: steps.api.api_key: the local API does not enforce API keys or usage plans; "
+    "the aws target does",
+    "pipeline.yaml:12:9: warning: steps.api.routes[0].requirements: lambda routes run in this Python environment "
+    "locally: their requirements files are not installed\n  hint: to run it locally: pip install -r api/requirements.txt",
+    "pipeline.yaml:16:5: warning: steps.site.public: public: false has no local effect: the local website is "
+    "reachable from this machine only",
+]
+
+
+def unemulated_project(files, tmp_path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(files["root"] / "api", project / "api")
+    shutil.copytree(files["root"] / "web", project / "web")
+    (project / "api" / "requirements.txt").write_text("python-slugify\n")
+    (project / "pipeline.yaml").write_text(UNEMULATED_SPEC)
+    return project
+
+
+def test_what_the_local_api_does_not_emulate_is_said_where_the_spec_says_it(target, files, tmp_path):
+    project = unemulated_project(files, tmp_path)
+    doc = load_file(project / "pipeline.yaml", display="pipeline.yaml")
+    local = target(Pipeline.model_validate(doc.data))
+    warnings = sorted(local.check(doc), key=lambda d: (d.line, d.col))
+    assert [d.render() for d in warnings] == UNEMULATED_WARNINGS
+
+    reporter = Collecting()  # said once, by check: running the steps adds no warning of its own
     for step, kind in (("api", "api"), ("site", "website")):
-        ctx = dataclasses.replace(context(local, step, kind), reporter=reporter)
+        ctx = dataclasses.replace(context(local, step, kind), project_dir=project, reporter=reporter)
         local.apply(kind, local.pipeline.steps[step], ctx)
-    assert reporter.warnings == [
-        "lambda routes run in this Python environment locally: their requirements files are not installed",
-        "the local API does not enforce API keys or usage plans; the aws target does",
-        "public: false has no local effect: the local website is reachable from this machine only",
-    ]
+    assert reporter.warnings == []
+
+
+def test_validate_prints_the_local_targets_warnings_located_and_succeeds(files, tmp_path):
+    project = unemulated_project(files, tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "validate", "pipeline.yaml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "".join(f"{warning}\n" for warning in UNEMULATED_WARNINGS)
+
+
+def test_the_next_deploy_says_what_the_local_cloud_could_not_restore(target, files):
+    local = target(make_pipeline(files))
+    local.home.mkdir(parents=True)
+    local.client.home.state_file.write_text(json.dumps(version_1_record(files, 1)))
+    reporter = Collecting()
+    ctx = dataclasses.replace(context(local, "site", "website"), reporter=reporter)
+    local.apply("website", local.pipeline.steps["site"], ctx)
+    assert reporter.warnings == [OLD_NOTICE]

@@ -8,22 +8,24 @@ import json
 import httpx
 import pytest
 
+from .conftest import site_spec
+
 
 @pytest.fixture(scope="module")
 def site(cloud, files):
     client = cloud["client"]
-    answer = client.put_website(
+    answer = client.put(
         "site-bucket",
-        {
-            "source": str(files["site"]),
-            "index": "index.html",
-            "error": "error.html",
-            "config_file": "config.js",
-            "config": {"apiUrl": "http://127.0.0.1:1/prod"},
-        },
+        site_spec(
+            files["site"],
+            index="index.html",
+            error="error.html",
+            config_file="config.js",
+            config={"apiUrl": "http://127.0.0.1:1/prod"},
+        ),
     )
-    yield f"http://127.0.0.1:{answer['port']}", answer["port"]
-    client.delete_website("site-bucket")
+    yield f"http://127.0.0.1:{answer.port}", answer.port
+    client.delete("websites", "site-bucket")
 
 
 def raw_get(port: int, raw_path: str) -> tuple[int, bytes]:
@@ -131,9 +133,9 @@ def project_site(cloud, tmp_path_factory):
     (source / "__pycache__" / "app.pyc").write_text("TOP SECRET bytecode")
     (source / "docs" / "build.pyc").write_text("TOP SECRET bytecode")
     client = cloud["client"]
-    answer = client.put_website("project-site", {"source": str(source)})
-    yield answer["port"]
-    client.delete_website("project-site")
+    answer = client.put("project-site", site_spec(source))
+    yield answer.port
+    client.delete("websites", "project-site")
 
 
 @pytest.mark.parametrize(

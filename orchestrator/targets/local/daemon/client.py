@@ -19,6 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from .home import Home, read_json, write_json_atomic
+from .protocol import (
+    DeleteAnswer,
+    ProtocolError,
+    PutAnswer,
+    RecordVersionError,
+    ServiceRequest,
+    local_url,
+    put_body,
+    read_answer,
+    read_services,
+    service_of,
+    service_path,
+    services_document,
+)
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -144,36 +158,20 @@ class DaemonClient:
 
     # -- operations -----------------------------------------------------------------------
     def status(self) -> dict | None:
-        """Services and their ports, or None when no daemon runs."""
+        """{"pid", "services": {service: {name: {"port", "serving", "error"}}}, "notices": [...]}, or None
+        when no daemon runs. The notices say what the daemon could not restore, and why."""
         info = self.info()
         if info is None:
             return None
         return {"pid": info["pid"], **self._call(info, "GET", "/status")}
 
-    def deploy_endpoint(self, name: str, model_uri: str, inference: str | None, environment: dict[str, str]) -> dict:
-        spec = {"model_uri": model_uri, "inference": inference, "environment": environment}
-        return self._put("endpoints", name, spec)
-
-    def put_api(self, api_id: str, step: dict, base_dir: str, region: str) -> dict:
-        return self._put("apis", api_id, {"step": step, "base_dir": base_dir, "region": region})
-
-    def put_website(self, name: str, spec: dict) -> dict:
-        return self._put("websites", name, spec)
-
-    def delete_endpoint(self, name: str) -> Removal:
-        return self._delete("endpoints", name)
-
-    def delete_api(self, api_id: str) -> Removal:
-        return self._delete("apis", api_id)
-
-    def delete_website(self, name: str) -> Removal:
-        return self._delete("websites", name)
-
-    def _put(self, kind: str, name: str, spec: dict) -> dict:
+    def put(self, name: str, request: ServiceRequest, port: int | None = None) -> PutAnswer:
+        """Serve `request` as the service `name` (replacing what it served), on `port` if given."""
         info = self.ensure_running()
-        return self._call(info, "PUT", f"/{kind}/{name}", spec)
+        answer = self._call(info, "PUT", service_path(service_of(request), name), put_body(request, port))
+        return self._read(PutAnswer, answer)
 
-    def _delete(self, kind: str, name: str) -> Removal:
+    def delete(self, service: str, name: str) -> Removal:
         """Delete a service; when it was the last one, wait until the daemon has exited.
 
         With no daemon running, the service's entry is removed from the durable record
@@ -185,29 +183,39 @@ class DaemonClient:
         with self._start_lock():
             info = self.info()
             if info is None:
-                return self._forget(kind, name)
-            answer = self._call(info, "DELETE", f"/{kind}/{name}")
-            if answer.get("stopping") and not self.wait_stopped(info["pid"]):
+                return self._forget(service, name)
+            answer = self._read(DeleteAnswer, self._call(info, "DELETE", service_path(service, name)))
+            if answer.stopping and not self.wait_stopped(info["pid"]):
                 raise DaemonError(
                     f"the local cloud daemon (pid {info['pid']}) did not exit after its last service was removed"
                 )
-        return Removal.REMOVED if answer.get("deleted") else Removal.ABSENT
+        return Removal.REMOVED if answer.deleted else Removal.ABSENT
 
-    def _forget(self, kind: str, name: str) -> Removal:
+    @staticmethod
+    def _read(cls: type, answer: dict) -> Any:
+        try:
+            return read_answer(cls, answer)
+        except ProtocolError as exc:
+            raise DaemonError(f"the local cloud daemon answered in another protocol: {exc}") from exc
+
+    def _forget(self, service: str, name: str) -> Removal:
         """Drop a service from the record a stopped daemon would restore; call under the start lock."""
         path = self.home.state_file
         try:
-            record = json.loads(path.read_text())
-        except FileNotFoundError:
-            return Removal.ABSENT
-        except (OSError, ValueError) as exc:
+            services = read_services(path)
+        except RecordVersionError as exc:
+            if exc.newer:
+                raise DaemonError(
+                    f"cannot update the local cloud's record {path}: {exc}; use the newer orchestrator that wrote it"
+                ) from exc
+            return Removal.ABSENT  # a daemon of this version never restores an older record
+        except (OSError, ProtocolError) as exc:
             raise DaemonError(f"cannot read the local cloud's record {path}: {exc}") from exc
-        services = record.get(kind) if isinstance(record, dict) else None
-        if not isinstance(services, dict) or name not in services:
+        if services is None or name not in services[service]:
             return Removal.ABSENT
-        del services[name]
+        del services[service][name]
         try:
-            write_json_atomic(path, record)
+            write_json_atomic(path, services_document(services))
         except OSError as exc:
             raise DaemonError(f"cannot update the local cloud's record {path}: {exc}") from exc
         return Removal.RECORD_REMOVED
@@ -217,7 +225,7 @@ class DaemonClient:
     ) -> dict:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(
-            f"http://127.0.0.1:{info['port']}{path}",
+            local_url(info["port"], path),
             data=data,
             method=method,
             headers={"Authorization": f"Bearer {self.home.token()}", "Content-Type": "application/json"},

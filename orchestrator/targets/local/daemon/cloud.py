@@ -2,27 +2,38 @@
 
 Every change is applied first and recorded after, atomically, so the state file only
 ever names services that really came up; a restarted daemon replays it on the same ports.
+A record of another schema version is never replayed: it is set aside and reported.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ....spec.models import ApiStep
 from ..gateway.gateway import Gateway
 from ..serving.endpoint import EndpointApp, EndpointRegistry
-from ..storage.website import SiteSpec, Website
-from .home import Home, read_json, write_json_atomic
+from ..storage.website import Website
+from .home import Home, write_json_atomic
+from .protocol import (
+    SERVICES,
+    ApiRequest,
+    EndpointRequest,
+    ProtocolError,
+    RecordVersionError,
+    ServiceRecord,
+    WebsiteRequest,
+    local_url,
+    read_services,
+    services_document,
+)
+from .records import decode_record
 from .servers import HttpServer, bind
 
 log = logging.getLogger("orchestrator.local.cloud")
-KINDS = ("endpoints", "apis", "websites")
-SCHEMA_VERSION = 1
 
 
 class Switch:
@@ -36,13 +47,16 @@ class Switch:
 
 
 class Cloud:
-    def __init__(self, home: Home, log_fd: int, runtime_fallback: Callable[[], str]):
+    def __init__(self, home: Home, log_fd: int, control_port: int):
         self.home = home
         self.log_fd = log_fd
-        self.runtime_fallback = runtime_fallback
+        self.control_port = control_port  # also answers the runtime API, for endpoints that do not exist
         self.registry = EndpointRegistry(home.models_dir)
-        self.records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
+        self.records: dict[str, dict[str, ServiceRecord]] = {service: {} for service in SERVICES}
+        self.unreadable: dict[str, dict[str, Any]] = {service: {} for service in SERVICES}  # kept as found
         self.failed: dict[str, str] = {}
+        self.notices: list[str] = []  # in every status; each also once in the next PUT's answer
+        self._told = 0
         self.servers: dict[tuple[str, str], tuple[HttpServer, Switch]] = {}
         self.gateways: dict[str, Gateway] = {}
         self.lock = asyncio.Lock()
@@ -51,52 +65,100 @@ class Cloud:
 
     # -- record ---------------------------------------------------------------------------
     def save(self) -> None:
-        write_json_atomic(self.home.state_file, {"schema_version": SCHEMA_VERSION, **self.records})
+        document = {
+            service: {**self.unreadable[service], **{n: r.to_json() for n, r in self.records[service].items()}}
+            for service in SERVICES
+        }
+        write_json_atomic(self.home.state_file, services_document(document))
 
     def empty(self) -> bool:
-        return not any(self.records.values())
+        return not any(self.records.values()) and not any(self.unreadable.values())
+
+    def untold_notices(self) -> tuple[str, ...]:
+        fresh = tuple(self.notices[self._told :])
+        self._told = len(self.notices)
+        return fresh
 
     async def restore(self) -> None:
-        saved = read_json(self.home.state_file) or {}
-        for kind, put in (("endpoints", self.put_endpoint), ("apis", self.put_api), ("websites", self.put_website)):
-            for name, record in (saved.get(kind) or {}).items():
+        puts = {"endpoints": self.put_endpoint, "apis": self.put_api, "websites": self.put_website}
+        for service, entries in self._read_record().items():
+            for name, raw in entries.items():
                 try:
-                    await put(name, record)
+                    record = decode_record(service, name, raw)
+                except ProtocolError as exc:
+                    log.error("not restoring %s/%s: %s", service, name, exc)
+                    self.failed[f"{service}/{name}"] = f"{type(exc).__name__}: {exc}"
+                    self.unreadable[service][name] = raw
+                    continue
+                try:
+                    await puts[service](name, record.spec, record.port)
                 except Exception as exc:  # one broken service must not keep the others down
-                    log.exception("restoring %s %s failed", kind, name)
-                    self.failed[f"{kind}/{name}"] = f"{type(exc).__name__}: {exc}"
-                    self.records[kind][name] = record
+                    log.exception("restoring %s %s failed", service, name)
+                    self.failed[f"{service}/{name}"] = f"{type(exc).__name__}: {exc}"
+                    self.records[service][name] = record
         self.save()
 
+    def _read_record(self) -> dict[str, dict[str, Any]]:
+        """What services.json says to restore; a file this version cannot read is set aside, never replayed."""
+        path = self.home.state_file
+        try:
+            return read_services(path) or {}
+        except ProtocolError as exc:
+            found = exc.found if isinstance(exc, RecordVersionError) else None
+            aside = path.with_name(f"services.v{found}.json" if isinstance(found, int) else "services.unreadable.json")
+            os.replace(path, aside)
+            notice = (
+                f"the local cloud restored none of its services: {exc}. The file is kept as {aside.name}; "
+                "run the pipeline again to deploy them"
+            )
+            if isinstance(exc, RecordVersionError) and exc.newer:
+                notice += ", or use the newer orchestrator that wrote it"
+            log.error("%s", notice)
+            self.notices.append(notice)
+            return {}
+
     # -- servers --------------------------------------------------------------------------
-    async def _serve(self, kind: str, name: str, app, port: int | None) -> int:
+    async def _serve(self, service: str, name: str, app, port: int | None) -> int:
         """Point the service's server at `app`, starting one (on `port` if known) if needed."""
-        existing = self.servers.get((kind, name))
+        existing = self.servers.get((service, name))
         if existing is not None:
             existing[1].app = app
             return existing[0].port
         switch = Switch(app)
         server = HttpServer(switch, bind(port or 0))
         await server.start()
-        self.servers[(kind, name)] = (server, switch)
+        self.servers[(service, name)] = (server, switch)
         return server.port
 
-    async def _unserve(self, kind: str, name: str) -> None:
-        entry = self.servers.pop((kind, name), None)
+    async def _unserve(self, service: str, name: str) -> None:
+        entry = self.servers.pop((service, name), None)
         if entry is not None:
             await entry[0].stop()
 
+    def _port(self, service: str, name: str, asked: int | None) -> int | None:
+        """The port a service must keep: the one asked for, else the one it had."""
+        existing = self.records[service].get(name)
+        return asked or (existing.port if existing else None)
+
+    def _recorded(self, service: str, name: str, record: ServiceRecord) -> None:
+        self.records[service][name] = record
+        self.unreadable[service].pop(name, None)
+        self.failed.pop(f"{service}/{name}", None)
+
+    def _forget(self, service: str, name: str) -> bool:
+        found = self.records[service].pop(name, None) is not None
+        found = self.unreadable[service].pop(name, None) is not None or found
+        self.failed.pop(f"{service}/{name}", None)
+        return found
+
     def runtime_url(self, endpoint: str) -> str:
         record = self.records["endpoints"].get(endpoint)
-        return f"http://127.0.0.1:{record['port']}" if record else self.runtime_fallback()
+        return local_url(record.port if record else self.control_port)
 
     # -- endpoints ------------------------------------------------------------------------
-    async def put_endpoint(self, name: str, spec: dict) -> dict:
-        model, model_dir = await self.registry.load(
-            name, spec["model_uri"], spec.get("inference"), spec.get("environment") or {}
-        )
-        existing = self.records["endpoints"].get(name)
-        port = spec.get("port") or (existing or {}).get("port")
+    async def put_endpoint(self, name: str, spec: EndpointRequest, port: int | None = None) -> int:
+        model, model_dir = await self.registry.load(name, spec.model_uri, spec.inference, spec.environment)
+        port = self._port("endpoints", name, port)
         app = EndpointApp(self.registry, name)
         new = ("endpoints", name) not in self.servers
         if new:
@@ -106,47 +168,33 @@ class Cloud:
                 shutil.rmtree(model_dir, ignore_errors=True)
                 raise
         self.registry.swap(name, port, model, model_dir)
-        record = {**spec, "port": port}
-        self.records["endpoints"][name] = record
-        self.failed.pop(f"endpoints/{name}", None)
+        self._recorded("endpoints", name, ServiceRecord(spec, port))
         if new:
             await self._rewire_apis(name)
         self.save()
-        return record
+        return port
 
     async def _rewire_apis(self, endpoint: str) -> None:
         """Lambda routes learn where an endpoint is (or that it is gone), as a redeployed function would."""
         for api_id, record in list(self.records["apis"].items()):
-            routes = record["step"]["routes"]
             if api_id in self.gateways and any(
-                r["integration"] == "lambda" and r["endpoint"] == endpoint for r in routes
+                r.integration == "lambda" and r.endpoint == endpoint for r in record.spec.routes
             ):
-                await self.put_api(api_id, record)
+                await self.put_api(api_id, record.spec, record.port)
 
     async def delete_endpoint(self, name: str) -> bool:
-        found = self.records["endpoints"].pop(name, None) is not None
+        found = self._forget("endpoints", name)
         await self._unserve("endpoints", name)
         self.registry.remove(name)
-        self.failed.pop(f"endpoints/{name}", None)
         if found:
             await self._rewire_apis(name)  # now answered "not found" by the runtime, not a dead port
         self.save()
         return found
 
     # -- apis -----------------------------------------------------------------------------
-    async def put_api(self, api_id: str, spec: dict) -> dict:
-        step = ApiStep.model_validate(spec["step"])
-        gateway = Gateway(
-            api_id,
-            step,
-            Path(spec["base_dir"]),
-            spec.get("region", "us-east-1"),
-            self.registry,
-            self.runtime_url,
-            self.log_fd,
-        )
-        existing = self.records["apis"].get(api_id)
-        port = await self._serve("apis", api_id, gateway, spec.get("port") or (existing or {}).get("port"))
+    async def put_api(self, api_id: str, spec: ApiRequest, port: int | None = None) -> int:
+        gateway = Gateway(api_id, spec, self.registry, self.runtime_url, self.log_fd)
+        port = await self._serve("apis", api_id, gateway, self._port("apis", api_id, port))
         old = self.gateways.pop(api_id, None)
         self.gateways[api_id] = gateway
         gateway.warm()
@@ -155,62 +203,52 @@ class Cloud:
             task = asyncio.get_running_loop().create_task(old.drain())
             self._background.add(task)
             task.add_done_callback(lambda t: (self._background.discard(t), self._draining.discard(old)))
-        record = {**spec, "port": port}
-        self.records["apis"][api_id] = record
-        self.failed.pop(f"apis/{api_id}", None)
+        self._recorded("apis", api_id, ServiceRecord(spec, port))
         self.save()
-        return record
+        return port
 
     async def delete_api(self, api_id: str) -> bool:
-        found = self.records["apis"].pop(api_id, None) is not None
+        found = self._forget("apis", api_id)
         await self._unserve("apis", api_id)
         gateway = self.gateways.pop(api_id, None)
         if gateway is not None:
             await gateway.close()
-        self.failed.pop(f"apis/{api_id}", None)
         self.save()
         return found
 
     # -- websites -------------------------------------------------------------------------
-    async def put_website(self, name: str, spec: dict) -> dict:
-        source = Path(spec["source"])
-        if not source.is_dir():
-            raise FileNotFoundError(f"website source folder not found: {source}")
-        site = Website(
-            SiteSpec(
-                source=source,
-                index=spec.get("index", "index.html"),
-                error=spec.get("error", "error.html"),
-                config_file=spec.get("config_file", "config.js"),
-                config=spec.get("config") or {},
-            )
-        )
-        existing = self.records["websites"].get(name)
-        port = await self._serve("websites", name, site, spec.get("port") or (existing or {}).get("port"))
-        record = {**spec, "port": port}
-        self.records["websites"][name] = record
-        self.failed.pop(f"websites/{name}", None)
+    async def put_website(self, name: str, spec: WebsiteRequest, port: int | None = None) -> int:
+        if not Path(spec.source).is_dir():
+            raise FileNotFoundError(f"website source folder not found: {spec.source}")
+        port = await self._serve("websites", name, Website(spec), self._port("websites", name, port))
+        self._recorded("websites", name, ServiceRecord(spec, port))
         self.save()
-        return record
+        return port
 
     async def delete_website(self, name: str) -> bool:
-        found = self.records["websites"].pop(name, None) is not None
+        found = self._forget("websites", name)
         await self._unserve("websites", name)
-        self.failed.pop(f"websites/{name}", None)
         self.save()
         return found
 
     # -- whole ----------------------------------------------------------------------------
     def status(self) -> dict:
         services = {}
-        for kind in KINDS:
-            services[kind] = {
-                name: {
-                    "port": record.get("port"),
-                    "serving": (kind, name) in self.servers,
-                    "error": self.failed.get(f"{kind}/{name}"),
+        for service in SERVICES:
+            ports = {name: record.port for name, record in self.records[service].items()}
+            ports.update(
+                {
+                    name: raw.get("port") if isinstance(raw, dict) else None
+                    for name, raw in self.unreadable[service].items()
                 }
-                for name, record in self.records[kind].items()
+            )
+            services[service] = {
+                name: {
+                    "port": port,
+                    "serving": (service, name) in self.servers,
+                    "error": self.failed.get(f"{service}/{name}"),
+                }
+                for name, port in ports.items()
             }
         return services
 

@@ -13,16 +13,16 @@ import json
 import logging
 import re
 
-from pydantic import ValidationError
-
 from ..asgi import Request, read_body, respond_json
-from ..serving.endpoint import RUNTIME_PREFIX, EndpointApp
+from ..serving.endpoint import EndpointApp
 from ..serving.inference import ModelLoadError
 from .cloud import Cloud
+from .protocol import RUNTIME_PREFIX, SERVICES, ProtocolError
+from .records import decode_put
 from .servers import PortInUse
 
 log = logging.getLogger("orchestrator.local.control")
-_SERVICE = re.compile(r"^/(endpoints|apis|websites)/([A-Za-z0-9_.-]{1,128})$")
+_SERVICE = re.compile(rf"^/({'|'.join(SERVICES)})/([A-Za-z0-9_.-]{{1,128}})$")
 
 
 class ControlApp:
@@ -32,6 +32,9 @@ class ControlApp:
         self.stop = stop
         self.idle_grace_s = idle_grace_s
         self.runtime = EndpointApp(cloud.registry, "")
+        # What PUT and DELETE on /{service}/{name} do, per service.
+        self.puts = {"endpoints": cloud.put_endpoint, "apis": cloud.put_api, "websites": cloud.put_website}
+        self.deletes = {"endpoints": cloud.delete_endpoint, "apis": cloud.delete_api, "websites": cloud.delete_website}
         self._idle_timer: asyncio.TimerHandle | None = None
 
     def watch_idle(self, grace_s: float) -> None:
@@ -70,23 +73,23 @@ class ControlApp:
     async def _dispatch(self, method: str, path: str, payload: dict) -> tuple[int, dict]:
         cloud = self.cloud
         if path == "/status" and method == "GET":
-            return 200, {"services": cloud.status()}
+            return 200, {"services": cloud.status(), "notices": list(cloud.notices)}
         if path == "/stop" and method == "POST":
             self.stop.set()
             return 200, {"stopping": True}
         match = _SERVICE.match(path)
         if match is None or method not in ("PUT", "DELETE"):
             return 404, {"error": f"no control operation {method} {path}"}
-        kind, name = match.groups()
-        singular = kind[:-1]
+        service, name = match.groups()
         async with cloud.lock:
             try:
                 if method == "PUT":
-                    record = await getattr(cloud, f"put_{singular}")(name, payload)
-                    answer = {"name": name, "port": record["port"]}
+                    spec, port = decode_put(service, payload)
+                    port = await self.puts[service](name, spec, port)
+                    answer = {"name": name, "port": port, "notices": list(cloud.untold_notices())}
                 else:
-                    answer = {"name": name, "deleted": await getattr(cloud, f"delete_{singular}")(name)}
-            except (ModelLoadError, FileNotFoundError, ValidationError, KeyError) as exc:
+                    answer = {"name": name, "deleted": await self.deletes[service](name)}
+            except (ModelLoadError, FileNotFoundError, ProtocolError) as exc:
                 log.error("%s %s failed: %s", method, path, exc)
                 status, answer = 422, {"error": str(exc)}
             except PortInUse as exc:

@@ -30,7 +30,7 @@ async def serve(home: Home) -> None:
     except PortInUse:
         control_sock = bind(0)
     control_port = control_sock.getsockname()[1]
-    cloud = Cloud(home, sys.stderr.fileno(), lambda: f"http://127.0.0.1:{control_port}")
+    cloud = Cloud(home, sys.stderr.fileno(), control_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

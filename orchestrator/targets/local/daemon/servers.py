@@ -12,24 +12,26 @@ import socket
 
 import uvicorn
 
+from .protocol import HOST
+
 
 class PortInUse(Exception):
     """The port a service must keep is taken by someone else."""
 
 
 def bind(port: int = 0) -> socket.socket:
-    """Bind 127.0.0.1:port (0 = any free one); binding first tells us the port at once."""
+    """Bind the local cloud's host on `port` (0 = any free one); binding first tells us the port at once."""
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when
     # the proto says TCP; without it, Nagle and delayed ACKs add 40 ms to each answer.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
-        sock.bind(("127.0.0.1", port))
+        sock.bind((HOST, port))
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise PortInUse(f"port {port} on 127.0.0.1 is already in use") from exc
+            raise PortInUse(f"port {port} on {HOST} is already in use") from exc
         raise
     sock.set_inheritable(False)
     return sock

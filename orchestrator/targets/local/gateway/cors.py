@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ....spec.models import Cors
+from ..daemon.protocol import CorsRequest
 
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 class CorsPolicy:
-    def __init__(self, cors: Cors | None, route_methods: set[str]):
+    def __init__(self, cors: CorsRequest | None, route_methods: set[str]):
         self.cors = cors
         if cors is None:
             return

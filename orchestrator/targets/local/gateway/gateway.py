@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ....spec.models import ApiStep, Route
 from ..asgi import BodyTooLarge, Request, drain, json_body, read_body, respond, respond_json
+from ..daemon.protocol import ApiRequest, RouteRequest
 from ..lambdas.pool import FunctionPool, FunctionSpec, LambdaFailed, LambdaTimeout
 from ..serving.endpoint import EndpointRegistry, InvocationTimeout, UnknownEndpoint
 from ..serving.inference import InvocationError
@@ -41,13 +41,13 @@ INTEGRATION_FAILURES = tuple(INTEGRATION_FAILURES_ANSWER)
 
 @dataclass
 class Binding:
-    """A spec route and what serves it."""
+    """A route and what serves it."""
 
-    route: Route
+    route: RouteRequest
     pool: FunctionPool | None = None
 
 
-def function_name(api_id: str, route: Route) -> str:
+def function_name(api_id: str, route: RouteRequest) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", route.path).strip("-") or "root"
     return f"{api_id}-{route.method.lower()}-{slug}"[:64]
 
@@ -58,21 +58,20 @@ class Gateway:
     def __init__(
         self,
         api_id: str,
-        step: ApiStep,
-        base_dir: Path,
-        region: str,
+        spec: ApiRequest,
         endpoints: EndpointRegistry,
         runtime_url: Callable[[str], str],
         log_fd: int,
     ):
         self.api_id = api_id
-        self.step = step
+        self.spec = spec
         self.endpoints = endpoints
-        self.prefix = f"/{step.stage}"
+        self.prefix = f"/{spec.stage}"
         self.router: Router[Binding] = Router()
         self.pools: list[FunctionPool] = []
         self._inflight = 0  # requests inside this gateway, from first byte to last
-        for route in step.routes:
+        base_dir = Path(spec.base_dir)
+        for route in spec.routes:
             binding = Binding(route)
             if route.integration == "lambda":
                 file, _, function = (route.handler or "").partition(":")
@@ -81,18 +80,18 @@ class Gateway:
                     "ENDPOINT_NAME": route.endpoint,
                     "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": runtime_url(route.endpoint),
                 }
-                spec = FunctionSpec(
+                lambda_function = FunctionSpec(
                     name=function_name(api_id, route),
                     handler_file=(base_dir / file).resolve(),
                     function=function or "lambda_handler",
                     memory_mb=route.memory_mb,
-                    region=region,
+                    region=spec.region,
                     environment=env,
                 )
-                binding.pool = FunctionPool(spec, log_fd)
+                binding.pool = FunctionPool(lambda_function, log_fd)
                 self.pools.append(binding.pool)
             self.router.add(route.method, route.path, binding)
-        self.cors = CorsPolicy(step.cors, {r.method for r in step.routes})
+        self.cors = CorsPolicy(spec.cors, {r.method for r in spec.routes})
 
     def warm(self) -> None:
         """Start each function's first worker in the background, one at a time so the
@@ -180,7 +179,7 @@ class Gateway:
         route = binding.route
         if binding.pool is None:
             return await self._direct(route, request, body)
-        event = build_event(request, body, self.step.stage, resource, path, params, request_id, self.api_id)
+        event = build_event(request, body, self.spec.stage, resource, path, params, request_id, self.api_id)
         return read_result(await binding.pool.invoke(event, request_id, route.timeout_s))
 
     def _stage_path(self, path: str) -> str | None:
@@ -190,7 +189,7 @@ class Gateway:
             return path[len(self.prefix) :]
         return None
 
-    async def _direct(self, route: Route, request: Request, body: bytes) -> tuple[int, list, bytes]:
+    async def _direct(self, route: RouteRequest, request: Request, body: bytes) -> tuple[int, list, bytes]:
         """The AWS integration to the SageMaker runtime, in process (no hop through HTTP)."""
         content_type = request.header("content-type") or route.content_type
         accept = request.header("accept")

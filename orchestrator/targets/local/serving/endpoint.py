@@ -16,13 +16,12 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from ..asgi import Request, read_body, respond, respond_json
+from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX
 from .inference import InvocationContext, InvocationError, LoadedModel, load_model
 
 INVOCATION_TIMEOUT_S = 60.0
 VARIANT = "AllTraffic"
 ACCOUNT = "123456789012"
-RUNTIME_PREFIX = "/endpoints/"
-RUNTIME_SUFFIX = "/invocations"
 CUSTOM_ATTRIBUTES = "x-amzn-sagemaker-custom-attributes"
 
 

@@ -10,13 +10,13 @@ folder is often the project itself, and the plan's fingerprint leaves those out 
 from __future__ import annotations
 
 import mimetypes
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from ....files import is_ignored
 from ...website_config import render_config
 from ..asgi import Request, respond
+from ..daemon.protocol import WebsiteRequest
 
 TEXT_TYPES = {
     ".js": "application/javascript",
@@ -40,19 +40,10 @@ def content_type(path: Path) -> str:
     return media
 
 
-@dataclass
-class SiteSpec:
-    source: Path
-    index: str = "index.html"
-    error: str = "error.html"
-    config_file: str = "config.js"
-    config: dict[str, str] = field(default_factory=dict)
-
-
 class Website:
-    def __init__(self, spec: SiteSpec):
+    def __init__(self, spec: WebsiteRequest):
         self.spec = spec
-        self.root = spec.source.resolve()
+        self.root = Path(spec.source).resolve()
         self.config_body, self.config_type = render_config(spec.config, spec.config_file)
 
     def _inside(self, key: str) -> Path | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ....spec.models import TrainingStep
 from ...base import Reporter, StepContext, StepFailed, StepResult
-from .. import custom_image_refusal
+from ..handler import custom_image_refusal
 from .artifacts import ArtifactStore, StoredArtifact, folder_is_empty
 from .job_contract import (
     HOST,

@@ -1,0 +1,222 @@
+"""What the local cloud's client and daemon say to each other, and what the daemon records.
+
+One module for both sides: the request for each kind of service, the answers, the
+record kept in services.json with its schema_version, and the address of each
+service, so no URL shape or default is rebuilt on the other side. The requests carry
+every value (the spec's models own the defaults). Standard library only: `plan` and
+`status` import the client side and must start fast; the daemon validates with pydantic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 2  # of services.json; version 1 recorded an API as its whole spec step
+HOST = "127.0.0.1"
+RUNTIME_PREFIX = "/endpoints/"  # the SageMaker runtime's InvokeEndpoint path: /endpoints/{name}/invocations
+RUNTIME_SUFFIX = "/invocations"
+
+
+class ProtocolError(ValueError):
+    """A request, answer or record without the shape this version of the protocol reads."""
+
+
+class RecordVersionError(ProtocolError):
+    """services.json was written under another schema_version; its services are not restored."""
+
+    def __init__(self, path: Path, found: Any):
+        self.path, self.found = path, found
+        written = "by an older orchestrator" if isinstance(found, int) and found < SCHEMA_VERSION else None
+        if isinstance(found, int) and found > SCHEMA_VERSION:
+            written = "by a newer orchestrator"
+        what = f"schema_version {found!r}" if found is not None else "no schema_version"
+        super().__init__(
+            f"{path.name} has {what} ({written or 'not a record this orchestrator wrote'}); "
+            f"this orchestrator reads version {SCHEMA_VERSION}"
+        )
+
+    @property
+    def newer(self) -> bool:
+        return isinstance(self.found, int) and self.found > SCHEMA_VERSION
+
+
+# -- addresses ------------------------------------------------------------------------------
+
+
+def local_url(port: int, path: str = "") -> str:
+    return f"http://{HOST}:{port}{path}"
+
+
+def invocations_url(port: int, endpoint: str) -> str:
+    """The runtime API's InvokeEndpoint URL for `endpoint`, on any port of the daemon."""
+    return local_url(port, f"{RUNTIME_PREFIX}{endpoint}{RUNTIME_SUFFIX}")
+
+
+def api_url(port: int, stage: str) -> str:
+    return local_url(port, f"/{stage}")
+
+
+def website_url(port: int) -> str:
+    return local_url(port, "/")
+
+
+# -- requests: what each kind of service needs -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointRequest:
+    """A model to serve: its artifact, the inference module (None: packed or built-in), its environment."""
+
+    model_uri: str
+    inference: str | None
+    environment: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    method: str
+    path: str
+    integration: str  # "lambda" or "direct"
+    endpoint: str
+    handler: str | None  # lambda routes: file.py:function, relative to the API's base_dir
+    memory_mb: int
+    timeout_s: float
+    environment: dict[str, str]
+    content_type: str  # direct routes: what is sent to the endpoint
+    accept: str
+
+
+@dataclass(frozen=True)
+class CorsRequest:
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...] | None  # None: the methods of the API's routes
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age_s: int
+    allow_credentials: bool
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One REST API stage; lambda handler files resolve against `base_dir`."""
+
+    stage: str
+    routes: tuple[RouteRequest, ...]
+    cors: CorsRequest | None
+    base_dir: str
+    region: str
+
+
+@dataclass(frozen=True)
+class WebsiteRequest:
+    source: str  # absolute path of the site's folder
+    index: str
+    error: str
+    config_file: str
+    config: dict[str, str]
+
+
+ServiceRequest = EndpointRequest | ApiRequest | WebsiteRequest
+for _request in (EndpointRequest, RouteRequest, CorsRequest, ApiRequest, WebsiteRequest):
+    _request.__pydantic_config__ = {"extra": "forbid"}  # read by the daemon's validation; a plain dict here
+# The services a daemon hosts, by the name the control API and services.json use for them.
+SERVICES: dict[str, type] = {"endpoints": EndpointRequest, "apis": ApiRequest, "websites": WebsiteRequest}
+
+
+def service_of(request: ServiceRequest) -> str:
+    """`endpoints`, `apis` or `websites`: where a request of this type goes."""
+    for service, cls in SERVICES.items():
+        if isinstance(request, cls):
+            return service
+    raise ProtocolError(f"{type(request).__name__} is not a request for a local service")
+
+
+def service_path(service: str, name: str) -> str:
+    return f"/{service}/{name}"
+
+
+def put_body(request: ServiceRequest, port: int | None) -> dict[str, Any]:
+    """PUT /{service}/{name}: the request, and the port the service must keep (None: any)."""
+    return {"spec": dataclasses.asdict(request), "port": port}
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PutAnswer:
+    name: str
+    port: int
+    stopping: bool
+    notices: tuple[str, ...] = ()  # what the daemon found on restore that the caller should be told
+
+
+@dataclass(frozen=True)
+class DeleteAnswer:
+    name: str
+    deleted: bool
+    stopping: bool  # the last service is gone: the daemon exits
+
+
+def read_answer(cls: type, data: Any) -> Any:
+    """An answer of the daemon as `cls`; ProtocolError if it lacks a field."""
+    if not isinstance(data, dict):
+        raise ProtocolError(f"the daemon answered {type(data).__name__}, not an object")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    missing = [n for n, f in fields.items() if n not in data and f.default is dataclasses.MISSING]
+    if missing:
+        raise ProtocolError(f"the daemon's answer lacks {', '.join(missing)}")
+    values = {n: data[n] for n in fields if n in data}
+    if "notices" in values:
+        values["notices"] = tuple(values["notices"])
+    return cls(**values)
+
+
+# -- the durable record -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    """One service in services.json: what it serves, and the port it keeps across restarts."""
+
+    spec: ServiceRequest
+    port: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"spec": dataclasses.asdict(self.spec), "port": self.port}
+
+
+def services_document(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """services.json's content: the schema version and, per service, name -> record (as JSON)."""
+    return {"schema_version": SCHEMA_VERSION, **{service: dict(records.get(service, {})) for service in SERVICES}}
+
+
+def read_services(path: Path) -> dict[str, dict[str, Any]] | None:
+    """The records in services.json by service and name, still as JSON; None when there is no file.
+
+    Raises RecordVersionError for a file of another schema_version, ProtocolError for one
+    that is not such a record at all. Other OSErrors propagate: a daemon must not half-start.
+    """
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError(f"{path.name} is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{path.name} holds {type(data).__name__}, not a record of services")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise RecordVersionError(path, data.get("schema_version"))
+    services = {}
+    for service in SERVICES:
+        entries = data.get(service) or {}
+        if not isinstance(entries, dict):
+            raise ProtocolError(f"{path.name}: {service} is {type(entries).__name__}, not an object")
+        services[service] = entries
+    return services

@@ -1,0 +1,91 @@
+"""What the endpoint, API and website handlers share: a service of the local cloud daemon.
+
+Each such step is one named service. Its name follows from the spec, so `destroy` finds
+what an interrupted run left even when nothing was recorded; its URL answers probes.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from ..base import StepContext, StepFailed
+from .daemon.client import DaemonClient, DaemonError, Removal
+from .daemon.protocol import PutAnswer, ServiceRequest
+from .handler import LocalHandler
+
+PROBE_TIMEOUT_S = 1.0
+
+
+def probe_url(url: str) -> bool | None:
+    """Any HTTP answer means the service is up; a refused connection means it is gone.
+
+    A slow answer (a busy machine) means neither: unknown, so a plan never restarts
+    a service that is only busy serving.
+    """
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=PROBE_TIMEOUT_S):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except urllib.error.URLError as exc:
+        return None if isinstance(exc.reason, TimeoutError) else False
+    except TimeoutError:
+        return None
+    except (OSError, ValueError):
+        return False
+
+
+def daemon_call(what: str, operation: Callable[..., Any], *args: Any) -> Any:
+    """Run a client operation; a daemon that refuses or cannot be reached fails the step."""
+    try:
+        return operation(*args)
+    except DaemonError as exc:
+        raise StepFailed(f"{what} failed on the local target", str(exc)) from exc
+
+
+class ServiceHandler(LocalHandler):
+    kind: str  # the step kind (spec.kinds)
+    service: str  # the daemon's name for this kind of service (protocol.SERVICES)
+    noun: str  # how sentences name it
+    output: str  # the output that records the service's name
+    verb: str  # what applying does to it, e.g. "deploying"
+
+    def __init__(self, client: DaemonClient):
+        self.client = client
+
+    def service_name(self, pipeline: str, step_name: str, step: Any) -> str:
+        """The name this step's service gets: the same on apply and on a destroy without a record."""
+        raise NotImplementedError
+
+    def put(self, name: str, request: ServiceRequest, ctx: StepContext) -> PutAnswer:
+        answer = daemon_call(f"{self.verb} {self.noun} {name}", self.client.put, name, request)
+        for notice in answer.notices:
+            ctx.reporter.warn(notice)
+        return answer
+
+    def destroy(self, ctx: StepContext) -> str:
+        # No recorded outputs: the last attempt failed or was interrupted, perhaps after the
+        # service came up. Its name follows from the spec, as apply derives it.
+        recorded = ctx.previous.outputs.get(self.output) if ctx.previous else None
+        step = ctx.pipeline.steps.get(ctx.step)
+        derived = self.service_name(ctx.pipeline.name, ctx.step, step) if step and step.type == self.kind else None
+        name = recorded or derived
+        if not name:
+            return f"{self.noun} {ctx.step}: nothing recorded to remove"
+        removal = daemon_call(f"removing {self.noun} {name}", self.client.delete, self.service, name)
+        if removal is Removal.REMOVED:
+            return f"{self.noun} {name} removed"
+        if removal is Removal.RECORD_REMOVED:
+            return (
+                f"{self.noun} {name} removed (the local cloud was not running; "
+                "its record is deleted so it will not come back)"
+            )
+        return f"{self.noun} {name} was already gone" if recorded else f"{self.noun} {name}: nothing was deployed"
+
+    def probe(self, outputs) -> bool | None:
+        url = outputs.get("url")
+        return probe_url(url) if url else None

@@ -1,0 +1,57 @@
+"""Endpoint steps: a model served by the local cloud, at the runtime API's URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from ....spec.models import EndpointStep
+from ....spec.names import endpoint_name
+from ...base import StepContext, StepFailed, StepResult
+from ..daemon.protocol import EndpointRequest, invocations_url, local_url
+from ..handler import refuse_custom_image
+from ..services import ServiceHandler, probe_url
+
+
+def model_uri(model: str, project_dir: Path) -> str:
+    """The model as a file:// URI; a relative path is the project's."""
+    parsed = urlparse(model)
+    if parsed.scheme == "file":
+        return model
+    if parsed.scheme == "":
+        return (project_dir / model).resolve().as_uri()
+    raise StepFailed(
+        f"the local target cannot read the model {model}",
+        "local endpoints load file:// artifacts; train with the local target or point `model:` at a local model.tar.gz",
+    )
+
+
+class EndpointHandler(ServiceHandler):
+    kind, service, noun, output, verb = "endpoint", "endpoints", "endpoint", "endpoint_name", "deploying"
+
+    def service_name(self, pipeline: str, step_name: str, step: EndpointStep) -> str:
+        return endpoint_name(pipeline, step_name, step.endpoint_name)
+
+    def preflight(self, name: str, step: EndpointStep) -> None:
+        refuse_custom_image(name, step)
+
+    def apply(self, step: EndpointStep, ctx: StepContext) -> StepResult:
+        name = self.service_name(ctx.pipeline.name, ctx.step, step)
+        model = model_uri(step.model, ctx.project_dir)
+        inference = str(ctx.path(step.inference)) if step.inference else None
+        if inference and not Path(inference).is_file():
+            raise StepFailed(f"inference module not found: {step.inference}", f"looked for {inference}")
+        answer = self.put(name, EndpointRequest(model, inference, dict(step.environment)), ctx)
+        return StepResult(
+            outputs={"endpoint_name": name, "url": invocations_url(answer.port, name), "model": model},
+            message=f"endpoint {name} serving on {local_url(answer.port)}",
+            details={"port": answer.port},
+        )
+
+    def probe(self, outputs: Any) -> bool | None:
+        url = outputs.get("url")
+        if not url:
+            return None
+        parsed = urlparse(url)
+        return probe_url(f"{parsed.scheme}://{parsed.netloc}/ping")
