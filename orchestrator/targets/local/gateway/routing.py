@@ -59,13 +59,3 @@ class Router(Generic[T]):
             if match:
                 return resource, match.groupdict()
         return None
-
-    def match(self, method: str, path: str) -> tuple[Resource[T], T, dict[str, str]] | None:
-        found = self.resource_for(path)
-        if found is None:
-            return None
-        resource, params = found
-        route = resource.methods.get(method.upper()) or resource.methods.get("ANY")
-        if route is None:
-            return None
-        return resource, route, params
