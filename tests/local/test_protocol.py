@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +46,24 @@ def version_1_record(files, port: int) -> dict:
         "apis": {"old-api": {"step": step, "base_dir": str(files["root"]), "region": "us-east-1", "port": port}},
         "websites": {},
     }
+
+
+def test_the_client_side_imports_only_the_standard_library():
+    """plan and status import the client: it must start fast, whatever the daemon side needs."""
+    daemon = Path(__file__).resolve().parents[2] / "orchestrator" / "targets" / "local" / "daemon"
+    for module in ("client.py", "protocol.py", "home.py"):
+        tree = ast.parse((daemon / module).read_text())
+        imported = {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        imported |= {
+            node.module.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+        }
+        relative = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
+        assert imported <= sys.stdlib_module_names | {"__future__"}, module
+        assert relative <= {"home", "protocol"}, module
 
 
 def test_urls_are_built_in_one_place():

@@ -62,6 +62,9 @@ class Cloud:
         self.lock = asyncio.Lock()
         self._background: set[asyncio.Task] = set()  # drains of replaced gateways
         self._draining: set[Gateway] = set()
+        # What a PUT and a DELETE of each service do (the control API and restore use these).
+        self.puts = {"endpoints": self.put_endpoint, "apis": self.put_api, "websites": self.put_website}
+        self.deletes = {"endpoints": self.delete_endpoint, "apis": self.delete_api, "websites": self.delete_website}
 
     # -- record ---------------------------------------------------------------------------
     def save(self) -> None:
@@ -80,7 +83,6 @@ class Cloud:
         return fresh
 
     async def restore(self) -> None:
-        puts = {"endpoints": self.put_endpoint, "apis": self.put_api, "websites": self.put_website}
         for service, entries in self._read_record().items():
             for name, raw in entries.items():
                 try:
@@ -91,7 +93,7 @@ class Cloud:
                     self.unreadable[service][name] = raw
                     continue
                 try:
-                    await puts[service](name, record.spec, record.port)
+                    await self.puts[service](name, record.spec, record.port)
                 except Exception as exc:  # one broken service must not keep the others down
                     log.exception("restoring %s %s failed", service, name)
                     self.failed[f"{service}/{name}"] = f"{type(exc).__name__}: {exc}"

@@ -32,9 +32,6 @@ class ControlApp:
         self.stop = stop
         self.idle_grace_s = idle_grace_s
         self.runtime = EndpointApp(cloud.registry, "")
-        # What PUT and DELETE on /{service}/{name} do, per service.
-        self.puts = {"endpoints": cloud.put_endpoint, "apis": cloud.put_api, "websites": cloud.put_website}
-        self.deletes = {"endpoints": cloud.delete_endpoint, "apis": cloud.delete_api, "websites": cloud.delete_website}
         self._idle_timer: asyncio.TimerHandle | None = None
 
     def watch_idle(self, grace_s: float) -> None:
@@ -85,10 +82,10 @@ class ControlApp:
             try:
                 if method == "PUT":
                     spec, port = decode_put(service, payload)
-                    port = await self.puts[service](name, spec, port)
+                    port = await cloud.puts[service](name, spec, port)
                     answer = {"name": name, "port": port, "notices": list(cloud.untold_notices())}
                 else:
-                    answer = {"name": name, "deleted": await self.deletes[service](name)}
+                    answer = {"name": name, "deleted": await cloud.deletes[service](name)}
             except (ModelLoadError, FileNotFoundError, ProtocolError) as exc:
                 log.error("%s %s failed: %s", method, path, exc)
                 status, answer = 422, {"error": str(exc)}
