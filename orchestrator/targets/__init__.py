@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from .base import Target
+if TYPE_CHECKING:  # the package stays free to import: the local built-ins run as its modules
+    from .base import Target
 
 TARGETS = {
     "local": "orchestrator.targets.local:LocalTarget",

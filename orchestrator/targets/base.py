@@ -20,7 +20,7 @@ from ..spec.models import Pipeline
 
 if TYPE_CHECKING:
     from ..diagnostics import Diagnostic
-    from ..validate import Spec
+    from ..spec.loader import Document
 
 __all__ = [
     "NullReporter",
@@ -134,8 +134,9 @@ class Target(ABC):
     def handlers(self) -> Mapping[str, StepHandler]:
         """One handler per step kind this target runs; built once, on first use."""
 
-    def check(self, spec: Spec) -> list[Diagnostic]:
-        """Located problems (and warnings) with the spec that this target's world would refuse or ignore."""
+    def check(self, doc: Document) -> list[Diagnostic]:
+        """Located problems (and warnings) with `self.pipeline`, as written in `doc`, that this
+        target's world would refuse or ignore; warnings are not fatal."""
         return []
 
     def billed(self, kind: str) -> bool:
