@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from pulumi import automation as auto
 
-from orchestrator.infra.automation import AutomationStack
+from orchestrator.targets.aws.web.automation import AutomationStack
 
 
 @dataclass

@@ -8,9 +8,9 @@ import sys
 import pytest
 from fake_pulumi import FakeCloud
 
-from orchestrator.infra import WebLayer, automation
-from orchestrator.infra.handoff import PROGRAM_DIR, find_program_dir
 from orchestrator.spec.models import ApiStep, Pipeline, WebsiteStep
+from orchestrator.targets.aws.web import WebLayer, automation
+from orchestrator.targets.aws.web.handoff import PROGRAM_DIR, find_program_dir
 from orchestrator.targets.base import Previous, StepContext, StepFailed, TargetError
 
 API_URL = "https://fake123.execute-api.eu-west-1.amazonaws.com/prod"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pulumi_support import ProgramRun, run_program
 
-from orchestrator.infra import stack_config as keys
 from orchestrator.spec.models import ApiStep
+from orchestrator.targets.aws.web import stack_config as keys
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

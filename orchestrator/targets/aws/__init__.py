@@ -70,10 +70,10 @@ class AwsTarget(Target):
         """The Pulumi hand-off for api and website steps, imported only when one runs."""
         if self._web is None:
             try:
-                from ...infra.handoff import WebLayer
+                from .web.handoff import WebLayer
             except ImportError as exc:
                 raise TargetError(
-                    "The aws target's web layer (orchestrator.infra.handoff) is not available.",
+                    "The aws target's web layer (orchestrator.targets.aws.web.handoff) is not available.",
                     "Install the pulumi extra: pip install 'orchestrator[pulumi]'.",
                 ) from exc
             self._web = WebLayer(self.pipeline, self.project_dir, self.state_dir, self.reporter)

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..spec.models import ApiStep, Pipeline, WebsiteStep
-from ..targets.base import (
+from ....spec.models import ApiStep, Pipeline, WebsiteStep
+from ...base import (
     NullReporter,
     Reporter,
     StepContext,
@@ -43,7 +43,7 @@ PROGRAM_MISSING_HINT = (
 )
 
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parents[3]  # the orchestrator package
 
 
 def find_program_dir(package_dir: Path = PACKAGE_DIR) -> Path | None:

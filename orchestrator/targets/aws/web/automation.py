@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..targets.base import TargetError
+from ...base import TargetError
 
 OnOutput = Callable[[str], None]
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..spec.models import ApiStep, Pipeline, WebsiteStep
+from ....spec.models import ApiStep, Pipeline, WebsiteStep
 
 REGION_KEY = "aws:region"
 PROFILE_KEY = "aws:profile"
