@@ -10,7 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from aws_support import BUCKET, REGION, ROLE_NAME
+
+from .aws_support import BUCKET, REGION, ROLE_NAME
 
 
 @pytest.fixture(scope="session")

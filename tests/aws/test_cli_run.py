@@ -6,10 +6,10 @@ so the wrapper is the small UpdatingEndpoints fake, which passes every other cal
 
 from __future__ import annotations
 
-from aws_support import BUCKET, UpdatingEndpoints, new_client
-
 from orchestrator.cli import main
 from orchestrator.targets.aws import AwsTarget
+
+from .aws_support import BUCKET, UpdatingEndpoints, new_client
 
 SPEC = f"""\
 version: 1

@@ -10,12 +10,13 @@ import re
 from pathlib import Path
 
 import pytest
-from aws_support import REGION, ScriptedErrors, client_error, new_client
 
 import orchestrator.targets.aws.client as client_module
 from orchestrator.targets.aws.client import AwsCallFailed, AwsClient, iam_action, is_read
 from orchestrator.targets.aws.preflight import REQUIRED_ACTIONS
 from orchestrator.targets.base import TargetError
+
+from .aws_support import REGION, ScriptedErrors, client_error, new_client
 
 
 def test_no_credentials(aws_env, monkeypatch):

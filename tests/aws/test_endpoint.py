@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from aws_support import BUCKET, UpdatingEndpoints, make_ctx, make_pipeline, new_client
 
 from orchestrator.targets.aws import AwsTarget
 from orchestrator.targets.aws.endpoint import config_request, model_resource_name
 from orchestrator.targets.base import Previous, StepFailed
+
+from .aws_support import BUCKET, UpdatingEndpoints, make_ctx, make_pipeline, new_client
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/reviews:1"
 MODEL_A = f"s3://{BUCKET}/models/a/model.tar.gz"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from aws_support import BUCKET, Recorder, make_ctx, make_pipeline, new_client
-
 from orchestrator.targets.aws import AwsTarget
 from orchestrator.targets.aws.endpoint import model_resource_name
 from orchestrator.targets.base import Previous
+
+from .aws_support import BUCKET, Recorder, make_ctx, make_pipeline, new_client
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/reviews:1"
 

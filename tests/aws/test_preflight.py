@@ -5,7 +5,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from aws_support import (
+
+from orchestrator.targets.aws import AwsTarget
+from orchestrator.targets.base import TargetError
+
+from .aws_support import (
     BUCKET,
     Recorder,
     ScriptedErrors,
@@ -13,9 +17,6 @@ from aws_support import (
     make_pipeline,
     new_client,
 )
-
-from orchestrator.targets.aws import AwsTarget
-from orchestrator.targets.base import TargetError
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/reviews:1"
 

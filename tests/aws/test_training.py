@@ -7,7 +7,12 @@ import json
 import tarfile
 
 import pytest
-from aws_support import (
+
+from orchestrator.targets.aws import AwsTarget
+from orchestrator.targets.aws.training import build_request, job_base_name
+from orchestrator.targets.base import Previous, StepFailed
+
+from .aws_support import (
     BUCKET,
     JobOutcome,
     Recorder,
@@ -15,10 +20,6 @@ from aws_support import (
     make_pipeline,
     new_client,
 )
-
-from orchestrator.targets.aws import AwsTarget
-from orchestrator.targets.aws.training import build_request, job_base_name
-from orchestrator.targets.base import Previous, StepFailed
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/reviews:1"
 

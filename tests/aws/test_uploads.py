@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from aws_support import BUCKET, make_pipeline, new_client
 
 from orchestrator.targets.aws import AwsTarget
 from orchestrator.targets.aws.uploads import (
@@ -15,6 +14,8 @@ from orchestrator.targets.aws.uploads import (
     upload_source_dir,
 )
 from orchestrator.targets.base import StepFailed, TargetError
+
+from .aws_support import BUCKET, make_pipeline, new_client
 
 
 def test_local_file_is_uploaded_once_under_its_digest(account, project, boto):

@@ -6,12 +6,13 @@ import json
 import sys
 
 import pytest
-from fake_pulumi import FakeCloud
 
 from orchestrator.spec.models import ApiStep, Pipeline, WebsiteStep
 from orchestrator.targets.aws.web import WebLayer, automation
 from orchestrator.targets.aws.web.handoff import PROGRAM_DIR, find_program_dir
 from orchestrator.targets.base import Previous, StepContext, StepFailed, TargetError
+
+from .fake_pulumi import FakeCloud
 
 API_URL = "https://fake123.execute-api.eu-west-1.amazonaws.com/prod"
 

@@ -6,7 +6,8 @@ import importlib.util
 import json
 
 import pytest
-from pulumi_support import REPO
+
+from .pulumi_support import REPO
 
 _spec = importlib.util.spec_from_file_location("orchestrator_pulumi_cors_shim", REPO / "pulumi" / "lambda_cors_shim.py")
 shim = importlib.util.module_from_spec(_spec)

@@ -9,7 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from pulumi_support import REPO, make_project
+
+from .pulumi_support import REPO, make_project
 
 _spec = importlib.util.spec_from_file_location(
     "orchestrator_pulumi_lambda_package", REPO / "pulumi" / "lambda_package.py"

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from pulumi_support import ProgramRun, run_program
 
 from orchestrator.spec.models import ApiStep
 from orchestrator.targets.aws.web import stack_config as keys
+
+from .pulumi_support import ProgramRun, run_program
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

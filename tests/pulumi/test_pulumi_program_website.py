@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from pulumi_support import ProgramRun, make_project, run_program
 
 from orchestrator.spec.models import WebsiteStep
 from orchestrator.targets.aws.web import stack_config as keys
 from orchestrator.targets.website_config import render_config
+
+from .pulumi_support import ProgramRun, make_project, run_program
 
 API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
 

@@ -6,7 +6,8 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from pulumi_support import REPO
+
+from .pulumi_support import REPO
 
 _spec = importlib.util.spec_from_file_location("orchestrator_pulumi_site_files", REPO / "pulumi" / "site_files.py")
 site_files_module = importlib.util.module_from_spec(_spec)
