@@ -1,7 +1,5 @@
-"""Entry point for `pulumi up`: builds what the stack config names and exports the outputs."""
+"""What `pulumi up` runs in this folder: the program packaged in orchestrator, the same one a run uses."""
 
-import pulumi
-from program import build
+from orchestrator.targets.aws.web.program import main
 
-for output_name, value in build().items():
-    pulumi.export(output_name, value)
+main()

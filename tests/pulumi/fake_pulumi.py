@@ -24,13 +24,15 @@ class FakeCloud:
         self.deployed: dict[str, dict[str, Any]] = {}  # stack -> {"config": ..., "outputs": ...}
         self.checkout: dict[str, dict[str, str]] = {}  # stack -> Pulumi.<stack>.yaml of this checkout
         self.secret_keys: dict[str, set[str]] = {}  # stack -> keys set as secrets
-        self.opened: list[tuple[str, Path, dict[str, str]]] = []
+        self.opened: list[tuple[str, Callable[[], None], Path, dict[str, str]]] = []  # name, program, workspace, env
         self.operations: list[tuple[str, str]] = []
         self.fail_next: str | None = None
         self.failing: dict[str, str] = {}  # stack -> message its every up/destroy fails with
 
-    def factory(self, stack_name: str, program_dir: Path, env: Mapping[str, str]) -> FakeStack:
-        self.opened.append((stack_name, program_dir, dict(env)))
+    def factory(
+        self, stack_name: str, program: Callable[[], None], work_dir: Path, env: Mapping[str, str]
+    ) -> FakeStack:
+        self.opened.append((stack_name, program, work_dir, dict(env)))
         return FakeStack(self, stack_name)
 
     def fresh_checkout(self) -> None:

@@ -1,8 +1,13 @@
-"""Run the Pulumi program once under mocks and write what it registered as JSON.
+"""Run the packaged Pulumi program once under mocks and write what it registered as JSON.
 
 Usage: python program_runner.py OUT.json  (stack config comes from PULUMI_CONFIG).
 Each scenario runs in its own process: the Pulumi runtime keeps global state
 (settings, registered URNs, config) that a second program in one process would trip on.
+
+TEST_ENTRY picks how the program is entered: `build` (default; its return value is the
+outputs), `inline` (the callable the hand-off gives the Automation API) or `by-hand`
+(`pulumi/__main__.py`, what `pulumi up` runs in that folder); for the last two the
+outputs are what they export.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 
 import pulumi
 
-PROGRAM_DIR = Path(__file__).resolve().parents[2] / "pulumi"
+BY_HAND_ENTRY = Path(__file__).resolve().parents[2] / "pulumi" / "__main__.py"
 ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
 
@@ -116,18 +121,30 @@ def main(out_path: str) -> None:
     pulumi.runtime.set_mocks(
         mocks, project="orchestrator", stack=os.environ.get("TEST_STACK", "demo-prod"), preview=False
     )
-    sys.path.insert(0, str(PROGRAM_DIR))  # the program's modules import each other by name
-    import program  # after set_mocks, as Pulumi's testing guide requires
+    # after set_mocks, as Pulumi's testing guide requires
+    from orchestrator.targets.aws.web import program
+    from orchestrator.targets.aws.web.handoff import packaged_program
 
     result: dict = {}
+    exported: dict = {}
+    entry = os.environ.get("TEST_ENTRY", "build")
+    real_export = pulumi.export
+
+    def recording_export(name, value):
+        exported[name] = value
+        real_export(name, value)
+
+    pulumi.export = recording_export
 
     @pulumi.runtime.test
     def run():
-        if os.environ.get("TEST_RUN_MAIN"):  # the entry point `pulumi up` runs, exports included
-            runpy.run_path(str(PROGRAM_DIR / "__main__.py"), run_name="__main__")
-            return None
-        outputs = program.build()
-        return pulumi.Output.from_input(outputs).apply(result.update)
+        if entry == "by-hand":
+            runpy.run_path(str(BY_HAND_ENTRY), run_name="__main__")
+        elif entry == "inline":
+            packaged_program()()
+        else:
+            return pulumi.Output.from_input(program.build()).apply(result.update)
+        return pulumi.Output.from_input(exported).apply(result.update)
 
     error = None
     try:
@@ -135,7 +152,11 @@ def main(out_path: str) -> None:
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     Path(out_path).write_text(
-        json.dumps({"resources": mocks.resources, "outputs": _plain(result), "error": error}, indent=1, default=repr)
+        json.dumps(
+            {"resources": mocks.resources, "outputs": _plain(result), "error": error, "package": program.__file__},
+            indent=1,
+            default=repr,
+        )
     )
 
 

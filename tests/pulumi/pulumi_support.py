@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("program_runner.py")
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 HANDLER = """import os
 
@@ -32,6 +29,7 @@ class ProgramRun:
     outputs: dict[str, Any]
     error: str | None
     stderr: str
+    package: str  # the file of the program package that ran (which installed orchestrator)
 
     def of_type(self, short_type: str) -> list[dict[str, Any]]:
         """Resources whose type ends with `:ShortType`, e.g. `Integration`."""
@@ -72,25 +70,31 @@ def run_program(
     stack: str = "demo-prod",
     timeout: float = 120,
     secret_keys: list[str] | None = None,
+    entry: str = "build",
+    python: str = sys.executable,
 ) -> ProgramRun:
-    """Run the program in a fresh process with this stack config (as PULUMI_CONFIG); `secret_keys` as `--secret`."""
+    """Run the program in a fresh process with this stack config (as PULUMI_CONFIG); `secret_keys` as `--secret`.
+
+    `entry` is how the program is entered (see program_runner.py); `python` the interpreter whose
+    installed orchestrator runs it.
+    """
     secret_keys = sorted(
         secret_keys if secret_keys is not None else [key for key in config if key.endswith("apiEnvironment")]
     )
-    digest = hashlib.sha256(json.dumps([config, secret_keys], sort_keys=True).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(json.dumps([config, secret_keys, entry, python], sort_keys=True).encode()).hexdigest()[:12]
     out = project_dir / f"run-{stack}-{digest}.json"
     env = {
         **os.environ,
         "PULUMI_CONFIG": json.dumps(config),
         "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys),
         "TEST_STACK": stack,
-        "PYTHONPATH": str(REPO),
+        "TEST_ENTRY": entry,
     }
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         env.pop(name, None)
     proc = subprocess.run(
-        [sys.executable, str(RUNNER), str(out)], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [python, str(RUNNER), str(out)], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
-    return ProgramRun(data["resources"], data["outputs"], data["error"], proc.stderr)
+    return ProgramRun(data["resources"], data["outputs"], data["error"], proc.stderr, data["package"])

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
+import yaml
 from pulumi import automation as auto
 
-from orchestrator.targets.aws.web.automation import AutomationStack
+from orchestrator.targets.aws.web import program as packaged
+from orchestrator.targets.aws.web.automation import PROJECT_NAME, AutomationStack, open_automation_stack
 
 
 @dataclass
@@ -111,3 +116,40 @@ def test_destroy_and_remove():
     adapter.remove()
     assert stack.calls == [("destroy", "never")]
     assert stack.workspace.removed == ["demo-prod"]
+
+
+# -- the real Automation API, against a stand-in CLI on PATH -------------------------------------
+
+FAKE_CLI = """#!{python}
+import json, os, sys
+with open(os.environ["FAKE_PULUMI_LOG"], "a") as log:
+    log.write(json.dumps({{"args": sys.argv[1:], "cwd": os.getcwd(), "backend": os.environ.get("PULUMI_BACKEND_URL")}}) + "\\n")
+if sys.argv[1:] == ["version"]:
+    print("v3.200.0")
+"""
+
+
+def test_a_stack_runs_the_packaged_program_inline_with_its_settings_in_the_workspace(tmp_path, monkeypatch):
+    """What `create_or_select_stack` is given: the program, the project name, and a workspace folder it keeps."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    cli = bin_dir / "pulumi"
+    cli.write_text(FAKE_CLI.format(python=sys.executable))
+    cli.chmod(0o755)
+    log = tmp_path / "cli.jsonl"
+    monkeypatch.setenv("FAKE_PULUMI_LOG", str(log))
+    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}")
+    work_dir = tmp_path / "state" / "pulumi-workspace"
+    work_dir.mkdir(parents=True)
+
+    stack = open_automation_stack("demo-prod", packaged.main, work_dir, {"PULUMI_BACKEND_URL": "file:///backend"})
+
+    assert stack.name == "demo-prod"
+    assert stack._stack.workspace.program is packaged.main  # what `up` and `destroy` will run, in this process
+    project = yaml.safe_load((work_dir / "Pulumi.yaml").read_text())
+    by_hand = yaml.safe_load((Path(__file__).resolve().parents[2] / "pulumi" / "Pulumi.yaml").read_text())
+    assert project["name"] == PROJECT_NAME == by_hand["name"]  # a run's stacks are the ones `pulumi up` by hand selects
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    select = calls[-1]
+    assert select["args"][-4:] == ["stack", "select", "--stack", "demo-prod"]
+    assert select["cwd"] == str(work_dir) and select["backend"] == "file:///backend"

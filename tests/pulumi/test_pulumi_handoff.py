@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
 from orchestrator.spec.models import ApiStep, Pipeline, WebsiteStep
-from orchestrator.targets.aws.web import WebLayer, automation
-from orchestrator.targets.aws.web.handoff import PROGRAM_DIR, find_program_dir
+from orchestrator.targets.aws.web import automation
+from orchestrator.targets.aws.web import program as packaged
+from orchestrator.targets.aws.web.handoff import WebLayer, packaged_program
 from orchestrator.targets.base import Previous, StepContext, StepFailed, TargetError
 
 from .fake_pulumi import FakeCloud
@@ -146,12 +148,13 @@ def test_apply_api_writes_the_stack_config(pipeline, tmp_path, cloud):
 def test_one_stack_per_pipeline_and_stage_on_a_local_file_backend(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
     layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
-    [(name, program_dir, env)] = cloud.opened
+    [(name, program, work_dir, env)] = cloud.opened
     assert name == "demo-prod"
-    assert program_dir == PROGRAM_DIR and (program_dir / "Pulumi.yaml").is_file()
+    assert program is packaged.main  # run inline, from the installed package
+    assert work_dir == tmp_path / "project" / ".orchestrator" / "pulumi-workspace" and work_dir.is_dir()
     backend = (tmp_path / "project" / ".orchestrator" / "pulumi").resolve()
     assert env["PULUMI_BACKEND_URL"] == backend.as_uri()
-    assert env["PULUMI_PYTHON_CMD"] == sys.executable
+    assert "PULUMI_PYTHON_CMD" not in env  # no interpreter of its own: the program runs in this process
     assert backend.is_dir()
 
 
@@ -159,7 +162,7 @@ def test_configured_backend_is_used(tmp_path, cloud):
     pipeline = make_pipeline(backend="s3://team-state/pulumi")
     layer = web_layer(pipeline, tmp_path, cloud)
     layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
-    assert cloud.opened[0][2]["PULUMI_BACKEND_URL"] == "s3://team-state/pulumi"
+    assert cloud.opened[0][3]["PULUMI_BACKEND_URL"] == "s3://team-state/pulumi"
 
 
 def test_passphrase_defaults_to_empty_but_a_set_one_is_kept(pipeline, tmp_path, cloud, monkeypatch):
@@ -234,7 +237,7 @@ def test_stack_name_follows_the_api_stage(tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
     layer.apply_api("api", api, context(pipeline, tmp_path, "api", "api"))
     layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
-    assert [name for name, _, _ in cloud.opened] == ["demo-beta"]
+    assert [name for name, *_ in cloud.opened] == ["demo-beta"]
 
 
 def test_destroy_website_then_api(pipeline, tmp_path, cloud):
@@ -276,8 +279,8 @@ def test_engine_failure_is_a_step_failure_with_the_engine_message(pipeline, tmp_
 
 def test_missing_output_is_reported(pipeline, tmp_path):
     class NoOutputs(FakeCloud):
-        def factory(self, name, program_dir, env):
-            stack = super().factory(name, program_dir, env)
+        def factory(self, name, program, work_dir, env):
+            stack = super().factory(name, program, work_dir, env)
             stack.up = lambda on_output: {}
             return stack
 
@@ -288,8 +291,8 @@ def test_missing_output_is_reported(pipeline, tmp_path):
 
 def test_cli_vanishing_mid_run_is_the_install_hint(pipeline, tmp_path):
     class CliGone(FakeCloud):
-        def factory(self, name, program_dir, env):
-            stack = super().factory(name, program_dir, env)
+        def factory(self, name, program, work_dir, env):
+            stack = super().factory(name, program, work_dir, env)
 
             def up(on_output):
                 raise FileNotFoundError(2, "No such file or directory", "pulumi")
@@ -483,65 +486,48 @@ def test_failing_to_leave_the_old_stack_fails_the_step_and_says_so(pipeline, tmp
 # -- finding the program ---------------------------------------------------------------------------
 
 
-def test_program_is_the_repository_folder_beside_the_package():
-    assert PROGRAM_DIR is not None and (PROGRAM_DIR / "Pulumi.yaml").is_file()
-    assert PROGRAM_DIR == find_program_dir() == (PROGRAM_DIR.parent / "orchestrator").resolve().parent / "pulumi"
+def test_the_program_is_the_one_in_the_installed_package():
+    """No folder beside the package is needed: a regular install (site-packages) provisions the API too."""
+    program = packaged_program()
+    assert program is packaged.main
+    package_dir = Path(packaged.__file__).parent
+    assert Path(sys.modules[program.__module__].__file__).parent == package_dir
+    assert package_dir.parts[-5:] == ("orchestrator", "targets", "aws", "web", "program")
 
 
-def test_a_regular_install_is_not_mistaken_for_the_program(tmp_path):
-    """In site-packages, `pulumi/` beside the package is the Pulumi SDK."""
-    site = tmp_path / "site-packages"
-    (site / "orchestrator").mkdir(parents=True)
-    (site / "pulumi" / "automation").mkdir(parents=True)
-    (site / "pulumi" / "__init__.py").write_text("")
-    assert find_program_dir(site / "orchestrator") is None
-    checkout = tmp_path / "checkout"
-    (checkout / "orchestrator").mkdir(parents=True)
-    (checkout / "pulumi").mkdir()
-    for name in ("Pulumi.yaml", "program.py"):
-        (checkout / "pulumi" / name).write_text((PROGRAM_DIR / name).read_text())
-    assert find_program_dir(checkout / "orchestrator") == checkout / "pulumi"
+class WithoutPulumiAws:
+    """An import system on which pulumi-aws is not installed (what `pip install 'orchestrator[aws]'` gives)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "pulumi_aws":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
 
 
-@pytest.mark.parametrize("program_dir", [None, "sdk"])
-def test_missing_program_is_a_clear_preflight_error(pipeline, tmp_path, cloud, program_dir):
-    sdk = tmp_path / "site-packages" / "pulumi"
-    sdk.mkdir(parents=True)
-    project = tmp_path / "project"
-    layer = WebLayer(
-        pipeline,
-        project,
-        project / ".orchestrator",
-        CollectingReporter(),
-        stack_factory=cloud.factory,
-        program_dir=sdk if program_dir else None,
-    )
+def test_a_missing_pulumi_aws_is_a_clear_preflight_error(pipeline, tmp_path, cloud, monkeypatch):
+    for name in [name for name in sys.modules if name.split(".")[0] == "pulumi_aws"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [WithoutPulumiAws(), *sys.meta_path])
+    layer = web_layer(pipeline, tmp_path, cloud)
     with pytest.raises(TargetError) as caught:
         layer.preflight()
-    where = f" (no Pulumi.yaml in {sdk})" if program_dir else ""
-    assert str(caught.value) == f"The Pulumi program for the API and website was not found{where}."
-    assert caught.value.hint == (
-        "The program ships in the repository's pulumi/ folder, beside the orchestrator package: "
-        "install orchestrator from a source checkout (`pip install -e .`)."
+    assert str(caught.value) == (
+        "The pulumi Python packages are not installed: target aws needs them for the API and website."
     )
+    assert caught.value.hint == "pip install 'orchestrator[pulumi]'  (pulumi and pulumi-aws v7)"
     with pytest.raises(TargetError):
         layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert cloud.opened == []
 
 
-def test_explicit_program_dir_is_used(pipeline, tmp_path, cloud):
-    program = tmp_path / "program"
-    program.mkdir()
-    (program / "Pulumi.yaml").write_text("name: orchestrator\nruntime: python\n")
+def test_an_explicit_program_is_handed_to_the_stacks(pipeline, tmp_path, cloud):
+    def program():
+        """Another Pulumi program (e.g. a team's own web layer)."""
+
     project = tmp_path / "project"
     layer = WebLayer(
-        pipeline,
-        project,
-        project / ".orchestrator",
-        CollectingReporter(),
-        stack_factory=cloud.factory,
-        program_dir=program,
+        pipeline, project, project / ".orchestrator", CollectingReporter(), stack_factory=cloud.factory, program=program
     )
     layer.preflight()
     layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
-    assert cloud.opened[0][1] == program
+    assert cloud.opened[0][1] is program

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
-from .pulumi_support import REPO
-
-_spec = importlib.util.spec_from_file_location("orchestrator_pulumi_cors_shim", REPO / "pulumi" / "lambda_cors_shim.py")
-shim = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(shim)
+from orchestrator.targets.aws.web.program import lambda_cors_shim as shim
 
 APP = "https://app.example"
 LISTED = {"allow_origins": [APP], "allow_credentials": False, "expose_headers": ["X-Single"]}

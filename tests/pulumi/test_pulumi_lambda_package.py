@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from .pulumi_support import REPO, make_project
+from orchestrator.targets.aws.web.program import lambda_package, naming
 
-_spec = importlib.util.spec_from_file_location(
-    "orchestrator_pulumi_lambda_package", REPO / "pulumi" / "lambda_package.py"
-)
-lambda_package = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lambda_package)
+from .pulumi_support import make_project
 
 
 class RecordingInstaller:
@@ -158,11 +153,6 @@ def test_real_pip_failure_is_a_packaging_error(handler, tmp_path, monkeypatch):
     requirements.write_text("surely-not-a-package-here==9.9\n")
     with pytest.raises(lambda_package.PackagingError, match="pip could not install"):
         lambda_package.build_bundle(handler, requirements, tmp_path / "build")
-
-
-_naming_spec = importlib.util.spec_from_file_location("orchestrator_pulumi_naming", REPO / "pulumi" / "naming.py")
-naming = importlib.util.module_from_spec(_naming_spec)
-_naming_spec.loader.exec_module(naming)
 
 
 def test_long_logical_names_stay_short_and_distinct():

@@ -141,33 +141,49 @@ def test_no_api_without_its_config(public_run):
     assert not [t for t in public_run.types() if t in {"RestApi", "Function", "Role"}]
 
 
-def test_api_and_website_in_one_stack(project):
-    config = site_config(
+def both_parts(project: Path) -> dict[str, str]:
+    """An API with a lambda route (bundle, CORS shim) and a website in one stack's config."""
+    api = {
+        "stage": "prod",
+        "cors": {"allow_origins": ["*"]},
+        "routes": [
+            {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint_name": "ep"},
+            {
+                "method": "POST",
+                "path": "/predict",
+                "integration": "lambda",
+                "endpoint_name": "ep",
+                "handler": "api/handler.py:lambda_handler",
+            },
+        ],
+    }
+    return site_config(
         project,
         {"config": {"apiUrl": API_URL}},
-        {
-            keys.API_KEY: json.dumps(
-                {
-                    "stage": "prod",
-                    "routes": [
-                        {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint_name": "ep"}
-                    ],
-                }
-            ),
-        },
+        {keys.API_KEY: json.dumps(api), keys.BUILD_DIR_KEY: str(project / "build")},
     )
-    run = run_program(project, config)
+
+
+def test_api_and_website_in_one_stack(project):
+    run = run_program(project, both_parts(project))
     assert run.error is None
     assert {"api_url", "route_urls", "website_url", "website_bucket"} <= set(run.outputs)
-    assert run.of_type("RestApi") and run.of_type("Bucket")
+    assert run.of_type("RestApi") and run.of_type("Bucket") and run.of_type("Function")
 
 
-def test_entry_point_exports_without_error(project, monkeypatch):
-    """`__main__.py` (what `pulumi up` runs) builds and exports under mocks."""
-    monkeypatch.setenv("TEST_RUN_MAIN", "1")
-    run = run_program(project, site_config(project, {"config": {"apiUrl": API_URL}}), stack="demo-main")
-    assert run.error is None
-    assert run.of_type("Bucket")
+def registered(run: ProgramRun) -> list[dict]:
+    """The resources in a stable order (the program registers them concurrently)."""
+    return sorted(run.resources, key=lambda resource: (resource["type"], resource["name"]))
+
+
+@pytest.mark.parametrize("entry", ["inline", "by-hand"])
+def test_a_run_and_pulumi_up_by_hand_run_the_same_program(project, entry):
+    """The callable a run hands to the Automation API and `pulumi/__main__.py` build and export what `build` returns."""
+    built = run_program(project, both_parts(project), stack="demo-entries")
+    entered = run_program(project, both_parts(project), stack="demo-entries", entry=entry)
+    assert entered.error is None
+    assert registered(entered) == registered(built)
+    assert entered.outputs == built.outputs and "api_url" in entered.outputs
 
 
 def test_empty_config_builds_nothing(project):

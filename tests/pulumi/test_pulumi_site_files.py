@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from .pulumi_support import REPO
-
-_spec = importlib.util.spec_from_file_location("orchestrator_pulumi_site_files", REPO / "pulumi" / "site_files.py")
-site_files_module = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(site_files_module)
-is_published = site_files_module.is_published
-site_files = site_files_module.site_files
+from orchestrator.targets.aws.web.program.site_files import is_published, site_files
 
 
 def tree(root: Path, files: list[str]) -> Path:

@@ -1,5 +1,5 @@
-"""The AWS web layer (API Gateway, Lambda, S3 website) via the Pulumi program in `pulumi/`."""
+"""The aws target's web layer: API Gateway, Lambda and the S3 website, through Pulumi.
 
-from .handoff import WebLayer
-
-__all__ = ["WebLayer"]
+`handoff` drives the stacks (Automation API, `automation`) with the config of
+`stack_config`; `program` is the Pulumi program they run, shipped in the package.
+"""

@@ -1,8 +1,9 @@
 """The Automation API behind a small interface, so the hand-off can be tested with a fake.
 
 `StackHandle` is all the hand-off uses; `open_automation_stack` is the real one
-(pulumi.automation, imported only when called). A missing CLI is turned into a
-TargetError with an install hint here, once.
+(pulumi.automation, imported only when called). The program runs inline, in this
+process, from the installed package: no program folder has to exist on disk. A
+missing CLI is turned into a TargetError with an install hint here, once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from typing import Any, Protocol
 from ...base import TargetError
 
 OnOutput = Callable[[str], None]
+Program = Callable[[], None]  # a Pulumi program: registers resources and exports outputs when called
+
+# The project of `pulumi/Pulumi.yaml` too: a stack a run made is the stack `pulumi up` by hand selects.
+PROJECT_NAME = "orchestrator"
 
 CLI_MISSING_MESSAGE = (
     "The Pulumi CLI is not installed: target aws needs `pulumi` on PATH to provision the API and website."
@@ -31,7 +36,7 @@ def cli_missing() -> TargetError:
 
 
 class StackHandle(Protocol):
-    """One Pulumi stack of the program in `pulumi/`."""
+    """One Pulumi stack of the web layer's program."""
 
     name: str
 
@@ -54,7 +59,8 @@ class StackHandle(Protocol):
         """Forget the (destroyed) stack and its config file."""
 
 
-StackFactory = Callable[[str, Path, Mapping[str, str]], StackHandle]
+# (stack name, program, workspace folder for Pulumi.yaml and Pulumi.<stack>.yaml, environment of the CLI)
+StackFactory = Callable[[str, Program, Path, Mapping[str, str]], StackHandle]
 
 
 class AutomationStack:
@@ -97,8 +103,12 @@ class AutomationStack:
         self._stack.workspace.remove_stack(self.name)
 
 
-def open_automation_stack(stack_name: str, program_dir: Path, env: Mapping[str, str]) -> StackHandle:
-    """Select (or create) the stack of the program in `program_dir`, with `env` for the CLI."""
+def open_automation_stack(stack_name: str, program: Program, work_dir: Path, env: Mapping[str, str]) -> StackHandle:
+    """Select (or create) the stack with `program` run inline; its settings files live in `work_dir`.
+
+    The folder goes in the workspace options: `create_or_select_stack` ignores its own
+    `work_dir` argument for inline programs and would use a new temporary folder each time.
+    """
     try:
         from pulumi import automation as auto
     except ImportError as exc:
@@ -106,8 +116,9 @@ def open_automation_stack(stack_name: str, program_dir: Path, env: Mapping[str, 
     try:
         stack = auto.create_or_select_stack(
             stack_name=stack_name,
-            work_dir=str(program_dir),
-            opts=auto.LocalWorkspaceOptions(env_vars=dict(env)),
+            project_name=PROJECT_NAME,
+            program=program,
+            opts=auto.LocalWorkspaceOptions(work_dir=str(work_dir), env_vars=dict(env)),
         )
     except FileNotFoundError as exc:
         raise cli_missing() from exc

@@ -1,18 +1,22 @@
-"""The hand-off from a run to the Pulumi program in `pulumi/`: config in, outputs back.
+"""The hand-off from a run to the packaged Pulumi program (`program/`): config in, outputs back.
 
 The api and website steps are applied one after the other into the same stack
 (`{pipeline}-{stage}`). Each writes only its own config keys, so applying one
 keeps the other part as it is; each returns the stack outputs for its step.
 When a part moves to another stack (the api's `stage` changed), it is removed
 from the stack it was recorded in once the new one is up.
+
+The program runs inline (in this process, from the installed package), so a plain
+`pip install 'orchestrator[aws,pulumi]'` can provision the API. The stacks' settings
+files live in the pipeline's state folder (`WORKSPACE_DIR`), beside the default backend.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ from . import stack_config as keys
 from .automation import (
     SDK_MISSING_HINT,
     SDK_MISSING_MESSAGE,
+    Program,
     StackFactory,
     StackHandle,
     cli_missing,
@@ -37,28 +42,25 @@ from .automation import (
 )
 
 ERROR_TAIL_CHARS = 3000
-PROGRAM_MISSING_HINT = (
-    "The program ships in the repository's pulumi/ folder, beside the orchestrator package: "
-    "install orchestrator from a source checkout (`pip install -e .`)."
-)
+WORKSPACE_DIR = "pulumi-workspace"  # in the state folder: Pulumi.yaml and each stack's Pulumi.<stack>.yaml
+PROGRAM_NEEDS = ("pulumi", "pulumi_aws")  # what the program imports when it runs
 
 
-PACKAGE_DIR = Path(__file__).resolve().parents[3]  # the orchestrator package
+def packaged_program() -> Program:
+    """The program's entry point from this installed package, or a TargetError when it cannot run here.
 
-
-def find_program_dir(package_dir: Path = PACKAGE_DIR) -> Path | None:
-    """The repository's `pulumi/` folder beside the installed package (source or editable install).
-
-    A regular install puts the package in site-packages, where `pulumi/` is the
-    Pulumi SDK, not this program: that is told apart by its Pulumi.yaml.
+    Checked without importing the SDKs (pulumi_aws alone takes seconds to load).
     """
-    candidate = package_dir.parent / "pulumi"
-    if (candidate / "Pulumi.yaml").is_file() and (candidate / "program.py").is_file():
-        return candidate
-    return None
+    for name in PROGRAM_NEEDS:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise TargetError(SDK_MISSING_MESSAGE, hint=SDK_MISSING_HINT)
+    from .program import main
 
-
-PROGRAM_DIR = find_program_dir()
+    return main
 
 
 class WebLayer:
@@ -71,13 +73,13 @@ class WebLayer:
         state_dir: Path,
         reporter: Reporter | None = None,
         stack_factory: StackFactory | None = None,
-        program_dir: Path | None = PROGRAM_DIR,
+        program: Program | None = None,
     ):
         self.pipeline = pipeline
         self.project_dir = Path(project_dir)
         self.state_dir = Path(state_dir)
         self.reporter = reporter or NullReporter()
-        self.program_dir = program_dir
+        self._given_program = program  # None: the packaged one
         self._stack_factory = stack_factory
         self._stacks: dict[str, StackHandle] = {}
 
@@ -92,24 +94,15 @@ class WebLayer:
                 f"Several api steps use stage {duplicated[0]!r}; each stage is one Pulumi stack with one API.",
                 hint="Give each api step its own `stage`.",
             )
-        self._program()
+        self.program()
         if self._stack_factory is not None:
             return  # a stand-in for the Automation API needs no CLI
         if shutil.which("pulumi") is None:
             raise cli_missing()
-        try:
-            import pulumi.automation  # noqa: F401  (checks the SDK is importable)
-        except ImportError as exc:
-            raise TargetError(SDK_MISSING_MESSAGE, hint=SDK_MISSING_HINT) from exc
 
-    def _program(self) -> Path:
-        """The program's folder, or a TargetError saying how to get it."""
-        if self.program_dir is None or not (self.program_dir / "Pulumi.yaml").is_file():
-            where = f" (no Pulumi.yaml in {self.program_dir})" if self.program_dir is not None else ""
-            raise TargetError(
-                f"The Pulumi program for the API and website was not found{where}.", hint=PROGRAM_MISSING_HINT
-            )
-        return self.program_dir
+    def program(self) -> Program:
+        """What the stacks run: the given program, else the packaged one (a TargetError if it cannot run)."""
+        return self._given_program or packaged_program()
 
     # -- the two steps ---------------------------------------------------------------------
 
@@ -192,13 +185,16 @@ class WebLayer:
         scheme, sep, rest = url.partition("://")
         return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url
 
+    @property
+    def workspace_dir(self) -> Path:
+        """Where the stacks' settings files are kept (Pulumi.yaml, Pulumi.<stack>.yaml): the state folder."""
+        return self.state_dir / WORKSPACE_DIR
+
     def environment(self) -> dict[str, str]:
-        """Variables the Pulumi CLI runs with: backend, interpreter, and an empty passphrase unless one is set."""
+        """Variables the Pulumi CLI runs with: the backend, and an empty passphrase unless one is set."""
         env = {
             "PULUMI_BACKEND_URL": self.backend_url,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
-            # The program runs with this interpreter, which has pulumi-aws (checked in preflight).
-            "PULUMI_PYTHON_CMD": sys.executable,
         }
         if "PULUMI_CONFIG_PASSPHRASE" not in os.environ and "PULUMI_CONFIG_PASSPHRASE_FILE" not in os.environ:
             # Route environments (config) and the API key (output) are Pulumi secrets, encrypted with this
@@ -211,11 +207,12 @@ class WebLayer:
 
     def _stack(self, name: str) -> StackHandle:
         if name not in self._stacks:
-            program_dir = self._program()
+            program = self.program()
             if self.backend_url.startswith("file://"):
                 (self.state_dir / "pulumi").mkdir(parents=True, exist_ok=True)
+            self.workspace_dir.mkdir(parents=True, exist_ok=True)
             factory = self._stack_factory or open_automation_stack
-            self._stacks[name] = factory(name, program_dir, self.environment())
+            self._stacks[name] = factory(name, program, self.workspace_dir, self.environment())
         return self._stacks[name]
 
     def _apply(

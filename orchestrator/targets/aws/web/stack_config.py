@@ -1,8 +1,8 @@
-"""The stack config the hand-off writes: the one contract between orchestrator and `pulumi/`.
+"""The stack config the hand-off writes: the one contract between a run and the Pulumi program.
 
 Pure functions of the (resolved) spec, so a person who runs `pulumi up` by hand
 with these values gets the same result. Keep the key names in step with
-`pulumi/settings.py` and `pulumi/README.md`.
+`program/settings.py` and `pulumi/README.md`.
 """
 
 from __future__ import annotations

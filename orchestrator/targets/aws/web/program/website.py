@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import sys
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
-from naming import logical_name
-from settings import Settings, WebsiteSettings
-from site_files import site_files
+
+from ....website_config import render_config  # the page's config file, exactly as the local website renders it
+from .naming import logical_name
+from .settings import Settings, WebsiteSettings
+from .site_files import site_files
 
 EXTRA_TYPES = {
     ".js": "application/javascript",
@@ -29,16 +30,6 @@ EXTRA_TYPES = {
     ".ico": "image/x-icon",
     ".md": "text/markdown",
 }
-
-
-def render_config(config: dict, filename: str) -> tuple[bytes, str]:
-    """The page's config file, rendered exactly as the local website renders it."""
-    try:
-        from orchestrator.targets.website_config import render_config as render
-    except ImportError:  # `pulumi up` run by hand: the package sits beside this folder
-        sys.path.append(str(Path(__file__).resolve().parent.parent))
-        from orchestrator.targets.website_config import render_config as render
-    return render(config, filename)
 
 
 def content_type(path: Path) -> str:

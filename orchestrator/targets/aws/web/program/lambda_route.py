@@ -6,15 +6,15 @@ import json
 import math
 from pathlib import Path
 
-import iam
-import lambda_cors_shim
 import pulumi
 import pulumi_aws as aws
-from api_context import ApiContext, method
-from cors import lambda_shim_policy
-from lambda_package import build_bundle, handler_parts, lambda_handler_setting
-from naming import endpoint_arn, execute_api_source_path, logical_name
-from settings import RouteSettings
+
+from . import iam, lambda_cors_shim
+from .api_context import ApiContext, method
+from .cors import lambda_shim_policy
+from .lambda_package import build_bundle, handler_parts, lambda_handler_setting
+from .naming import endpoint_arn, execute_api_source_path, logical_name
+from .settings import RouteSettings
 
 SHIM_FILE = Path(lambda_cors_shim.__file__)
 SHIM_HANDLER = f"{SHIM_FILE.stem}.handler"

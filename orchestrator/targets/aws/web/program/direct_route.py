@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
-from api_context import ApiContext, method
-from naming import logical_name, sagemaker_invoke_uri
-from settings import RouteSettings
+
+from .api_context import ApiContext, method
+from .naming import logical_name, sagemaker_invoke_uri
+from .settings import RouteSettings
 
 PASSTHROUGH_TEMPLATES = {"application/json": "$input.body", "text/csv": "$input.body"}
 # status code sent to the client -> API Gateway selection pattern on the endpoint's status

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from cors import CorsHeaders, response_headers
-from settings import ApiSettings, Settings
+
+from .cors import CorsHeaders, response_headers
+from .settings import ApiSettings, Settings
 
 
 @dataclass

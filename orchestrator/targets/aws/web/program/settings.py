@@ -1,6 +1,6 @@
 """Stack config -> plain, validated settings, so every component reads typed values.
 
-The orchestrator's hand-off writes these keys (see README.md); a person can
+The orchestrator's hand-off writes these keys (see pulumi/README.md); a person can
 write the same ones by hand. Either `orchestrator:api` or `orchestrator:website`
 (or both) may be absent: each builds only when configured.
 

@@ -10,15 +10,15 @@ import hashlib
 import json
 from dataclasses import asdict
 
-import cors
-import iam
 import pulumi
 import pulumi_aws as aws
-from api_context import ApiContext
-from direct_route import add_direct_route
-from lambda_route import add_lambda_route
-from naming import endpoint_arn, logical_name
-from settings import ApiSettings, Settings
+
+from . import cors, iam
+from .api_context import ApiContext
+from .direct_route import add_direct_route
+from .lambda_route import add_lambda_route
+from .naming import endpoint_arn, logical_name
+from .settings import ApiSettings, Settings
 
 
 class ResourceTree:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-from settings import CorsSettings
+
+from .settings import CorsSettings
 
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ALLOW_ORIGIN = "Access-Control-Allow-Origin"
