@@ -25,7 +25,7 @@ def _pipeline(account, **deploy):
 
 def _deploy(target, pipeline, project, fingerprint, model=MODEL_A):
     step = pipeline.steps["deploy"].model_copy(update={"model": model})
-    return target.deploy(step, make_ctx(pipeline, "deploy", project, fingerprint=fingerprint))
+    return target.apply("endpoint", step, make_ctx(pipeline, "deploy", project, fingerprint=fingerprint))
 
 
 def _target(pipeline, project, client):

@@ -37,8 +37,10 @@ def test_train_deploy_destroy(account, project, boto):
     target.preflight({"training", "endpoint"})
 
     reporter = Recorder()
-    trained = target.train(
-        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="a" * 64, reporter=reporter)
+    trained = target.apply(
+        "training",
+        pipeline.steps["train"],
+        make_ctx(pipeline, "train", project, fingerprint="a" * 64, reporter=reporter),
     )
     job = trained.outputs["job_name"]
     assert job == "movie-reviews-train-" + job.rsplit("-", 1)[1]
@@ -53,7 +55,8 @@ def test_train_deploy_destroy(account, project, boto):
     assert tags == {"team": "ml", "orchestrator:pipeline": "movie-reviews", "orchestrator:step": "train"}
 
     deploy_step = pipeline.steps["deploy"].model_copy(update={"model": trained.outputs["model"]})
-    deployed = target.deploy(
+    deployed = target.apply(
+        "endpoint",
         deploy_step,
         make_ctx(pipeline, "deploy", project, fingerprint="b" * 64, upstream={"train": trained.outputs}),
     )
@@ -90,17 +93,25 @@ def test_repeating_the_same_steps_only_reads(account, project):
     pipeline = make_pipeline(_steps(), **account)
     target = AwsTarget(pipeline, project, project / ".orchestrator", client=new_client())
     target.poll_interval_s = 0
-    trained = target.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="a" * 64))
+    trained = target.apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="a" * 64)
+    )
     step = pipeline.steps["deploy"].model_copy(update={"model": trained.outputs["model"]})
-    target.deploy(
-        step, make_ctx(pipeline, "deploy", project, fingerprint="b" * 64, upstream={"train": trained.outputs})
+    target.apply(
+        "endpoint",
+        step,
+        make_ctx(pipeline, "deploy", project, fingerprint="b" * 64, upstream={"train": trained.outputs}),
     )
 
     again = AwsTarget(pipeline, project, project / ".orchestrator", client=new_client())
     again.poll_interval_s = 0
-    retrained = again.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="a" * 64))
-    redeployed = again.deploy(
-        step, make_ctx(pipeline, "deploy", project, fingerprint="b" * 64, upstream={"train": trained.outputs})
+    retrained = again.apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="a" * 64)
+    )
+    redeployed = again.apply(
+        "endpoint",
+        step,
+        make_ctx(pipeline, "deploy", project, fingerprint="b" * 64, upstream={"train": trained.outputs}),
     )
     assert retrained.outputs == trained.outputs
     assert redeployed.details["action"] == "kept"
@@ -112,7 +123,9 @@ def test_probe_stays_offline(account, project):
     pipeline = make_pipeline(_steps(), **account)
     target = AwsTarget(pipeline, project, project / ".orchestrator", client=new_client())
     target.poll_interval_s = 0
-    trained = target.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="a" * 64))
+    trained = target.apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="a" * 64)
+    )
     calls = dict(target.client.calls)
     assert target.probe("training", trained.outputs) is None
     assert target.probe("endpoint", {"endpoint_name": "movie-reviews-deploy"}) is None

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from orchestrator.targets.aws import AwsTarget
-from orchestrator.targets.base import TargetError
+from orchestrator.targets.base import Previous, TargetError
 
+from ..pulumi.fake_pulumi import FakeCloud
 from .aws_support import (
     BUCKET,
     Recorder,
     ScriptedErrors,
     client_error,
+    make_ctx,
     make_pipeline,
     new_client,
 )
@@ -42,22 +42,23 @@ def _preflight(pipeline, project, client=None, kinds=("training", "endpoint"), r
 def test_passes_with_role_bucket_and_credentials(account, project):
     client = new_client()
     _preflight(make_pipeline(_steps(), **account), project, client)
-    assert client.by_operation() == {"GetCallerIdentity": 1, "GetRole": 1, "HeadBucket": 1}
-    assert client.counts()["write"] == 0
+    assert client.calls == {("GetCallerIdentity", "read"): 1, ("GetRole", "read"): 1, ("HeadBucket", "read"): 1}
 
 
 def test_role_arn_missing(account, project):
     with pytest.raises(TargetError) as raised:
         _preflight(make_pipeline(_steps(), role_arn=None, bucket=BUCKET), project)
-    assert str(raised.value) == "aws.role_arn is not set in the spec."
-    assert raised.value.hint == "Set aws.role_arn to a SageMaker execution role ARN (it may be ${env:...})."
+    assert str(raised.value) == "target aws needs aws.role_arn"  # as validate says it (checks.py)
+    assert raised.value.hint == (
+        "e.g. aws: {role_arn: arn:aws:iam::123456789012:role/SageMakerExecution} or role_arn: ${env:...}"
+    )
 
 
 def test_bucket_missing(account, project):
     with pytest.raises(TargetError) as raised:
         _preflight(make_pipeline(_steps(), role_arn=account["role_arn"], bucket=None), project)
-    assert str(raised.value) == "aws.bucket is not set in the spec."
-    assert raised.value.hint == "Set aws.bucket to an S3 bucket for inputs, code and models."
+    assert str(raised.value) == "target aws needs aws.bucket"
+    assert raised.value.hint == "e.g. aws: {bucket: my-ml-artifacts} or bucket: ${env:...}"
 
 
 def test_all_local_problems_are_reported_together_without_calling_aws(aws_env, project):
@@ -67,8 +68,8 @@ def test_all_local_problems_are_reported_together_without_calling_aws(aws_env, p
             make_pipeline(_steps("ml.t2.medium", "ml.m5.larg"), role_arn="my-role", bucket=None), project, client
         )
     assert str(raised.value).splitlines() == [
-        "aws.role_arn 'my-role' is not an IAM role ARN.",
-        "aws.bucket is not set in the spec.",
+        "target aws needs aws.bucket",
+        "'my-role' is not an IAM role ARN",
         "steps.train.instance.type ml.t2.medium cannot run training jobs.",
         "steps.deploy.instance.type ml.m5.larg cannot host endpoints.",
     ]
@@ -116,41 +117,59 @@ def test_no_credentials(account, project, monkeypatch):
         _preflight(make_pipeline(_steps(), **account), project)
 
 
-class FakeWebLayer:
-    """Stands in for the Pulumi hand-off (built separately) to check the delegation."""
-
-    def __init__(self):
-        self.calls: list[str] = []
-
-    def preflight(self):
-        self.calls.append("preflight")
-
-    def apply_api(self, step_name, step, ctx):
-        self.calls.append(f"api:{step_name}")
-
-    def apply_website(self, step_name, step, ctx):
-        self.calls.append(f"website:{step_name}")
-
-    def destroy(self, kind, ctx):
-        self.calls.append(f"destroy:{kind}")
-        return "Removed the stack."
-
-
 def test_web_steps_go_to_the_pulumi_hand_off(account, project):
-    target = AwsTarget(make_pipeline(_steps(), **account), project, project / ".orchestrator", client=new_client())
-    target._web = FakeWebLayer()
+    """api and website steps become parts of the pipeline's Pulumi stack (a stand-in for the Automation API)."""
+    cloud = FakeCloud()
+    pipeline = make_pipeline({**_steps(), **WEB_STEPS}, **account)
+    target = AwsTarget(pipeline, project, project / ".orchestrator", client=new_client(), stack_factory=cloud.factory)
     target.preflight({"training", "api"})
-    target.provision_api(None, _ctx_named("api"))
-    target.publish_website(None, _ctx_named("site"))
-    assert target.destroy("website", _ctx_named("site")) == "Removed the stack."
-    assert target._web.calls == ["preflight", "api:api", "website:site", "destroy:website"]
-    client = new_client()
-    AwsTarget(make_pipeline(_steps(), **account), project, project / ".orchestrator", client=client).preflight(
-        {"training"}
+    api = target.apply("api", resolved(pipeline, "api"), make_ctx(pipeline, "api", project, fingerprint="a" * 64))
+    site = target.apply(
+        "website", resolved(pipeline, "site"), make_ctx(pipeline, "site", project, fingerprint="b" * 64)
     )
-    assert client.counts()["total"] == 3  # the web layer is not consulted without api/website steps
+    assert api.outputs["url"] == "https://fake123.execute-api.us-east-1.amazonaws.com/prod"
+    assert site.details["stack"] == api.details["stack"] == "movie-reviews-prod"
+    previous = Previous("b" * 64, site.outputs, {}, site.details, run_id=1)
+    said = target.destroy("website", make_ctx(pipeline, "site", project, fingerprint="b" * 64, previous=previous))
+    assert said == "removed the website from Pulumi stack movie-reviews-prod; the rest of the stack stays"
+    assert [name for name, *_ in cloud.opened] == ["movie-reviews-prod"]
+    assert cloud.operations == [("up", "movie-reviews-prod")] * 3
+    assert target.client.counts()["total"] == 3  # preflight's account reads; the web steps make no boto3 call
 
 
-def _ctx_named(step: str) -> SimpleNamespace:
-    """Only the step name is read on the way to the web layer."""
-    return SimpleNamespace(step=step)
+def test_without_web_steps_pulumi_is_not_checked(account, project, monkeypatch):
+    monkeypatch.setenv("PATH", str(project))  # no Pulumi CLI: its check would fail
+    client = new_client()
+    target = AwsTarget(
+        make_pipeline({**_steps(), **WEB_STEPS}, **account), project, project / ".orchestrator", client=client
+    )
+    target.preflight({"training"})
+    assert client.counts()["total"] == 3
+    with pytest.raises(TargetError, match="The Pulumi CLI is not installed"):
+        target.preflight({"website"})
+
+
+WEB_STEPS = {
+    "api": {
+        "type": "api",
+        "routes": [
+            {
+                "method": "POST",
+                "path": "/p",
+                "integration": "direct",
+                "endpoint": "${steps.deploy.outputs.endpoint_name}",
+            }
+        ],
+    },
+    "site": {"type": "website", "source": "web", "config": {"apiUrl": "${steps.api.outputs.url}"}},
+}
+
+
+def resolved(pipeline, name):
+    """The step as the executor hands it over: its references resolved."""
+    data = pipeline.steps[name].model_dump()
+    for route in data.get("routes", []):
+        route["endpoint"] = "movie-reviews-deploy"
+    if "config" in data:
+        data["config"] = {"apiUrl": "https://fake123.execute-api.us-east-1.amazonaws.com/prod"}
+    return type(pipeline.steps[name]).model_validate(data)

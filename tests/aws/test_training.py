@@ -42,13 +42,15 @@ def test_a_run_killed_while_training_reattaches_instead_of_paying_twice(account,
     # The first run creates the job, then "dies": we stop polling by failing the wait after creation.
     first.client.sleep = _die_after(1)
     with pytest.raises(KilledRun):
-        first.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="c" * 64))
+        first.apply("training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="c" * 64))
     assert first.client.calls[("CreateTrainingJob", "write")] == 1
 
     reporter = Recorder()
     second = _target(pipeline, project, JobOutcome("us-east-1", in_progress_polls=2, sleep=lambda s: None))
-    result = second.train(
-        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="c" * 64, reporter=reporter)
+    result = second.apply(
+        "training",
+        pipeline.steps["train"],
+        make_ctx(pipeline, "train", project, fingerprint="c" * 64, reporter=reporter),
     )
     assert ("CreateTrainingJob", "write") not in second.client.calls
     assert second.client.counts()["write"] == 0
@@ -83,12 +85,18 @@ def test_changed_s3_data_means_a_new_job(account, project, boto):
         {"train": {"type": "training", "image": IMAGE, "inputs": {"train": f"s3://{BUCKET}/data/reviews/"}}}, **account
     )
     target = _target(pipeline, project)
-    first = target.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64))
-    again = target.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64))
+    first = target.apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64)
+    )
+    again = target.apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64)
+    )
     assert again.outputs == first.outputs  # same data: same job
 
     boto["s3"].put_object(Bucket=BUCKET, Key="data/reviews/part-0.csv", Body=b"great,1\nawful,0\n")
-    changed = target.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64))
+    changed = target.apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64)
+    )
     assert changed.outputs["job_name"] != first.outputs["job_name"]
     assert changed.details["data_fingerprints"]["train"] != first.details["data_fingerprints"]["train"]
     assert sorted(_jobs(boto)) == sorted([first.outputs["job_name"], changed.outputs["job_name"]])
@@ -100,14 +108,16 @@ def test_a_failed_job_reports_its_reason_and_the_next_run_gets_a_new_name(accoun
     pipeline = make_pipeline({"train": {"type": "training", "image": IMAGE}}, **account)
     failing = _target(pipeline, project, JobOutcome("us-east-1", failure="AlgorithmError: train.py exited with 1"))
     with pytest.raises(StepFailed) as failed:
-        failing.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="e" * 64))
+        failing.apply("training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="e" * 64))
     name = failed.value.details["job_name"]
     assert str(failed.value) == f"Training job {name} failed."
     assert failed.value.detail == "AlgorithmError: train.py exited with 1"
 
     # moto keeps the job Completed; mark it Failed the way SageMaker would have, then retry.
     retry = _target(pipeline, project, _ListsAsFailed("us-east-1", sleep=lambda s: None))
-    result = retry.train(pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="e" * 64))
+    result = retry.apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="e" * 64)
+    )
     assert result.outputs["job_name"] == f"{name}-2"
 
 
@@ -136,8 +146,8 @@ def test_script_mode_ships_the_source_folder(account, project, boto):
         },
         **account,
     )
-    result = _target(pipeline, project).train(
-        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="f" * 64)
+    result = _target(pipeline, project).apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="f" * 64)
     )
     job = boto["sagemaker"].describe_training_job(TrainingJobName=result.outputs["job_name"])
     hps = job["HyperParameters"]
@@ -209,17 +219,42 @@ def test_job_name_follows_the_fingerprint(account, project):
 
 
 def test_training_needs_role_and_bucket(aws_env, project):
+    """The step fails before any AWS call, with the message validate shows for the same spec."""
     pipeline = make_pipeline({"train": {"type": "training", "image": IMAGE}}, role_arn=None, bucket="b")
-    with pytest.raises(StepFailed, match=r"^Step train needs aws.role_arn in the spec.$"):
-        _target(pipeline, project).train(
-            pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="3" * 64)
-        )
+    target = _target(pipeline, project)
+    with pytest.raises(StepFailed) as failed:
+        target.apply("training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="3" * 64))
+    assert str(failed.value) == "target aws needs aws.role_arn"
+    assert (
+        failed.value.hint
+        == "e.g. aws: {role_arn: arn:aws:iam::123456789012:role/SageMakerExecution} or role_arn: ${env:...}"
+    )
+    assert target.client.calls == {}
+
+
+def test_an_endpoint_needs_role_and_bucket_too(aws_env, project):
+    pipeline = make_pipeline(
+        {
+            "deploy": {
+                "type": "endpoint",
+                "model": "s3://b/m.tar.gz",
+                "image": IMAGE,
+                "instance": {"type": "ml.t2.medium"},
+            }
+        },
+        role_arn="arn:aws:iam::123456789012:role/r",
+        bucket=None,
+    )
+    target = _target(pipeline, project)
+    with pytest.raises(StepFailed, match=r"^target aws needs aws.bucket$"):
+        target.apply("endpoint", pipeline.steps["deploy"], make_ctx(pipeline, "deploy", project, fingerprint="3" * 64))
+    assert target.client.calls == {}
 
 
 def test_destroy_stops_a_job_still_running(account, project, boto):
     pipeline = make_pipeline({"train": {"type": "training", "image": IMAGE}}, **account)
-    created = _target(pipeline, project).train(
-        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="4" * 64)
+    created = _target(pipeline, project).apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="4" * 64)
     )
     running = _target(pipeline, project, _StoppableJob("us-east-1", in_progress_polls=1, sleep=lambda s: None))
     previous = Previous("4" * 64, created.outputs, {}, created.details, run_id=1)
@@ -242,15 +277,15 @@ def test_a_forced_retrain_starts_a_new_job_even_when_one_completed(account, proj
     pipeline = make_pipeline(
         {"train": {"type": "training", "image": IMAGE, "inputs": {"train": "data/reviews.csv"}}}, **account
     )
-    first = _target(pipeline, project).train(
-        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64)
+    first = _target(pipeline, project).apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64)
     )
-    again = _target(pipeline, project).train(
-        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64)
+    again = _target(pipeline, project).apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64)
     )
     assert again.outputs["job_name"] == first.outputs["job_name"]  # unforced: the finished job is reused
-    forced = _target(pipeline, project).train(
-        pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64, forced=True)
+    forced = _target(pipeline, project).apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="d" * 64, forced=True)
     )
     assert forced.outputs["job_name"] == first.outputs["job_name"] + "-2"
     assert sorted(_jobs(boto)) == sorted([first.outputs["job_name"], forced.outputs["job_name"]])
@@ -265,7 +300,7 @@ def test_output_data_is_unpacked_for_the_next_steps_channel(account, project, bo
     )
     target = _target(pipeline, project)
     ctx = make_ctx(pipeline, "features", project, fingerprint="e" * 64)
-    first = target.train(pipeline.steps["features"], ctx)
+    first = target.apply("training", pipeline.steps["features"], ctx)
     assert "data" not in first.outputs  # the script wrote no output data
 
     archive = io.BytesIO()
@@ -278,7 +313,7 @@ def test_output_data_is_unpacked_for_the_next_steps_channel(account, project, bo
     key = f"orchestrator/models/features/{job}/output/output.tar.gz"
     boto["s3"].put_object(Bucket=BUCKET, Key=key, Body=archive.getvalue())
 
-    again = _target(pipeline, project).train(pipeline.steps["features"], ctx)  # re-attaches to the job
+    again = _target(pipeline, project).apply("training", pipeline.steps["features"], ctx)  # re-attaches to the job
     prefix = f"orchestrator/models/features/{job}/output/data/"
     assert again.outputs["data"] == f"s3://{BUCKET}/{prefix}"
     listed = [o["Key"] for o in boto["s3"].list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]]

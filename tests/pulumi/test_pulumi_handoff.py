@@ -11,8 +11,9 @@ import pytest
 from orchestrator.spec.models import ApiStep, Pipeline, WebsiteStep
 from orchestrator.targets.aws.web import automation
 from orchestrator.targets.aws.web import program as packaged
+from orchestrator.targets.aws.web.handlers import web_handlers
 from orchestrator.targets.aws.web.handoff import WebLayer, packaged_program
-from orchestrator.targets.base import Previous, StepContext, StepFailed, TargetError
+from orchestrator.targets.base import Previous, StepContext, StepFailed, StepResult, TargetError
 
 from .fake_pulumi import FakeCloud
 
@@ -111,9 +112,18 @@ def web_layer(pipeline, tmp_path, cloud) -> WebLayer:
     return WebLayer(pipeline, project, project / ".orchestrator", CollectingReporter(), stack_factory=cloud.factory)
 
 
-def test_apply_api_writes_the_stack_config(pipeline, tmp_path, cloud):
+def apply(layer: WebLayer, kind: str, step, ctx: StepContext) -> StepResult:
+    """What the aws target does with a step of a web kind: its handler applies it through the layer."""
+    return web_handlers(layer)[kind].apply(step, ctx)
+
+
+def destroy(layer: WebLayer, kind: str, ctx: StepContext) -> str:
+    return web_handlers(layer)[kind].destroy(ctx)
+
+
+def test_an_api_step_writes_the_stack_config(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     config = cloud.checkout["demo-prod"]
     project = (tmp_path / "project").resolve()
     assert {key: value for key, value in config.items() if key != "orchestrator:api"} == {
@@ -147,7 +157,7 @@ def test_apply_api_writes_the_stack_config(pipeline, tmp_path, cloud):
 
 def test_one_stack_per_pipeline_and_stage_on_a_local_file_backend(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     [(name, program, work_dir, env)] = cloud.opened
     assert name == "demo-prod"
     assert program is packaged.main  # run inline, from the installed package
@@ -161,7 +171,7 @@ def test_one_stack_per_pipeline_and_stage_on_a_local_file_backend(pipeline, tmp_
 def test_configured_backend_is_used(tmp_path, cloud):
     pipeline = make_pipeline(backend="s3://team-state/pulumi")
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert cloud.opened[0][3]["PULUMI_BACKEND_URL"] == "s3://team-state/pulumi"
 
 
@@ -173,10 +183,10 @@ def test_passphrase_defaults_to_empty_but_a_set_one_is_kept(pipeline, tmp_path, 
     assert "PULUMI_CONFIG_PASSPHRASE" not in web_layer(pipeline, tmp_path, cloud).environment()
 
 
-def test_apply_api_returns_the_stack_outputs_and_streams_the_engine(pipeline, tmp_path, cloud):
+def test_an_api_step_returns_the_stack_outputs_and_streams_the_engine(pipeline, tmp_path, cloud):
     reporter = CollectingReporter()
     layer = web_layer(pipeline, tmp_path, cloud)
-    result = layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api", reporter))
+    result = apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api", reporter))
     assert result.outputs == {
         "url": API_URL,
         "api_id": "fake123",
@@ -195,9 +205,9 @@ def test_apply_api_returns_the_stack_outputs_and_streams_the_engine(pipeline, tm
 
 def test_website_joins_the_api_stack_and_keeps_the_api(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     api_config = cloud.checkout["demo-prod"]["orchestrator:api"]
-    result = layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    result = apply(layer, "website", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
     assert result.outputs == {"url": "http://fake-site.s3-website.example", "bucket": "fake-site-bucket"}
     config = cloud.checkout["demo-prod"]
     assert config["orchestrator:api"] == api_config
@@ -214,19 +224,19 @@ def test_website_joins_the_api_stack_and_keeps_the_api(pipeline, tmp_path, cloud
 
 def test_api_reapplied_keeps_the_website(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "website", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert "orchestrator:website" in cloud.deployed["demo-prod"]["config"]
 
 
 def test_fresh_checkout_restores_the_other_part_from_the_last_update(pipeline, tmp_path, cloud):
     """A CI clone has no Pulumi.<stack>.yaml: applying the website must not drop the API."""
-    web_layer(pipeline, tmp_path, cloud).apply_api(
-        "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api")
+    apply(
+        web_layer(pipeline, tmp_path, cloud), "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api")
     )
     cloud.fresh_checkout()
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    apply(layer, "website", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
     assert "api_url" in cloud.deployed["demo-prod"]["outputs"]
 
 
@@ -235,24 +245,24 @@ def test_stack_name_follows_the_api_stage(tmp_path, cloud):
     api = resolved_api(pipeline).model_copy(update={"stage": "beta"})
     pipeline.steps["api"] = api
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_api("api", api, context(pipeline, tmp_path, "api", "api"))
-    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    apply(layer, "api", api, context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "website", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
     assert [name for name, *_ in cloud.opened] == ["demo-beta"]
 
 
 def test_destroy_website_then_api(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
-    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "website", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
     cloud.operations.clear()
 
-    message = layer.destroy("website", context(pipeline, tmp_path, "site", "website"))
+    message = destroy(layer, "website", context(pipeline, tmp_path, "site", "website"))
     assert message == "removed the website from Pulumi stack demo-prod; the rest of the stack stays"
     assert cloud.operations == [("up", "demo-prod")]
     assert "orchestrator:website" not in cloud.deployed["demo-prod"]["config"]
     assert "api_url" in cloud.deployed["demo-prod"]["outputs"]
 
-    message = layer.destroy("api", context(pipeline, tmp_path, "api", "api"))
+    message = destroy(layer, "api", context(pipeline, tmp_path, "api", "api"))
     assert message == "destroyed Pulumi stack demo-prod"
     assert cloud.operations[1:] == [("destroy", "demo-prod"), ("remove", "demo-prod")]
     assert "demo-prod" not in cloud.deployed and "demo-prod" not in cloud.checkout
@@ -262,7 +272,7 @@ def test_destroy_uses_the_recorded_stack(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
     previous = Previous(fingerprint="a", outputs={}, metrics={}, details={"stack": "demo-old"}, run_id=1)
     assert (
-        layer.destroy("api", context(pipeline, tmp_path, "api", "api", previous=previous))
+        destroy(layer, "api", context(pipeline, tmp_path, "api", "api", previous=previous))
         == "destroyed Pulumi stack demo-old"
     )
 
@@ -271,7 +281,7 @@ def test_engine_failure_is_a_step_failure_with_the_engine_message(pipeline, tmp_
     cloud.fail_next = "error: creating Lambda Function: AccessDeniedException"
     layer = web_layer(pipeline, tmp_path, cloud)
     with pytest.raises(StepFailed) as caught:
-        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+        apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert str(caught.value) == "pulumi up failed for stack demo-prod"
     assert caught.value.detail == "error: creating Lambda Function: AccessDeniedException"
     assert caught.value.details == {"stack": "demo-prod"}
@@ -286,7 +296,7 @@ def test_missing_output_is_reported(pipeline, tmp_path):
 
     layer = web_layer(pipeline, tmp_path, NoOutputs())
     with pytest.raises(StepFailed, match="Pulumi stack demo-prod has no output 'api_url'"):
-        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+        apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
 
 
 def test_cli_vanishing_mid_run_is_the_install_hint(pipeline, tmp_path):
@@ -302,7 +312,7 @@ def test_cli_vanishing_mid_run_is_the_install_hint(pipeline, tmp_path):
 
     layer = web_layer(pipeline, tmp_path, CliGone())
     with pytest.raises(TargetError) as caught:
-        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+        apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert str(caught.value) == automation.CLI_MISSING_MESSAGE
     assert caught.value.hint == automation.CLI_MISSING_HINT
 
@@ -329,7 +339,7 @@ def test_real_automation_api_without_the_cli_is_the_same_error(pipeline, tmp_pat
     monkeypatch.setenv("PATH", str(empty))
     layer = WebLayer(pipeline, tmp_path, tmp_path / "state", CollectingReporter())
     with pytest.raises(TargetError) as caught:
-        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+        apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert str(caught.value) == automation.CLI_MISSING_MESSAGE
     assert isinstance(caught.value.__cause__, FileNotFoundError)
 
@@ -367,7 +377,7 @@ def with_environment(pipeline: Pipeline, environment: dict[str, str]) -> ApiStep
 def test_route_environments_are_written_as_a_secret_key(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
     api = with_environment(pipeline, {"OPENAI_API_KEY": "sk-live-123", "LOG_LEVEL": "debug"})
-    layer.apply_api("api", api, context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "api", api, context(pipeline, tmp_path, "api", "api"))
     config = cloud.checkout["demo-prod"]
     assert "sk-live-123" not in config["orchestrator:api"]
     assert json.loads(config["orchestrator:apiEnvironment"]) == {
@@ -378,13 +388,13 @@ def test_route_environments_are_written_as_a_secret_key(pipeline, tmp_path, clou
 
 def test_route_environments_removed_from_the_stack_with_the_routes_or_the_api(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_api("api", with_environment(pipeline, {"TOKEN": "t"}), context(pipeline, tmp_path, "api", "api"))
-    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "api", with_environment(pipeline, {"TOKEN": "t"}), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "website", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert "orchestrator:apiEnvironment" not in cloud.deployed["demo-prod"]["config"]
 
-    layer.apply_api("api", with_environment(pipeline, {"TOKEN": "t"}), context(pipeline, tmp_path, "api", "api"))
-    layer.destroy("api", context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "api", with_environment(pipeline, {"TOKEN": "t"}), context(pipeline, tmp_path, "api", "api"))
+    destroy(layer, "api", context(pipeline, tmp_path, "api", "api"))
     assert set(cloud.deployed["demo-prod"]["config"]) & {"orchestrator:api", "orchestrator:apiEnvironment"} == set()
     assert "orchestrator:website" in cloud.deployed["demo-prod"]["config"]
 
@@ -405,16 +415,14 @@ def recorded(stack: str) -> Previous:
 
 def test_api_and_website_moving_to_a_new_stage_leave_the_old_stack(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
-    layer.apply_website("site", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "website", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
     cloud.operations.clear()
 
     moved, api = on_stage(pipeline, "v2")
     layer = web_layer(moved, tmp_path, cloud)
     reporter = CollectingReporter()
-    result = layer.apply_api(
-        "api", api, context(moved, tmp_path, "api", "api", reporter, previous=recorded("demo-prod"))
-    )
+    result = apply(layer, "api", api, context(moved, tmp_path, "api", "api", reporter, previous=recorded("demo-prod")))
     assert result.details["stack"] == "demo-v2"
     assert cloud.operations == [("up", "demo-v2"), ("up", "demo-prod")]
     assert "orchestrator:api" not in cloud.deployed["demo-prod"]["config"]
@@ -427,8 +435,9 @@ def test_api_and_website_moving_to_a_new_stage_leave_the_old_stack(pipeline, tmp
     ]
 
     reporter = CollectingReporter()
-    result = layer.apply_website(
-        "site",
+    result = apply(
+        layer,
+        "website",
         resolved_site(moved),
         context(moved, tmp_path, "site", "website", reporter, previous=recorded("demo-prod")),
     )
@@ -441,13 +450,16 @@ def test_api_and_website_moving_to_a_new_stage_leave_the_old_stack(pipeline, tmp
 
 
 def test_api_alone_moving_destroys_the_old_stack(pipeline, tmp_path, cloud):
-    web_layer(pipeline, tmp_path, cloud).apply_api(
-        "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api")
+    apply(
+        web_layer(pipeline, tmp_path, cloud), "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api")
     )
     moved, api = on_stage(pipeline, "v2")
     cloud.fresh_checkout()  # a CI clone: the old stack's config comes back from its last update
-    web_layer(moved, tmp_path, cloud).apply_api(
-        "api", api, context(moved, tmp_path, "api", "api", previous=recorded("demo-prod"))
+    apply(
+        web_layer(moved, tmp_path, cloud),
+        "api",
+        api,
+        context(moved, tmp_path, "api", "api", previous=recorded("demo-prod")),
     )
     assert set(cloud.deployed) == {"demo-v2"}
     assert cloud.operations[-2:] == [("destroy", "demo-prod"), ("remove", "demo-prod")]
@@ -456,7 +468,8 @@ def test_api_alone_moving_destroys_the_old_stack(pipeline, tmp_path, cloud):
 def test_same_stack_as_recorded_touches_no_other_stack(pipeline, tmp_path, cloud):
     layer = web_layer(pipeline, tmp_path, cloud)
     reporter = CollectingReporter()
-    layer.apply_api(
+    apply(
+        layer,
         "api",
         resolved_api(pipeline),
         context(pipeline, tmp_path, "api", "api", reporter, previous=recorded("demo-prod")),
@@ -466,14 +479,17 @@ def test_same_stack_as_recorded_touches_no_other_stack(pipeline, tmp_path, cloud
 
 
 def test_failing_to_leave_the_old_stack_fails_the_step_and_says_so(pipeline, tmp_path, cloud):
-    web_layer(pipeline, tmp_path, cloud).apply_api(
-        "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api")
+    apply(
+        web_layer(pipeline, tmp_path, cloud), "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api")
     )
     cloud.failing["demo-prod"] = "error: deleting RestApi: AccessDenied"
     moved, api = on_stage(pipeline, "v2")
     with pytest.raises(StepFailed) as caught:
-        web_layer(moved, tmp_path, cloud).apply_api(
-            "api", api, context(moved, tmp_path, "api", "api", previous=recorded("demo-prod"))
+        apply(
+            web_layer(moved, tmp_path, cloud),
+            "api",
+            api,
+            context(moved, tmp_path, "api", "api", previous=recorded("demo-prod")),
         )
     assert str(caught.value) == (
         "the api is up in Pulumi stack demo-v2, but removing it from the previous stack demo-prod failed; run again to retry"
@@ -516,7 +532,7 @@ def test_a_missing_pulumi_aws_is_a_clear_preflight_error(pipeline, tmp_path, clo
     )
     assert caught.value.hint == "pip install 'orchestrator[pulumi]'  (pulumi and pulumi-aws v7)"
     with pytest.raises(TargetError):
-        layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+        apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert cloud.opened == []
 
 
@@ -529,5 +545,5 @@ def test_an_explicit_program_is_handed_to_the_stacks(pipeline, tmp_path, cloud):
         pipeline, project, project / ".orchestrator", CollectingReporter(), stack_factory=cloud.factory, program=program
     )
     layer.preflight()
-    layer.apply_api("api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert cloud.opened[0][1] is program

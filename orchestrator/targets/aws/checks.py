@@ -1,17 +1,21 @@
 """What the aws target needs from a spec before it can run it: the account-side settings.
 
-Checked by `validate` and `plan` (located, all at once) whenever the target in use is
-aws, whether the spec says `target: aws` or the command says `--target aws`.
+One list of problems with one wording each. `validate` and `plan` show them located
+(`settings_diagnostics`, whenever the target in use is aws, whether the spec says
+`target: aws` or the command says `--target aws`); `run`'s preflight reports them all
+at once, and a SageMaker step that runs without them fails with the first.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ...diagnostics import Diagnostic
 from ...spec.loader import Document
-from ...spec.models import Pipeline
+from ...spec.models import AwsSettings, Pipeline
+from ..base import StepFailed
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+")
 REQUIRED = (
@@ -20,15 +24,39 @@ REQUIRED = (
 )
 
 
-def settings_diagnostics(p: Pipeline, doc: Document) -> Iterator[Diagnostic]:
-    for field, example in REQUIRED:
-        if not getattr(p.aws, field):
-            yield doc.diagnostic(
-                ("aws",) if "aws" in doc.data else ("target",),
-                f"target aws needs aws.{field}",
-                f"e.g. aws: {{{field}: {example}}} or {field}: ${{env:...}}",
-            )
-    if p.aws.role_arn and "${" not in p.aws.role_arn and not ROLE_ARN.match(p.aws.role_arn):
-        yield doc.diagnostic(
-            ("aws", "role_arn"), f"'{p.aws.role_arn}' is not an IAM role ARN", "arn:aws:iam::ACCOUNT:role/NAME"
+@dataclass(frozen=True)
+class SettingProblem:
+    at: tuple[str, ...]  # where in the spec: ("aws",) for a missing setting, ("aws", name) for a wrong one
+    message: str
+    hint: str
+
+
+def settings_problems(aws: AwsSettings) -> list[SettingProblem]:
+    """Each setting the target needs that is missing or malformed (an unresolved ${env:...} is not judged)."""
+    problems = [
+        SettingProblem(
+            ("aws",), f"target aws needs aws.{field}", f"e.g. aws: {{{field}: {example}}} or {field}: ${{env:...}}"
         )
+        for field, example in REQUIRED
+        if not getattr(aws, field)
+    ]
+    if aws.role_arn and "${" not in aws.role_arn and not ROLE_ARN.match(aws.role_arn):
+        problems.append(
+            SettingProblem(
+                ("aws", "role_arn"), f"'{aws.role_arn}' is not an IAM role ARN", "arn:aws:iam::ACCOUNT:role/NAME"
+            )
+        )
+    return problems
+
+
+def settings_diagnostics(p: Pipeline, doc: Document) -> Iterator[Diagnostic]:
+    for problem in settings_problems(p.aws):
+        at = ("target",) if problem.at == ("aws",) and "aws" not in doc.data else problem.at
+        yield doc.diagnostic(at, problem.message, problem.hint)
+
+
+def require_settings(pipeline: Pipeline) -> None:
+    """For a step about to call SageMaker: fail clearly, before any call, when a setting is missing."""
+    problems = settings_problems(pipeline.aws)
+    if problems:
+        raise StepFailed(problems[0].message, hint=problems[0].hint)

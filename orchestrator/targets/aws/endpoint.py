@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from ...spec.instance_types import hosting_types
 from ...spec.models import EndpointStep, TrainingStep
 from ...spec.names import endpoint_name
 from ..base import StepContext, StepFailed, StepResult
@@ -21,10 +22,13 @@ from .naming import (
     resource_name,
     resource_prefix,
 )
+from .preflight import instance_type_problems
+from .sagemaker_step import SageMakerHandler
 from .uploads import upload_source_dir
 
 if TYPE_CHECKING:
     from .client import AwsClient
+    from .preflight import Problem
 
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
 DEFAULT_INSTANCE = "ml.m5.large"
@@ -247,3 +251,21 @@ def destroy(client: AwsClient, step: EndpointStep, ctx: StepContext) -> str:
     if kept:
         sentence += f" Left alone: {', '.join(kept)}."
     return sentence
+
+
+class EndpointHandler(SageMakerHandler):
+    """Endpoint steps as SageMaker endpoints, updated through a new endpoint config."""
+
+    def run(self, step: EndpointStep, ctx: StepContext) -> StepResult:
+        return deploy(self.client, step, ctx, self.target.poll_interval_s)
+
+    def destroy(self, ctx: StepContext) -> str:
+        step = ctx.pipeline.steps.get(ctx.step)
+        if not isinstance(step, EndpointStep):  # the step left the spec; destroy what was recorded
+            step = EndpointStep(type="endpoint", model=(ctx.previous.outputs.get("model", "") if ctx.previous else ""))
+        return destroy(self.client, step, ctx)
+
+    def problems(self, name: str, step: EndpointStep) -> list[Problem]:
+        if not step.instance:  # serverless
+            return []
+        return instance_type_problems(name, step.instance.type, hosting_types(), "host endpoints")

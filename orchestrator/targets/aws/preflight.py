@@ -1,24 +1,32 @@
 """Checks before anything is spent: settings present, instance types real, account reachable.
 
-Local checks come first (they cost nothing and catch typos); then three read
-calls: whose credentials these are, whether the role exists, whether the bucket
-does.
+Local checks come first (they cost nothing and catch typos): the settings
+(`checks.py`) and what each SageMaker step handler finds wrong with its steps;
+then three read calls: whose credentials these are, whether the role exists,
+whether the bucket does.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ...spec.instance_types import hosting_types, training_types
-from ...spec.models import EndpointStep, Pipeline, TrainingStep
+from ...spec.models import Pipeline
 from ..base import Reporter, StepFailed, TargetError
+from .checks import settings_problems
 from .client import AwsCallFailed
 
 if TYPE_CHECKING:
     from .client import AwsClient
 
-SAGEMAKER_KINDS = {"training", "endpoint"}
+Problem = tuple[str, str]  # (message, hint)
+
+
+class StepChecks(Protocol):
+    def problems(self, name: str, step: Any) -> list[Problem]:
+        """What SageMaker would refuse in this step, found without calling AWS."""
+
 
 # Everything the aws target calls for training and endpoints, for a least-privilege policy.
 # iam:PassRole is on aws.role_arn only; sagemaker:AddTags because resources are tagged at creation.
@@ -52,52 +60,22 @@ REQUIRED_ACTIONS = (
 
 def _suggest(value: str, known: frozenset[str]) -> str:
     close = difflib.get_close_matches(value, sorted(known), n=1)
-    return f" Did you mean {close[0]}?" if close else ""
+    return f"Did you mean {close[0]}?" if close else ""
 
 
-def settings_problems(pipeline: Pipeline, kinds: set[str]) -> list[tuple[str, str]]:
-    """(message, hint) for each missing setting or invalid instance type; no AWS calls."""
-    problems: list[tuple[str, str]] = []
-    if not kinds & SAGEMAKER_KINDS:
-        return problems
-    if not pipeline.aws.role_arn:
-        problems.append(
-            (
-                "aws.role_arn is not set in the spec.",
-                "Set aws.role_arn to a SageMaker execution role ARN (it may be ${env:...}).",
-            )
-        )
-    elif not pipeline.aws.role_arn.startswith("arn:aws") or ":role/" not in pipeline.aws.role_arn:
-        problems.append(
-            (
-                f"aws.role_arn {pipeline.aws.role_arn!r} is not an IAM role ARN.",
-                "It looks like arn:aws:iam::<account>:role/<name>.",
-            )
-        )
-    if not pipeline.aws.bucket:
-        problems.append(
-            ("aws.bucket is not set in the spec.", "Set aws.bucket to an S3 bucket for inputs, code and models.")
-        )
+def instance_type_problems(name: str, instance_type: str, known: frozenset[str], use: str) -> list[Problem]:
+    """An instance type SageMaker does not offer for this use, with the closest one it does."""
+    if instance_type in known:
+        return []
+    return [(f"steps.{name}.instance.type {instance_type} cannot {use}.", _suggest(instance_type, known))]
+
+
+def local_problems(pipeline: Pipeline, handlers: Mapping[str, StepChecks]) -> list[Problem]:
+    """The settings' problems, then each step's (of the kinds in `handlers`), in spec order; no AWS calls."""
+    problems = [(problem.message, problem.hint) for problem in settings_problems(pipeline.aws)]
     for name, step in pipeline.steps.items():
-        if isinstance(step, TrainingStep) and "training" in kinds and step.instance.type not in training_types():
-            problems.append(
-                (
-                    f"steps.{name}.instance.type {step.instance.type} cannot run training jobs.",
-                    _suggest(step.instance.type, training_types()).strip(),
-                )
-            )
-        if (
-            isinstance(step, EndpointStep)
-            and "endpoint" in kinds
-            and step.instance
-            and step.instance.type not in hosting_types()
-        ):
-            problems.append(
-                (
-                    f"steps.{name}.instance.type {step.instance.type} cannot host endpoints.",
-                    _suggest(step.instance.type, hosting_types()).strip(),
-                )
-            )
+        if step.type in handlers:
+            problems += handlers[step.type].problems(name, step)
     return problems
 
 
@@ -139,14 +117,14 @@ def check_account(client: AwsClient, pipeline: Pipeline, reporter: Reporter) -> 
     return account
 
 
-def preflight(client: AwsClient, pipeline: Pipeline, kinds: set[str], reporter: Reporter) -> None:
-    problems = settings_problems(pipeline, kinds)
+def preflight(client: AwsClient, pipeline: Pipeline, handlers: Mapping[str, StepChecks], reporter: Reporter) -> None:
+    """Every local problem at once; when there are none, the account (three reads)."""
+    problems = local_problems(pipeline, handlers)
     if problems:
         message = problems[0][0] if len(problems) == 1 else "\n".join(p for p, _ in problems)
         hint = "; ".join(h for _, h in problems if h) or None
         raise TargetError(message, hint)
-    if kinds & SAGEMAKER_KINDS:
-        try:
-            check_account(client, pipeline, reporter)
-        except StepFailed as exc:  # anything else the wrapper translated
-            raise TargetError(str(exc), exc.detail or None) from exc
+    try:
+        check_account(client, pipeline, reporter)
+    except StepFailed as exc:  # anything else the wrapper translated
+        raise TargetError(str(exc), exc.detail or None) from exc

@@ -16,14 +16,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...spec.instance_types import training_types
 from ...spec.models import TrainingStep
 from ..base import StepContext, StepFailed, StepResult
 from . import images
 from .naming import ownership_tags, resource_name
+from .preflight import instance_type_problems
+from .sagemaker_step import SageMakerHandler
 from .uploads import s3_listing_fingerprint, stage_input, upload_source_dir
 
 if TYPE_CHECKING:
     from .client import AwsClient
+    from .preflight import Problem
 
 ATTACHABLE = ("InProgress", "Completed")
 FINISHED = ("Completed", "Failed", "Stopped")
@@ -294,3 +298,26 @@ def result_of(job: dict[str, Any], *, reattached: bool, data: dict[str, str], im
     output_data = f"{output_path}/{name}/output/output.tar.gz"
     outputs = {"model": artifact, "job_name": name, "data": output_data}
     return StepResult(outputs=outputs, metrics=metrics, message=message, details=details)
+
+
+class TrainingHandler(SageMakerHandler):
+    """Training steps as SageMaker training jobs."""
+
+    def run(self, step: TrainingStep, ctx: StepContext) -> StepResult:
+        return train(self.client, step, ctx, self.target.poll_interval_s, known=self.target.listings)
+
+    def destroy(self, ctx: StepContext) -> str:
+        """Training jobs cannot be deleted; stop one still running, leave history and artifacts."""
+        name = ctx.previous.outputs.get("job_name") if ctx.previous else None
+        if not name:
+            return f"Nothing of step {ctx.step} was recorded, so nothing was removed."
+        job = self.client.describe_training_job(name)
+        if job is not None and job["TrainingJobStatus"] == "InProgress":
+            self.client.stop_training_job(name)
+            return f"Stopped training job {name}."
+        model = ctx.previous.outputs.get("model") if ctx.previous else None
+        kept = f"; its model artifact stays at {model}" if model else ""
+        return f"Training job {name} stays in SageMaker's history (jobs cannot be deleted){kept}."
+
+    def problems(self, name: str, step: TrainingStep) -> list[Problem]:
+        return instance_type_problems(name, step.instance.type, training_types(), "run training jobs")

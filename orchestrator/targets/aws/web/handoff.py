@@ -18,18 +18,12 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ....spec.models import ApiStep, Pipeline, WebsiteStep
-from ...base import (
-    NullReporter,
-    Reporter,
-    StepContext,
-    StepFailed,
-    StepResult,
-    TargetError,
-)
+from ....spec.models import ApiStep, Pipeline
+from ...base import NullReporter, Reporter, StepContext, StepFailed, TargetError
 from . import stack_config as keys
 from .automation import (
     SDK_MISSING_HINT,
@@ -61,6 +55,15 @@ def packaged_program() -> Program:
     from .program import main
 
     return main
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one web step kind owns in a stack: its config key, and the secret keys that go with it."""
+
+    name: str  # as messages say it
+    key: str
+    secret_keys: tuple[str, ...] = ()
 
 
 class WebLayer:
@@ -104,70 +107,55 @@ class WebLayer:
         """What the stacks run: the given program, else the packaged one (a TargetError if it cannot run)."""
         return self._given_program or packaged_program()
 
-    # -- the two steps ---------------------------------------------------------------------
+    # -- a part into its stack, and out again ----------------------------------------------
 
-    def apply_api(self, step_name: str, step: ApiStep, ctx: StepContext) -> StepResult:
-        stack = self._stack(keys.stack_name(self.pipeline, step.stage))
-        outputs = self._apply(stack, keys.API_KEY, keys.api_document(step), ctx, secrets=keys.api_environment(step))
-        url = self._required(outputs, "api_url", stack)
-        route_urls = outputs.get("route_urls") or {}
-        details = {"stack": stack.name, "backend": self.backend_label}
-        if outputs.get("api_key_id"):
-            details["api_key_id"] = outputs["api_key_id"]
-        self._leave_previous_stack("api", stack, ctx)
-        return StepResult(
-            outputs={"url": url, "api_id": self._required(outputs, "api_id", stack), "route_urls": route_urls},
-            message=f"API {step_name} is live at {url} ({len(step.routes)} route(s), Pulumi stack {stack.name})",
-            details=details,
-        )
+    def apply(
+        self, part: Part, stack_name: str, document: dict[str, Any], ctx: StepContext, secrets: Mapping[str, str]
+    ) -> tuple[StackHandle, dict[str, Any]]:
+        """Write the part's config (`secrets`: its secret keys that have a value) and bring the stack up."""
+        stack = self.stack(stack_name)
+        stack.restore_config()
+        build_dir = self.state_dir / "pulumi-build"
+        common = keys.common_config(self.pipeline, self.project_dir, build_dir, self.state_dir)
+        stack.set_config({**common, part.key: keys.encode(document)})
+        if secrets:
+            stack.set_config(secrets, secret=True)
+        unset = [key for key in part.secret_keys if key not in secrets]
+        if unset:
+            stack.remove_config(unset)
+        ctx.reporter.status(f"pulumi up {stack.name}")
+        return stack, self._run(ctx, "up", stack, lambda: stack.up(on_output=self._streamer(ctx)))
 
-    def apply_website(self, step_name: str, step: WebsiteStep, ctx: StepContext) -> StepResult:
-        stack = self._stack(keys.stack_name(self.pipeline, keys.website_stage(self.pipeline)))
-        outputs = self._apply(stack, keys.WEBSITE_KEY, keys.website_document(step), ctx)
-        url = self._required(outputs, "website_url", stack)
-        self._leave_previous_stack("website", stack, ctx)
-        return StepResult(
-            outputs={"url": url, "bucket": self._required(outputs, "website_bucket", stack)},
-            message=f"website {step_name} is live at {url} (Pulumi stack {stack.name})",
-            details={"stack": stack.name, "backend": self.backend_label},
-        )
-
-    def destroy(self, kind: str, ctx: StepContext) -> str:
-        """Remove one part; the stack itself goes when no part is left in it."""
-        if kind not in keys.PART_KEYS:
-            raise ValueError(f"the web layer has no {kind!r} part")
-        return self._remove_part(kind, self._recorded_stack_name(kind, ctx), ctx)
-
-    def _remove_part(self, kind: str, stack_name: str, ctx: StepContext) -> str:
-        stack = self._stack(stack_name)
+    def remove(self, part: Part, stack_name: str, ctx: StepContext) -> str:
+        """Take the part out of the stack; the stack itself goes when no part is left in it."""
+        stack = self.stack(stack_name)
         stack.restore_config()
         config = stack.get_config()
-        key = keys.PART_KEYS[kind]
-        others = [other for other in keys.PART_KEYS.values() if other != key and other in config]
-        stack.remove_config([key, *keys.PART_SECRET_KEYS[kind]])
+        others = [key for key in keys.PART_KEYS if key != part.key and key in config]
+        stack.remove_config([part.key, *part.secret_keys])
         if others:
             self._run(ctx, "up", stack, lambda: stack.up(on_output=self._streamer(ctx)))
-            return f"removed the {kind} from Pulumi stack {stack.name}; the rest of the stack stays"
+            return f"removed the {part.name} from Pulumi stack {stack.name}; the rest of the stack stays"
         self._run(ctx, "destroy", stack, lambda: stack.destroy(on_output=self._streamer(ctx)))
         stack.remove()
         self._stacks.pop(stack.name, None)
         return f"destroyed Pulumi stack {stack.name}"
 
-    def _leave_previous_stack(self, kind: str, stack: StackHandle, ctx: StepContext) -> None:
+    def leave_previous_stack(self, part: Part, stack: StackHandle, ctx: StepContext) -> None:
         """After the part is up in `stack`, remove it from the stack the last run recorded, if another."""
         previous = str(ctx.previous.details.get("stack") or "") if ctx.previous else ""
         if not previous or previous == stack.name:
             return
         try:
-            removed = self._remove_part(kind, previous, ctx)
+            removed = self.remove(part, previous, ctx)
         except StepFailed as exc:
             raise StepFailed(
-                f"the {kind} is up in Pulumi stack {stack.name}, but removing it from the previous stack "
+                f"the {part.name} is up in Pulumi stack {stack.name}, but removing it from the previous stack "
                 f"{previous} failed; run again to retry",
                 detail=exc.detail,
                 details={"stack": stack.name, "previous_stack": previous},
             ) from exc
-        ctx.reporter.info(f"the {kind} moved from Pulumi stack {previous} to {stack.name}: {removed}")
+        ctx.reporter.info(f"the {part.name} moved from Pulumi stack {previous} to {stack.name}: {removed}")
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -205,7 +193,8 @@ class WebLayer:
             env["AWS_PROFILE"] = self.pipeline.aws.profile
         return env
 
-    def _stack(self, name: str) -> StackHandle:
+    def stack(self, name: str) -> StackHandle:
+        """The stack of this name, opened once per run."""
         if name not in self._stacks:
             program = self.program()
             if self.backend_url.startswith("file://"):
@@ -214,26 +203,6 @@ class WebLayer:
             factory = self._stack_factory or open_automation_stack
             self._stacks[name] = factory(name, program, self.workspace_dir, self.environment())
         return self._stacks[name]
-
-    def _apply(
-        self,
-        stack: StackHandle,
-        key: str,
-        document: dict[str, Any],
-        ctx: StepContext,
-        secrets: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        stack.restore_config()
-        build_dir = self.state_dir / "pulumi-build"
-        common = keys.common_config(self.pipeline, self.project_dir, build_dir, self.state_dir)
-        stack.set_config({**common, key: keys.encode(document)})
-        if key == keys.API_KEY:
-            if secrets:
-                stack.set_config({keys.API_ENVIRONMENT_KEY: keys.encode(secrets)}, secret=True)
-            else:
-                stack.remove_config([keys.API_ENVIRONMENT_KEY])
-        ctx.reporter.status(f"pulumi up {stack.name}")
-        return self._run(ctx, "up", stack, lambda: stack.up(on_output=self._streamer(ctx)))
 
     def _run(self, ctx: StepContext, verb: str, stack: StackHandle, action: Callable[[], Any]) -> Any:
         """Run one engine operation; foreign errors are wrapped here, once."""
@@ -259,17 +228,9 @@ class WebLayer:
 
         return stream
 
-    def _recorded_stack_name(self, kind: str, ctx: StepContext) -> str:
-        """Destroy what was made: the stack recorded by the run, else the one the spec names now."""
-        if ctx.previous and ctx.previous.details.get("stack"):
-            return str(ctx.previous.details["stack"])
-        step = self.pipeline.steps.get(ctx.step)
-        if kind == "api" and isinstance(step, ApiStep):
-            return keys.stack_name(self.pipeline, step.stage)
-        return keys.stack_name(self.pipeline, keys.website_stage(self.pipeline))
-
     @staticmethod
-    def _required(outputs: Mapping[str, Any], name: str, stack: StackHandle) -> Any:
+    def required(outputs: Mapping[str, Any], name: str, stack: StackHandle) -> Any:
+        """A stack output a step's outputs need; its absence fails the step, naming what there was."""
         if outputs.get(name) in (None, ""):
             raise StepFailed(
                 f"Pulumi stack {stack.name} has no output {name!r}",

@@ -23,8 +23,7 @@ API_KEY = "orchestrator:api"
 # Route environments may hold secrets (`${env:...}`): a key of their own, written as a Pulumi secret.
 API_ENVIRONMENT_KEY = "orchestrator:apiEnvironment"
 WEBSITE_KEY = "orchestrator:website"
-PART_KEYS = {"api": API_KEY, "website": WEBSITE_KEY}  # a part is in a stack when its key is set
-PART_SECRET_KEYS = {"api": [API_ENVIRONMENT_KEY], "website": []}
+PART_KEYS = (API_KEY, WEBSITE_KEY)  # a part (a web step's share of the stack) is in a stack when its key is set
 DEFAULT_STAGE = "prod"
 
 

@@ -1,0 +1,92 @@
+"""The api and website steps: each is one part of the pipeline's Pulumi stack.
+
+A handler knows its kind's facts, which config key holds it, which secret keys
+go with it, which stack it joins, and what its outputs are; the stack plumbing
+(config in, `pulumi up`, outputs back, moving between stacks) is the `WebLayer`'s.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from ....spec.models import ApiStep, WebsiteStep
+from ...base import StepContext, StepHandler, StepResult
+from . import stack_config as keys
+from .handoff import Part, WebLayer
+
+
+class WebHandler(StepHandler):
+    """A web step kind: its part, applied to and removed from a stack of the layer."""
+
+    part: Part
+
+    def __init__(self, layer: WebLayer):
+        self.layer = layer
+
+    def destroy(self, ctx: StepContext) -> str:
+        """Remove what was made: from the stack the run recorded, else the one the spec names now."""
+        recorded = ctx.previous.details.get("stack") if ctx.previous else None
+        return self.layer.remove(self.part, str(recorded) if recorded else self.stack_now(ctx.step), ctx)
+
+    @abstractmethod
+    def stack_now(self, step_name: str) -> str:
+        """The stack the spec puts this step in."""
+
+
+class ApiHandler(WebHandler):
+    """An api step: a REST API in the stack of its stage; route environments are a secret key of their own."""
+
+    part = Part("api", keys.API_KEY, (keys.API_ENVIRONMENT_KEY,))
+
+    def apply(self, step: ApiStep, ctx: StepContext) -> StepResult:
+        environments = keys.api_environment(step)
+        secrets = {keys.API_ENVIRONMENT_KEY: keys.encode(environments)} if environments else {}
+        layer = self.layer
+        stack, outputs = layer.apply(
+            self.part, keys.stack_name(layer.pipeline, step.stage), keys.api_document(step), ctx, secrets
+        )
+        url = layer.required(outputs, "api_url", stack)
+        details = {"stack": stack.name, "backend": layer.backend_label}
+        if outputs.get("api_key_id"):
+            details["api_key_id"] = outputs["api_key_id"]
+        layer.leave_previous_stack(self.part, stack, ctx)
+        return StepResult(
+            outputs={
+                "url": url,
+                "api_id": layer.required(outputs, "api_id", stack),
+                "route_urls": outputs.get("route_urls") or {},
+            },
+            message=f"API {ctx.step} is live at {url} ({len(step.routes)} route(s), Pulumi stack {stack.name})",
+            details=details,
+        )
+
+    def stack_now(self, step_name: str) -> str:
+        pipeline = self.layer.pipeline
+        step = pipeline.steps.get(step_name)
+        stage = step.stage if isinstance(step, ApiStep) else keys.website_stage(pipeline)  # gone: the web stack
+        return keys.stack_name(pipeline, stage)
+
+
+class WebsiteHandler(WebHandler):
+    """A website step: an S3 website in the stack of the pipeline's (first) API."""
+
+    part = Part("website", keys.WEBSITE_KEY)
+
+    def apply(self, step: WebsiteStep, ctx: StepContext) -> StepResult:
+        layer = self.layer
+        stack, outputs = layer.apply(self.part, self.stack_now(ctx.step), keys.website_document(step), ctx, {})
+        url = layer.required(outputs, "website_url", stack)
+        layer.leave_previous_stack(self.part, stack, ctx)
+        return StepResult(
+            outputs={"url": url, "bucket": layer.required(outputs, "website_bucket", stack)},
+            message=f"website {ctx.step} is live at {url} (Pulumi stack {stack.name})",
+            details={"stack": stack.name, "backend": layer.backend_label},
+        )
+
+    def stack_now(self, step_name: str) -> str:
+        return keys.stack_name(self.layer.pipeline, keys.website_stage(self.layer.pipeline))
+
+
+def web_handlers(layer: WebLayer) -> dict[str, WebHandler]:
+    """The handlers of the two web kinds, sharing one layer (and so one set of open stacks)."""
+    return {"api": ApiHandler(layer), "website": WebsiteHandler(layer)}
