@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import tarfile
 
 import pytest
 
@@ -81,6 +83,30 @@ def test_sourcedir_archive_is_reproducible_and_uploaded_once(account, project):
     again = new_client()
     assert upload_source_dir(again, BUCKET, "orchestrator", project / "models") == uri
     assert again.counts() == {"read": 1, "write": 0, "total": 1}
+
+
+def test_a_virtualenv_or_env_file_in_the_source_folder_is_not_uploaded(account, project):
+    """The one file rule (files.py), as the step's fingerprint hashes it: no `.env`, `.venv/`, caches."""
+    before = pack_source_dir(project / "models")
+    (project / "models" / ".env").write_text("SECRET=1\n")
+    for name in (".venv/lib/python3.11/site.py", "venv/bin/activate", "__pycache__/train.cpython-311.pyc"):
+        (project / "models" / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / "models" / name).write_text("x")
+    (project / "models" / "util.pyc").write_bytes(b"\0")
+    archive = pack_source_dir(project / "models")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        assert sorted(tar.getnames()) == ["inference.py", "train.py"]
+    assert archive == before
+
+
+def test_staged_data_folders_follow_the_same_rule(account, project, boto):
+    (project / "data" / ".env").write_text("SECRET=1\n")
+    (project / "data" / ".cache").mkdir()
+    (project / "data" / ".cache" / "x.csv").write_text("1\n")
+    staged = stage_input(new_client(), BUCKET, "orchestrator", "data", project)
+    prefix = staged.uri.split("/", 3)[3]
+    listed = [o["Key"] for o in boto["s3"].list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]]
+    assert listed == [prefix + "reviews.csv"]
 
 
 def test_target_lists_s3_inputs_for_the_run_fingerprints(account, boto, project):

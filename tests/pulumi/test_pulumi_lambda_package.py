@@ -44,6 +44,21 @@ def test_bundle_holds_the_handler_folder_without_caches(handler, tmp_path):
     assert installer.calls == []
 
 
+def test_private_files_and_environments_are_not_bundled(handler, tmp_path):
+    """The one file rule (files.py): a `.env` or a virtualenv beside the handler never reaches Lambda."""
+    folder = handler.parent
+    (folder / ".env").write_text("OPENAI_API_KEY=sk-live\n")
+    for name in (".venv/lib/site.py", "venv/bin/activate", "node_modules/x/index.js", ".git/HEAD"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("x")
+    before = lambda_package.bundle_digest(folder, None, "python3.12", {})
+    bundle = lambda_package.build_bundle(handler, None, tmp_path / "build", install=RecordingInstaller())
+    assert bundle_files(bundle) == ["handler.py", "helpers.py"]
+    assert not (bundle / ".env").exists()
+    (folder / ".env").write_text("OPENAI_API_KEY=sk-rotated\n")
+    assert lambda_package.bundle_digest(folder, None, "python3.12", {}) == before  # nor does it change the bundle
+
+
 def test_comment_only_requirements_install_nothing(handler, tmp_path):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("# nothing yet\n\n")

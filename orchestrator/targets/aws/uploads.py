@@ -8,15 +8,13 @@ once however many runs use it. `s3://` inputs are used in place; their listing
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...fingerprint import file_digest
+from ...files import file_digest, pack_tar_gz, relative_files, tree_digest
 from ..base import StepFailed
 
 if TYPE_CHECKING:
@@ -43,18 +41,6 @@ def s3_listing_fingerprint(client: AwsClient, uri: str) -> str:
     return digest.hexdigest()
 
 
-def _tree_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-
-
-def tree_digest(folder: Path) -> str:
-    """Digest of a folder: every file's relative path and content."""
-    digest = hashlib.sha256()
-    for path in _tree_files(folder):
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{file_digest(path)}\n".encode())
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class StagedInput:
     uri: str  # what the training job reads (an S3 prefix)
@@ -70,8 +56,9 @@ def stage_input(client: AwsClient, bucket: str, prefix: str, source: str, projec
     if not path.exists():
         raise StepFailed(f"Input {source} does not exist.", f"Looked for {path.name} beside the spec.")
     if path.is_dir():
-        digest = tree_digest(path)
-        files = {f"{path.name}/{p.relative_to(path).as_posix()}": p for p in _tree_files(path)}
+        entries = relative_files(path)  # the one file rule: what the step's fingerprint hashed
+        digest = tree_digest(entries)
+        files = {f"{path.name}/{name}": p for name, p in entries}
         target = f"{path.name}/"
     else:
         digest = file_digest(path)
@@ -86,16 +73,10 @@ def stage_input(client: AwsClient, bucket: str, prefix: str, source: str, projec
 
 
 def pack_source_dir(folder: Path) -> bytes:
-    """A reproducible sourcedir.tar.gz (sorted, no timestamps or owners), so its digest is stable."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in _tree_files(folder):
-            info = tarfile.TarInfo(path.relative_to(folder).as_posix())
-            data = path.read_bytes()
-            info.size = len(data)
-            info.mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue(), mtime=0)
+    """A reproducible sourcedir.tar.gz of the folder's files by the one file rule (no `.env`, `.venv/`, caches)."""
+    archive = io.BytesIO()
+    pack_tar_gz(relative_files(folder), archive)
+    return archive.getvalue()
 
 
 def upload_source_dir(client: AwsClient, bucket: str, prefix: str, folder: Path) -> str:

@@ -1,25 +1,26 @@
 """Build a Lambda bundle: the handler's folder plus its declared requirements.
 
-Kept free of Pulumi so it is testable on its own. Bundles are cached by the hash
-of what goes into them, so an unchanged handler is not rebuilt (and its archive
-hash, hence the function, does not change). Vendoring runs pip at `pulumi up`
-time; `install` is a parameter so tests can give a fake or an offline pip.
+Kept free of Pulumi so it is testable on its own. What of the folder is shipped
+is the one file rule of `orchestrator/files.py` (no `.env`, `.venv/`, caches), as
+for the local target's Lambdas and the step's fingerprint. Bundles are cached by
+the hash of what goes into them, so an unchanged handler is not rebuilt (and its
+archive hash, hence the function, does not change). Vendoring runs pip at
+`pulumi up` time; `install` is a parameter so tests can give a fake or an offline pip.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-SKIPPED_DIRS = {"__pycache__", ".git", ".orchestrator", ".venv", "venv", "node_modules", ".pytest_cache", ".mypy_cache"}
-SKIPPED_SUFFIXES = {".pyc", ".pyo"}
+from .....files import relative_files, tree_digest
+
 BUILT_MARKER = ".bundle-complete"
 
 Installer = Callable[[Path, Path, str], None]
@@ -56,23 +57,12 @@ def has_requirements(requirements: Path | None) -> bool:
     return any(line.split("#", 1)[0].strip() for line in requirements.read_text(encoding="utf-8").splitlines())
 
 
-def source_files(folder: Path) -> Iterator[Path]:
-    """Files shipped from the handler's folder, in a stable order, without caches and state."""
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-        for name in sorted(files):
-            path = Path(root) / name
-            if path.suffix not in SKIPPED_SUFFIXES:
-                yield path
-
-
 def bundle_digest(folder: Path, requirements: Path | None, runtime: str, extra_files: dict[str, bytes]) -> str:
+    """Changes with anything that goes into the bundle: runtime, extra files, the folder's files, requirements."""
     digest = hashlib.sha256(runtime.encode())
     for name, data in sorted(extra_files.items()):
         digest.update(b"extra\0" + name.encode() + b"\0" + hashlib.sha256(data).digest())
-    for path in source_files(folder):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(b"files\0" + tree_digest(relative_files(folder)).encode())
     if requirements is not None:
         digest.update(b"requirements\0" + requirements.read_bytes())
     return digest.hexdigest()
@@ -132,8 +122,8 @@ def build_bundle(
     try:
         if has_requirements(requirements):
             install(requirements, staging, runtime)
-        for path in source_files(folder):
-            destination = staging / path.relative_to(folder)
+        for name, path in relative_files(folder):
+            destination = staging / name
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, destination)  # the handler wins over a vendored file of the same name
         for name, data in extra_files.items():
