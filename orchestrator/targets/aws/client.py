@@ -160,12 +160,6 @@ class AwsClient:
         writes = sum(n for (_, kind), n in self.calls.items() if kind == "write")
         return {"read": reads, "write": writes, "total": reads + writes}
 
-    def by_operation(self) -> dict[str, int]:
-        out: Counter[str] = Counter()
-        for (op, _), n in self.calls.items():
-            out[op] += n
-        return dict(sorted(out.items()))
-
     def close(self) -> None:
         for client in self._clients.values():
             close = getattr(client, "close", None)
