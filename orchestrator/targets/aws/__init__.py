@@ -17,6 +17,7 @@ from ...spec.models import Pipeline
 from ..base import Reporter, StepFailed, StepHandler, Target, TargetError
 
 if TYPE_CHECKING:
+    from ...diagnostics import Diagnostic
     from ...spec.loader import Document
     from .client import AwsClient
     from .web.automation import StackFactory
@@ -58,13 +59,13 @@ class AwsTarget(Target):
         from .web.handlers import web_handlers
         from .web.handoff import WebLayer
 
-        web = WebLayer(self.pipeline, self.project_dir, self.state_dir, self.reporter, self._stack_factory)
+        web = WebLayer(self.pipeline, self.project_dir, self.state_dir, stack_factory=self._stack_factory)
         return {"training": TrainingHandler(self), "endpoint": EndpointHandler(self), **web_handlers(web)}
 
-    def check(self, spec: Document):
+    def check(self, doc: Document) -> list[Diagnostic]:
         from .checks import settings_diagnostics
 
-        return list(settings_diagnostics(self.pipeline, spec))
+        return list(settings_diagnostics(self.pipeline, doc))
 
     def preflight(self, kinds: set[str]) -> None:
         """SageMaker's checks when a SageMaker kind runs (settings, steps, account), Pulumi's when a web kind does."""

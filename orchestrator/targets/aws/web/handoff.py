@@ -1,8 +1,8 @@
 """The hand-off from a run to the packaged Pulumi program (`program/`): config in, outputs back.
 
-The api and website steps are applied one after the other into the same stack
-(`{pipeline}-{stage}`). Each writes only its own config keys, so applying one
-keeps the other part as it is; each returns the stack outputs for its step.
+The api and website steps (`handlers.py`) are applied one after the other into the
+same stack (`{pipeline}-{stage}`), each as a part: it writes only its own config keys,
+so applying one keeps the other as it is, and gets back the stack outputs.
 When a part moves to another stack (the api's `stage` changed), it is removed
 from the stack it was recorded in once the new one is up.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ....spec.models import ApiStep, Pipeline
-from ...base import NullReporter, Reporter, StepContext, StepFailed, TargetError
+from ...base import StepContext, StepFailed, TargetError
 from . import stack_config as keys
 from .automation import (
     SDK_MISSING_HINT,
@@ -74,14 +74,14 @@ class WebLayer:
         pipeline: Pipeline,
         project_dir: Path,
         state_dir: Path,
-        reporter: Reporter | None = None,
+        *,
         stack_factory: StackFactory | None = None,
         program: Program | None = None,
     ):
+        """Progress goes to each step's own reporter (`ctx.reporter`)."""
         self.pipeline = pipeline
         self.project_dir = Path(project_dir)
         self.state_dir = Path(state_dir)
-        self.reporter = reporter or NullReporter()
         self._given_program = program  # None: the packaged one
         self._stack_factory = stack_factory
         self._stacks: dict[str, StackHandle] = {}
