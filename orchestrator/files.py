@@ -43,24 +43,30 @@ def walk(path: Path, exclude: Iterable[Path] = ()) -> Iterator[Path]:
     """Files under `path` (or `path` itself, if a file) that belong to a step, in a stable order.
 
     `exclude` names folders to leave out wherever they appear inside (the state folder,
-    another step's data), compared after resolving symlinks.
+    another step's data). Paths are compared after resolving symlinks, so a link into an
+    excluded folder is left out too, and a symlink back to a folder being walked (a loop) is not followed.
     """
     path = Path(path)
     if path.is_file():
         yield path
         return
-    skip = frozenset(Path(p).resolve() for p in exclude)
-    yield from _walk(path, skip)
+    skip = tuple(Path(p).resolve() for p in exclude)
+    yield from _walk(path, skip, ())
 
 
-def _walk(folder: Path, skip: frozenset[Path]) -> Iterator[Path]:
-    if skip and folder.resolve() in skip:
+def _excluded(resolved: Path, skip: tuple[Path, ...]) -> bool:
+    return any(resolved == folder or resolved.is_relative_to(folder) for folder in skip)
+
+
+def _walk(folder: Path, skip: tuple[Path, ...], ancestors: tuple[Path, ...]) -> Iterator[Path]:
+    real = folder.resolve()
+    if real in ancestors or _excluded(real, skip):
         return
     for child in sorted(folder.iterdir(), key=lambda p: p.name):
         if child.is_dir():
             if not is_ignored(child.name, True):
-                yield from _walk(child, skip)
-        elif child.is_file() and not is_ignored(child.name, False):
+                yield from _walk(child, skip, (*ancestors, real))
+        elif child.is_file() and not is_ignored(child.name, False) and not (skip and _excluded(child.resolve(), skip)):
             yield child
 
 
