@@ -6,17 +6,19 @@ import shlex
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic, did_you_mean
 from ..errors import UsageError
-from ..plan import Plan, make_plan
 from ..spec.loader import Document
 from ..spec.models import Pipeline
-from ..state.base import StateStore
 from ..targets import load_target
 from ..targets.base import Reporter, Target
 from ..validate import Spec, state_dir_of, validate_file
+
+if TYPE_CHECKING:  # `validate` needs neither: plan_run imports the planner when it plans
+    from ..plan import Plan
+    from ..state.base import StateStore
 
 TargetClasses = Mapping[str, Callable[..., Target]]  # tests pass fakes by name
 
@@ -83,6 +85,8 @@ def plan_run(
     last_attempts: Mapping[str, Any],
 ) -> Plan:
     """The plan for `run` (and `plan`): recorded state, what is still alive, what the target bills."""
+    from ..plan import make_plan
+
     resources = store.resources()
     if external is None:  # plan cannot list s3:// inputs: compare with what the last run listed
         external = {
