@@ -4,8 +4,7 @@
 so editors, the JSON Schema check and pydantic always agree.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: pydantic would eval every field's type from a string.
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 # Step names become parts of AWS resource names, so they stay short and plain.
 STEP_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
 PIPELINE_NAME = r"^[A-Za-z][A-Za-z0-9-]{0,39}$"
+
+
+def _no_entries() -> dict:
+    """An empty mapping per instance. Not the `dict` builtin: pydantic reads each default
+    factory's signature, and a builtin's is parsed from text by a tokenizer it must compile."""
+    return {}
+
+
+def _no_items() -> list:
+    """An empty list per instance (see `_no_entries`)."""
+    return []
 
 
 class Strict(BaseModel):
@@ -55,14 +65,14 @@ class TrainingStep(Strict):
     image: str | None = Field(None, description="A custom training image URI.")
     entry_point: str | None = Field(None, description="Training script, relative to the spec file.")
     source_dir: str | None = Field(None, description="Folder shipped with the script (default: the script's folder).")
-    inputs: dict[str, str] = Field(default_factory=dict, description="Channel name -> local path or s3:// URI.")
-    hyperparameters: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    inputs: dict[str, str] = Field(default_factory=_no_entries, description="Channel name -> local path or s3:// URI.")
+    hyperparameters: dict[str, str | int | float | bool] = Field(default_factory=_no_entries)
     instance: Instance = Field(default_factory=lambda: Instance(type="ml.m5.large"))
     max_runtime_s: int = Field(86400, ge=1, le=2419200, description="Stop the job after this many seconds.")
     spot: Spot | None = None
-    metrics: list[Metric] = Field(default_factory=list, description="Metrics parsed from the training log.")
-    environment: dict[str, str] = Field(default_factory=dict)
-    tags: dict[str, str] = Field(default_factory=dict)
+    metrics: list[Metric] = Field(default_factory=_no_items, description="Metrics parsed from the training log.")
+    environment: dict[str, str] = Field(default_factory=_no_entries)
+    tags: dict[str, str] = Field(default_factory=_no_entries)
 
 
 class Serverless(Strict):
@@ -99,10 +109,10 @@ class EndpointStep(Strict):
     image: str | None = None
     instance: Instance | None = None
     serverless: Serverless | None = None
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(default_factory=_no_entries)
     promote_when: PromoteWhen | None = None
     data_capture: DataCapture | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=_no_entries)
 
 
 class Cors(Strict):
@@ -111,7 +121,7 @@ class Cors(Strict):
     allow_headers: list[str] = Field(
         default_factory=lambda: ["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key"]
     )
-    expose_headers: list[str] = Field(default_factory=list)
+    expose_headers: list[str] = Field(default_factory=_no_items)
     max_age_s: int = Field(600, ge=0, le=86400)
     allow_credentials: bool = False
 
@@ -135,10 +145,10 @@ class Route(Strict):
     runtime: str = "python3.12"
     memory_mb: int = Field(256, ge=128, le=10240)
     timeout_s: float = Field(29, gt=0, le=29, description="Integration timeout; API Gateway caps it at 29 s.")
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(default_factory=_no_entries)
     requirements: str | None = Field(None, description="requirements.txt packaged with a lambda route.")
     s3_read: list[str] = Field(
-        default_factory=list,
+        default_factory=_no_items,
         description="lambda routes: S3 objects, or prefixes ending in '/', the function may read "
         "(s3:GetObject on exactly those), e.g. ${steps.features.outputs.model}.",
     )
@@ -165,7 +175,7 @@ class WebsiteStep(Strict):
     index: str = "index.html"
     error: str = "error.html"
     public: bool = Field(True, description="Allow public read of the site's objects.")
-    config: dict[str, str] = Field(default_factory=dict, description="Written beside the page as config_file.")
+    config: dict[str, str] = Field(default_factory=_no_entries, description="Written beside the page as config_file.")
     config_file: str = Field("config.js", pattern=r"^[A-Za-z0-9_.-]+\.(js|json)$")
 
 
