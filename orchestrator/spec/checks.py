@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, did_you_mean
-from . import cron
 from .instance_types import hosting_types, training_types
 from .kinds import HANDLER, KINDS
 from .loader import Document
@@ -262,6 +261,8 @@ def _check_one_path(doc: Document, root: Path, path: tuple, value: str, kind: st
 
 def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
     if p.schedule:
+        from . import cron  # only a spec with a schedule pays for the cron parser
+
         try:
             cron.parse(p.schedule.retrain)
         except cron.CronError as exc:
