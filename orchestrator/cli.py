@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import importlib
 import sys
 from collections.abc import Callable, Sequence
@@ -129,13 +130,28 @@ def _stop_on_sigterm():
     return None
 
 
-def _handler(command: str) -> Callable:
+def _handler(command: str, whole_process: bool) -> Callable:
+    """The command's function. Importing it builds most of what the process will hold
+    (pydantic, the spec's models: tens of thousands of objects that live until exit). The
+    cyclic GC would walk them again and again, so it pauses meanwhile; a process that runs
+    only this command then freezes them, so neither later collections nor the one at exit
+    walk them. In-process callers get their GC back as it was, nothing frozen."""
     module, _, function = COMMANDS[command].partition(":")
-    return getattr(importlib.import_module(module), function)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return getattr(importlib.import_module(module), function)
+    finally:
+        if whole_process:
+            gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None = None) -> int:
-    """Entry point. `targets` overrides target classes by name (tests pass fakes)."""
+    """Entry point. `targets` overrides target classes by name (tests pass fakes).
+    Without `argv` it is the process's own command line (`python -m orchestrator`)."""
+    whole_process = argv is None
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -145,7 +161,7 @@ def main(argv: Sequence[str] | None = None, targets: dict[str, Callable] | None 
     args.argv = argv  # recorded with each run, so history shows exactly what was asked
     previous = _stop_on_sigterm()
     try:
-        return _handler(args.command)(args, targets or {})
+        return _handler(args.command, whole_process)(args, targets or {})
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
