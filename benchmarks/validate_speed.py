@@ -7,9 +7,10 @@ afterwards), and a 500-step spec. Each row is the median of N fresh processes, w
 spread and the ratio to the target. Then an import-time breakdown (`python -X importtime`)
 of `validate`. Figures, not a test: it never fails on a slow result.
 
-Children get a private bytecode cache (warmed by one untimed run), as an installed package
-has its .pyc files; `--as-is` runs them with this shell's environment unchanged instead
-(with PYTHONDONTWRITEBYTECODE set and no cache, every run compiles every module).
+Children run the orchestrator beside this script (PYTHONPATH), with a private bytecode cache
+warmed by one untimed run, as an installed package has its .pyc files; `--as-is` leaves the
+bytecode settings of this shell alone (with PYTHONDONTWRITEBYTECODE set and no cache, every
+run compiles every module it imports).
 
     python benchmarks/validate_speed.py [--repeat 21] [--no-run] [--as-is]
 """
@@ -193,10 +194,12 @@ def import_breakdown(runner: Runner, repeat: int, top: int) -> None:
 
 
 def child_env(as_is: bool, cache: Path) -> dict[str, str]:
-    if as_is:
-        return dict(os.environ)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    env = dict(os.environ)
+    if not as_is:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(cache)
+    # The orchestrator beside this script, wherever a command runs (the example's copy too).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 
@@ -207,7 +210,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15, help="modules to list by cumulative import time")
     parser.add_argument("--no-run", action="store_true", help="skip `plan` after a local run (saves ~10 s)")
     parser.add_argument(
-        "--as-is", action="store_true", help="children inherit this environment (no private .pyc cache)"
+        "--as-is", action="store_true", help="children keep this shell's bytecode settings (no private .pyc cache)"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
