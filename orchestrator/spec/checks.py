@@ -197,9 +197,14 @@ def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]
 
 def check_paths(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
     """Files the spec names must exist and stay inside the project folder."""
+    verdicts: dict[tuple[str, str], list[tuple[str, str | None]]] = {}  # many steps name the same file
     for name, step in p.steps.items():
         for path in KINDS[step.type].paths(step):
-            yield from _check_one_path(doc, root, ("steps", name, *path.at), path.value, path.expect)
+            key = (path.value, path.expect)
+            if key not in verdicts:
+                verdicts[key] = list(_path_problems(root, path.value, path.expect))
+            for message, hint in verdicts[key]:
+                yield doc.diagnostic(("steps", name, *path.at), message, hint)
 
 
 def check_website_source(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
@@ -231,19 +236,19 @@ def check_single_website(p: Pipeline, doc: Document, root: Path) -> Iterator[Dia
         )
 
 
-def _check_one_path(doc: Document, root: Path, path: tuple, value: str, kind: str) -> Iterator[Diagnostic]:
+def _path_problems(root: Path, value: str, kind: str) -> Iterator[tuple[str, str | None]]:
+    """What is wrong with one path as written: (message, hint) pairs."""
     if REF_OR_ENV.search(value) or "://" in value:
         if value.startswith(("file://", "http://", "https://")):
-            yield doc.diagnostic(path, f"'{value}' must be a path relative to the spec or an s3:// URI")
+            yield (f"'{value}' must be a path relative to the spec or an s3:// URI", None)
         return
     candidate = Path(value)
     if candidate.is_absolute():
-        yield doc.diagnostic(path, f"'{value}' is an absolute path", "use a path relative to the spec's folder")
+        yield (f"'{value}' is an absolute path", "use a path relative to the spec's folder")
         return
     resolved = (root / candidate).resolve()
     if resolved != root and root not in resolved.parents:
-        yield doc.diagnostic(
-            path,
+        yield (
             f"'{value}' is outside the project folder",
             "keep the pipeline's files beside the spec, so a plan is reproducible",
         )
@@ -252,11 +257,11 @@ def _check_one_path(doc: Document, root: Path, path: tuple, value: str, kind: st
         parent = resolved.parent
         names = [c.name for c in parent.iterdir()] if parent.is_dir() else []
         hint = did_you_mean(resolved.name, names)
-        yield doc.diagnostic(path, f"'{value}' does not exist", hint)
+        yield (f"'{value}' does not exist", hint)
     elif kind == "file" and not resolved.is_file():
-        yield doc.diagnostic(path, f"'{value}' is not a file")
+        yield (f"'{value}' is not a file", None)
     elif kind == "dir" and not resolved.is_dir():
-        yield doc.diagnostic(path, f"'{value}' is not a folder")
+        yield (f"'{value}' is not a folder", None)
 
 
 def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:

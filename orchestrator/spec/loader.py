@@ -22,6 +22,7 @@ MAX_DEPTH = 64
 ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
 
 
 @dataclass
@@ -204,7 +205,7 @@ class _Builder:
                 if not isinstance(key_node, yaml.ScalarNode):
                     self.problem(key_node, path, "mapping keys must be plain strings")
                     continue
-                key = str(self.constructor.construct_object(key_node))
+                key = key_node.value if key_node.tag == _STR else str(self.constructor.construct_object(key_node))
                 if key in out:
                     first = self.doc.key_positions[path + (key,)]
                     self.problem(
@@ -219,7 +220,8 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        value = self.constructor.construct_object(node)
+        # A string is its text (what SafeConstructor returns, without its bookkeeping per node).
+        value = node.value if node.tag == _STR else self.constructor.construct_object(node)
         if isinstance(value, str) and "${env:" in value:
             value = self._interpolate(node, path, value)
         return value
