@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,12 +41,34 @@ class Fingerprint:
         return cls(d["digest"], d.get("config", {}), d.get("code", {}), d.get("data", {}), d.get("upstream", {}))
 
 
+_SHARED: ContextVar[dict[tuple[Path, str], dict[str, str]] | None] = ContextVar("shared_digests", default=None)
+
+
+@contextmanager
+def shared_digests() -> Iterator[None]:
+    """Within one plan each path is hashed once: steps naming the same script or data share
+    its digests (500 generated steps name one file 250 times), and see the same content."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def hash_tree(root: Path, relative: str) -> dict[str, str]:
     """Digest of every file under `relative` that belongs to a step (the one rule of files.py)."""
+    shared = _SHARED.get()
+    if shared is not None and (root, relative) in shared:
+        return dict(shared[(root, relative)])
     target = (root / relative).resolve()
-    if not target.exists():
-        return {relative: "missing"}
-    return {str(p.relative_to(root)): file_digest(p) for p in walk(target)}
+    digests = (
+        {relative: "missing"}
+        if not target.exists()
+        else {str(p.relative_to(root)): file_digest(p) for p in walk(target)}
+    )
+    if shared is not None:
+        shared[(root, relative)] = dict(digests)
+    return digests
 
 
 def step_files(kind: str, step: Any) -> tuple[list[str], list[str]]:

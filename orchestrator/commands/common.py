@@ -85,6 +85,7 @@ def plan_run(
     last_attempts: Mapping[str, Any],
 ) -> Plan:
     """The plan for `run` (and `plan`): recorded state, what is still alive, what the target bills."""
+    from ..fingerprint import shared_digests
     from ..plan import make_plan
 
     resources = store.resources()
@@ -96,18 +97,19 @@ def plan_run(
             if uri.startswith("s3://")
         }
     alive = {name: target.probe(res.kind, res.outputs) for name, res in resources.items()}
-    return make_plan(
-        spec,
-        target_name,
-        resources,
-        store.last_run(),
-        last_attempts,
-        alive,
-        force,
-        external,
-        tuple(target.plan_notes()),
-        billed=target.billed,
-    )
+    with shared_digests():
+        return make_plan(
+            spec,
+            target_name,
+            resources,
+            store.last_run(),
+            last_attempts,
+            alive,
+            force,
+            external,
+            tuple(target.plan_notes()),
+            billed=target.billed,
+        )
 
 
 def confirm(question: str, refusal: str, command: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.fingerprint import Fingerprint, fingerprint_step
+from orchestrator.fingerprint import Fingerprint, fingerprint_step, hash_tree, shared_digests
 from orchestrator.plan import Cause, make_plan
 from orchestrator.plan.changes import describe_changes
 from orchestrator.state.base import Resource
@@ -31,6 +31,16 @@ def test_fingerprint_is_stable_and_sensitive_to_content(project):
     b = fingerprint_step("training", raw, project, {})
     assert a.digest != b.digest
     assert said(describe_changes(a, b)) == ["data changed: data.csv"]
+
+
+def test_one_plan_hashes_each_path_once_and_the_next_sees_changes(project):
+    raw = {"type": "training", "framework": "sklearn", "entry_point": "train.py", "inputs": {"train": "data.csv"}}
+    with shared_digests():
+        first = fingerprint_step("training", raw, project, {})
+        hash_tree(project, "data.csv")["data.csv"] = "tampered"  # callers get copies
+        (project / "data.csv").write_text("5,6\n")
+        assert fingerprint_step("training", raw, project, {}) == first  # the plan's one view of the files
+    assert fingerprint_step("training", raw, project, {}).digest != first.digest
 
 
 def test_reasons_name_config_paths_code_files_and_upstream(project):
