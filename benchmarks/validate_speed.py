@@ -4,7 +4,8 @@ Measured in one run on this machine: the process floor (`--version`), `validate`
 on the example pipeline in the repository root, `plan` in a copy of the example before and
 after a local `run` (so it reads state and probes live services; the copy is destroyed
 afterwards), and a 500-step spec. Each row is the median of N fresh processes, with the
-spread and the ratio to the target. Then an import-time breakdown (`python -X importtime`)
+spread and the ratio to the target; the rows take turns, so a change in the machine's load
+reaches them all alike. Then an import-time breakdown (`python -X importtime`)
 of `validate`. Figures, not a test: it never fails on a slow result.
 
 Children run the orchestrator beside this script (PYTHONPATH), with a private bytecode cache
@@ -74,13 +75,17 @@ class Runner:
             sys.exit(f"python -m orchestrator {' '.join(argv)} failed in {cwd}:\n{proc.stderr}")
         return proc
 
-    def timed(self, argv: list[str], cwd: Path, repeat: int) -> list[float]:
-        self.once(argv, cwd)  # untimed: fills the bytecode cache, and the OS's file cache
-        times = []
+    def round_robin(self, rows: list[tuple[str, list[str], Path]], repeat: int) -> dict[str, list[float]]:
+        """`repeat` timed runs of every row, taken in turns: on a shared machine the load
+        changes by the minute, and turns spread it over every row alike."""
+        for _, argv, cwd in rows:
+            self.once(argv, cwd)  # untimed: fills the bytecode cache, and the OS's file cache
+        times: dict[str, list[float]] = {label: [] for label, _, _ in rows}
         for _ in range(repeat):
-            start = time.perf_counter()
-            self.once(argv, cwd)
-            times.append(time.perf_counter() - start)
+            for label, argv, cwd in rows:
+                start = time.perf_counter()
+                self.once(argv, cwd)
+                times[label].append(time.perf_counter() - start)
         return times
 
 
@@ -101,23 +106,30 @@ def copy_of_example(into: Path) -> Path:
 
 
 def timings(runner: Runner, repeat: int, with_run: bool) -> None:
-    print(f"Cold runs (median of {repeat}; target {TARGET_S} s):")
-    report("--version (the process floor)", runner.timed(["--version"], ROOT, repeat))
-    report("validate pipeline.yaml", runner.timed(["validate", "pipeline.yaml"], ROOT, repeat))
     state = "reads the root's state" if (ROOT / ".orchestrator").exists() else "no state"
-    report(f"plan pipeline.yaml ({state})", runner.timed(["plan", "pipeline.yaml"], ROOT, repeat))
     with tempfile.TemporaryDirectory() as tmp:
-        project = copy_of_example(Path(tmp) / "example")
-        report("plan, copy of the example, no state", runner.timed(["plan", "pipeline.yaml"], project, repeat))
-        if with_run:
-            runner.once(["run", "pipeline.yaml", "--quiet"], project)
-            try:
-                report("plan after a local run", runner.timed(["plan", "pipeline.yaml"], project, repeat))
-            finally:
-                runner.once(["destroy", "pipeline.yaml", "--yes"], project)
-        big = generated_spec(Path(tmp), 500)
-        report("validate 500-step spec", runner.timed(["validate", str(big)], ROOT, max(3, repeat // 2)))
-        report("plan 500-step spec", runner.timed(["plan", str(big)], ROOT, max(3, repeat // 3)))
+        fresh = copy_of_example(Path(tmp) / "fresh")
+        big = str(generated_spec(Path(tmp), 500))
+        rows = [
+            ("--version (the process floor)", ["--version"], ROOT),
+            ("validate pipeline.yaml", ["validate", "pipeline.yaml"], ROOT),
+            (f"plan pipeline.yaml ({state})", ["plan", "pipeline.yaml"], ROOT),
+            ("plan, copy of the example, no state", ["plan", "pipeline.yaml"], fresh),
+            ("validate 500-step spec", ["validate", big], ROOT),
+            ("plan 500-step spec", ["plan", big], ROOT),
+        ]
+        ran = copy_of_example(Path(tmp) / "ran") if with_run else None
+        try:
+            if ran is not None:  # its services stay up while the rows are timed, as after a real run
+                runner.once(["run", "pipeline.yaml", "--quiet"], ran)
+                rows.insert(4, ("plan after a local run", ["plan", "pipeline.yaml"], ran))
+            results = runner.round_robin(rows, repeat)
+        finally:
+            if ran is not None:
+                runner.once(["destroy", "pipeline.yaml", "--yes"], ran)
+    print(f"Cold runs (median of {repeat}, every row in turn; target {TARGET_S} s):")
+    for label, times in results.items():
+        report(label, times)
 
 
 def group_of(module: str) -> str:
