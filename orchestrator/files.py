@@ -8,15 +8,15 @@ Standard library only: `plan` hashes files and must start fast.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import stat
-import tarfile
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    import tarfile
 
 CHUNK = 1024 * 1024
 FIXED_MTIME = 0  # archive entries carry no time, so the same content gives the same bytes
@@ -99,6 +99,9 @@ def _mode(path: Path) -> int:
 
 def pack_tar_gz(entries: Iterable[tuple[str, Path]], out: BinaryIO) -> None:
     """A tar.gz of (name, file) entries whose bytes depend only on names, content and exec bits."""
+    import gzip  # archives are made by runs, never by plan: keep plan's imports small
+    import tarfile
+
     with (
         gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=FIXED_MTIME, compresslevel=GZIP_LEVEL) as zipped,
         tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
@@ -116,6 +119,9 @@ def pack_folder_tar_gz(folder: Path, out: BinaryIO) -> None:
 
     For what a job wrote (a model): unlike code, none of it is filtered out.
     """
+    import gzip
+    import tarfile
+
     with (
         gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=FIXED_MTIME, compresslevel=GZIP_LEVEL) as zipped,
         tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
@@ -126,6 +132,8 @@ def pack_folder_tar_gz(folder: Path, out: BinaryIO) -> None:
 
 def pack_zip(entries: Iterable[tuple[str, Path]], out: BinaryIO) -> None:
     """A zip of (name, file) entries whose bytes depend only on names, content and exec bits."""
+    import zipfile
+
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=GZIP_LEVEL) as archive:
         for name, path in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
@@ -137,6 +145,8 @@ def pack_zip(entries: Iterable[tuple[str, Path]], out: BinaryIO) -> None:
 
 
 def _tar_info(name: str) -> tarfile.TarInfo:
+    import tarfile
+
     info = tarfile.TarInfo(name)
     info.mtime = FIXED_MTIME
     info.uid = info.gid = 0
@@ -154,6 +164,8 @@ def _every_entry(folder: Path, prefix: str) -> Iterator[tuple[Path, str]]:
 
 
 def _add_any(tar: tarfile.TarFile, path: Path, name: str) -> None:
+    import tarfile
+
     info = _tar_info(name)
     mode = path.lstat().st_mode
     if stat.S_ISLNK(mode):

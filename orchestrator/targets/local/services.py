@@ -6,8 +6,6 @@ what an interrupted run left even when nothing was recorded; its URL answers pro
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +23,9 @@ def probe_url(url: str) -> bool | None:
     A slow answer (a busy machine) means neither: unknown, so a plan never restarts
     a service that is only busy serving.
     """
+    import urllib.error  # here, not at the top: plan probes and must start fast
+    import urllib.request
+
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=PROBE_TIMEOUT_S):

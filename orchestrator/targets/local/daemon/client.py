@@ -12,8 +12,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -224,6 +222,9 @@ class DaemonClient:
         self, info: dict, method: str, path: str, payload: Any = None, timeout: float = REQUEST_TIMEOUT_S
     ) -> dict:
         data = None if payload is None else json.dumps(payload).encode()
+        import urllib.error  # here, not at the top: plan and status import this module and must start fast
+        import urllib.request
+
         request = urllib.request.Request(
             local_url(info["port"], path),
             data=data,
