@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 
@@ -74,8 +75,11 @@ def test_redeploying_an_api_fails_no_request_in_flight(cloud, files):
         thread.start()
     try:
         for _ in range(5):  # each put replaces the gateway and its Lambda workers
+            before = len(answers)
             client.put("api-redeploy", api_spec(step, files["root"]))
-            stop.wait(0.3)
+            deadline = time.monotonic() + 30  # wait for answers, not for time: a loaded machine is slow
+            while len(answers) <= before and time.monotonic() < deadline:
+                stop.wait(0.05)
     finally:
         stop.set()
         for thread in threads:
