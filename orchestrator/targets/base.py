@@ -9,7 +9,7 @@ tests add fakes. What a target's world refuses, `check` says before anything run
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -106,6 +106,16 @@ class StepHandler(ABC):
     def destroy(self, ctx: StepContext) -> str:
         """Remove what an earlier run made for this step (from `ctx.previous`); return a sentence."""
 
+    def check(self, name: str, step: Any, doc: Document) -> Iterable[Diagnostic]:
+        """Located problems (severity error) or warnings with one step, as this target sees it.
+
+        Cheap and read-only: `validate` and `plan` call it.
+        """
+        return ()
+
+    def preflight(self, name: str, step: Any) -> None:
+        """Raise TargetError if this step cannot run on the target at all (checked before anything is spent)."""
+
     def probe(self, outputs: Mapping[str, Any]) -> bool | None:
         """Read-only, cheap: does the resource still exist? None when unknown.
 
@@ -136,8 +146,10 @@ class Target(ABC):
 
     def check(self, doc: Document) -> list[Diagnostic]:
         """Located problems (and warnings) with `self.pipeline`, as written in `doc`, that this
-        target's world would refuse or ignore; warnings are not fatal."""
-        return []
+        target's world would refuse or ignore; warnings are not fatal. By default, each step's handler's."""
+        return [
+            d for name, step in self.pipeline.steps.items() for d in self._handler(step.type).check(name, step, doc)
+        ]
 
     def billed(self, kind: str) -> bool:
         """Does applying a step of this kind start resources someone pays for?"""
@@ -158,6 +170,9 @@ class Target(ABC):
 
     def preflight(self, kinds: set[str]) -> None:
         """Check, before anything is spent, that the steps of these kinds can run; raise TargetError."""
+        for name, step in self.pipeline.steps.items():
+            if step.type in kinds:
+                self._handler(step.type).preflight(name, step)
 
     def apply(self, kind: str, step: Any, ctx: StepContext) -> StepResult:
         return self._handler(kind).apply(step, ctx)

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ...diagnostics import Diagnostic
-from ...spec.loader import Document
-from ..base import Target
+from ..base import StepHandler, Target
 from .daemon.client import DaemonClient
 from .gateway.handler import ApiHandler
-from .handler import LocalHandler
 from .serving.handler import EndpointHandler
 from .storage.handler import WebsiteHandler
 from .training.handler import TrainingHandler
@@ -29,23 +26,10 @@ class LocalTarget(Target):
         self.home = self.state_dir / "local"
         self.client = DaemonClient(self.home)
 
-    def handlers(self) -> Mapping[str, LocalHandler]:
+    def handlers(self) -> Mapping[str, StepHandler]:
         return {
             "training": TrainingHandler(self.home),
             "endpoint": EndpointHandler(self.client),
             "api": ApiHandler(self.client),
             "website": WebsiteHandler(self.client),
         }
-
-    def check(self, doc: Document) -> list[Diagnostic]:
-        """Warnings, located in the spec, for what the local target accepts but does not emulate."""
-        return [
-            diagnostic
-            for name, step in self.pipeline.steps.items()
-            for diagnostic in self._handler(step.type).warnings(name, step, doc)
-        ]
-
-    def preflight(self, kinds: set[str]) -> None:
-        for name, step in self.pipeline.steps.items():
-            if step.type in kinds:
-                self._handler(step.type).preflight(name, step)

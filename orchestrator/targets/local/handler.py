@@ -1,28 +1,14 @@
-"""What every local step handler adds to StepHandler: the checks made before anything runs.
-
-`warnings` says, located in the spec, what of a step the local target accepts but does
-not emulate (the commands print these with the spec's other warnings); `preflight`
-refuses what it cannot run at all. Both are cheap: no heavy import, nothing started.
-"""
+"""What local step handlers share: located warnings for what is accepted but not emulated,
+and the refusal of custom images (they need Docker)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 from ...diagnostics import Diagnostic, PathT
 from ...spec.loader import Document
-from ..base import StepHandler, TargetError
-
-
-class LocalHandler(StepHandler):
-    def warnings(self, name: str, step: Any, doc: Document) -> Iterator[Diagnostic]:
-        """Located warnings for what of this step has no local effect."""
-        return iter(())
-
-    def preflight(self, name: str, step: Any) -> None:
-        """Raise TargetError if this step cannot run locally."""
+from ..base import TargetError
 
 
 def warning(doc: Document, path: PathT, message: str, hint: str | None = None) -> Diagnostic:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..base import StepContext, StepFailed
+from ..base import StepContext, StepFailed, StepHandler
 from .daemon.client import DaemonClient, DaemonError, Removal
 from .daemon.protocol import PutAnswer, ServiceRequest
-from .handler import LocalHandler
 
 PROBE_TIMEOUT_S = 1.0
 
@@ -48,7 +47,7 @@ def daemon_call(what: str, operation: Callable[..., Any], *args: Any) -> Any:
         raise StepFailed(f"{what} failed on the local target", str(exc)) from exc
 
 
-class ServiceHandler(LocalHandler):
+class ServiceHandler(StepHandler):
     kind: str  # the step kind (spec.kinds)
     service: str  # the daemon's name for this kind of service (protocol.SERVICES)
     noun: str  # how sentences name it

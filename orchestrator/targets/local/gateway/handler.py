@@ -64,7 +64,7 @@ class ApiHandler(ServiceHandler):
     def service_name(self, pipeline: str, step_name: str, step: ApiStep) -> str:
         return f"{pipeline}-{step_name}"
 
-    def warnings(self, name: str, step: ApiStep, doc: Document) -> Iterator[Diagnostic]:
+    def check(self, name: str, step: ApiStep, doc: Document) -> Iterator[Diagnostic]:
         for index, route in enumerate(step.routes):
             if route.requirements:
                 path = ("steps", name, "routes", index, "requirements")

@@ -33,7 +33,7 @@ class WebsiteHandler(ServiceHandler):
     def service_name(self, pipeline: str, step_name: str, step: WebsiteStep) -> str:
         return f"{pipeline}-{step_name}".lower()
 
-    def warnings(self, name: str, step: WebsiteStep, doc: Document) -> Iterator[Diagnostic]:
+    def check(self, name: str, step: WebsiteStep, doc: Document) -> Iterator[Diagnostic]:
         if not step.public:
             yield warning(doc, ("steps", name, "public"), PRIVATE_IGNORED)
 

@@ -7,11 +7,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ....spec.models import TrainingStep
-from ...base import StepContext, StepResult
-from ..handler import LocalHandler, refuse_custom_image
+from ...base import StepContext, StepHandler, StepResult
+from ..handler import refuse_custom_image
 
 
-class TrainingHandler(LocalHandler):
+class TrainingHandler(StepHandler):
     def __init__(self, home: Path):
         self.home = home
 
