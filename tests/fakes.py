@@ -30,6 +30,9 @@ class FakeHandler(StepHandler):
     def probe(self, outputs):
         return self.target.probe_step(self.kind, outputs)
 
+    def retire(self, ctx):
+        return self.target.retire_step(self.kind, ctx)
+
 
 class FakeTarget(Target):
     """Behaviour is steered by files in the state folder, so subprocess runs can be steered too.
@@ -41,6 +44,7 @@ class FakeTarget(Target):
     - `target-error-<step>`: the step raises TargetError (e.g. credentials expired mid-run).
     - `s3-listing`: the digest every s3:// input's listing has when a run starts.
     - `dead-<step>`: the probe says the step's resource is gone.
+    - `retire-fails-<step>`: removing the step's resource under its old name (a rename) fails.
     Every call is appended to `calls.jsonl` in the state folder.
     """
 
@@ -107,6 +111,13 @@ class FakeTarget(Target):
     def data_digests(self, uris):
         listing = self.state_dir / "s3-listing"
         return {uri: listing.read_text().strip() for uri in uris} if listing.exists() else None
+
+    def retire_step(self, kind, ctx):
+        old = ctx.previous.outputs
+        self._log(op="retire", step=ctx.step, kind=kind, outputs=old)
+        if (self.state_dir / f"retire-fails-{ctx.step}").exists():
+            raise StepFailed(f"cannot remove {old.get('endpoint_name')}")
+        return f"removed {old.get('endpoint_name') or old}"
 
     def destroy_step(self, kind, ctx):
         self._log(op="destroy", step=ctx.step, kind=kind, outputs=ctx.previous.outputs if ctx.previous else None)

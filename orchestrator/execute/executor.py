@@ -183,9 +183,34 @@ class Executor:
                                  details=result.details, message=message, resource=resource)  # fmt: skip
         if kind.serves_model:
             record_live(self.store, self.spec, op, run, result, outcome, self.clock)
+        if res is not None and res.kind == op.kind:
+            self._retire_renamed(run, op, ctx, res, result)
         outcome.outputs[op.step] = dict(result.outputs)
         outcome.results[op.step] = result
         self.events.step_finished(op, "succeeded", message)
+
+    def _retire_renamed(self, run: RunRecord, op: Op, ctx: StepContext, old: Resource, result: StepResult) -> None:
+        """A resource renamed in place (a new endpoint_name): its replacement is up, so the old one goes.
+
+        If removing it fails, it is recorded as a step of its own that left the spec, so the
+        next run (or destroy) removes it: nothing is left running unrecorded.
+        """
+        key = KINDS[op.kind].name_output
+        old_name, new_name = old.outputs.get(key) if key else None, result.outputs.get(key) if key else None
+        if not old_name or old_name == new_name:
+            return
+        try:
+            message = self.target.retire(op.kind, ctx)
+        except (StepFailed, TargetError) as exc:
+            leftover = f"{op.step}.was.{old_name}"
+            self.store.step_started(StepRun(run.id, leftover, op.kind, op.action, "running", old.fingerprint,
+                                            self.clock()))  # fmt: skip
+            self.store.step_finished(run.id, leftover, "failed", error=str(exc), resource=replace(old, step=leftover))
+            self.reporter.warn(f"{op.step}: {old_name} was renamed to {new_name}, but removing {old_name} failed "
+                               f"({exc}); the next run removes it")  # fmt: skip
+            return
+        if message:
+            self.reporter.info(f"renamed from {old_name}: {message}")
 
     def _delete(self, run: RunRecord, op: Op, ctx: StepContext, res: Resource | None, outcome: RunOutcome) -> None:
         """Destroy a removed step's resource, unless a step of the same kind now owns it (a renamed step)."""

@@ -48,6 +48,7 @@ class Kind:
     outputs: Callable[[Any], tuple[str, ...]]  # what ${steps.X.outputs.KEY} may name, from the typed step
     paths: Callable[[Any], list[StepPath]]  # the files it reads
     identity: tuple[str, ...] = ()  # outputs naming a resource in the world (steps sharing one share it), best first
+    name_output: str | None = None  # the output holding the resource's name: a new value is a rename
     billable: bool = False  # SageMaker bills it while it runs, on a target that costs money
     serves_model: bool = False  # keeps a live model: promotion gate, lineage, rollback
     reports_metrics: bool = False  # its metrics can gate a model that comes from it
@@ -106,12 +107,20 @@ ENDPOINT = Kind(
     outputs=_static("endpoint_name", "url", "model"),
     paths=_endpoint_paths,
     identity=("url", "endpoint_name"),
+    name_output="endpoint_name",
     billable=True,
     serves_model=True,
 )
-API = Kind("api", ApiStep, outputs=_static("url", "api_id"), paths=_api_paths, identity=("url", "api_id"))
+API = Kind(
+    "api", ApiStep, outputs=_static("url", "api_id"), paths=_api_paths, identity=("url", "api_id"), name_output="api_id"
+)
 WEBSITE = Kind(
-    "website", WebsiteStep, outputs=_static("url", "bucket"), paths=_website_paths, identity=("url", "bucket")
+    "website",
+    WebsiteStep,
+    outputs=_static("url", "bucket"),
+    paths=_website_paths,
+    identity=("url", "bucket"),
+    name_output="bucket",
 )
 
 KINDS: Mapping[str, Kind] = {k.name: k for k in (TRAINING, ENDPOINT, API, WEBSITE)}

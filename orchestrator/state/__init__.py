@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..spec.models import Pipeline
-from .base import LiveModel, LockHeld, Resource, RunRecord, StateStore, StepRun
+from .base import LiveModel, LockHeld, Resource, RunRecord, StateOwnedElsewhere, StateStore, StepRun
 
 __all__ = ["LiveModel", "LockHeld", "Resource", "RunRecord", "StateStore", "StepRun", "open_store"]
 
@@ -24,4 +24,8 @@ def open_store(pipeline: Pipeline, root: Path, create: bool = True) -> StateStor
         return S3Store(bucket, prefix, pipeline.name, pipeline.region)
     from .sqlite import SqliteStore
 
-    return SqliteStore((root / location).resolve(), create=create)
+    store = SqliteStore((root / location).resolve(), create=create)
+    owner = store.owner()
+    if owner is not None and owner != pipeline.name:  # S3 state is keyed by pipeline; a folder is not
+        raise StateOwnedElsewhere(store.location, owner, pipeline.name)
+    return store

@@ -130,6 +130,19 @@ class StateVersionError(OrchestratorError):
         )
 
 
+class StateOwnedElsewhere(OrchestratorError):
+    """The state folder records another pipeline: two specs would delete each other's resources."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, location: str, owner: str, pipeline: str):
+        super().__init__(
+            f"{location} holds the state of pipeline '{owner}', not '{pipeline}'",
+            f"give pipeline '{pipeline}' a state folder of its own (e.g. state: .orchestrator-{pipeline}), "
+            f"or destroy '{owner}' first",
+        )
+
+
 class StateConflict(OrchestratorError):
     """Recorded state changed under a run that held the lock (someone removed it); nothing was overwritten."""
 

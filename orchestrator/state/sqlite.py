@@ -242,6 +242,13 @@ class SqliteStore(StateStore):
             if remove_resource:
                 conn.execute("DELETE FROM resources WHERE step=?", (step,))
 
+    def owner(self) -> str | None:
+        """The pipeline this state belongs to: the one its runs were of (None before any run)."""
+        if not self._readable():
+            return None
+        row = self._db().execute("SELECT pipeline FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        return row["pipeline"] if row else None
+
     def resources(self) -> dict[str, Resource]:
         if not self._readable():
             return {}

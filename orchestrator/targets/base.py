@@ -106,6 +106,14 @@ class StepHandler(ABC):
     def destroy(self, ctx: StepContext) -> str:
         """Remove what an earlier run made for this step (from `ctx.previous`); return a sentence."""
 
+    def retire(self, ctx: StepContext) -> str | None:
+        """The step's resource now has another name; `ctx.previous` holds the old one's outputs.
+
+        Remove the old one (the new one is already up) and return a sentence; None when the
+        target keeps nothing under the old name.
+        """
+        return None
+
     def check(self, name: str, step: Any, doc: Document) -> Iterable[Diagnostic]:
         """Located problems (severity error) or warnings with one step, as this target sees it.
 
@@ -179,6 +187,9 @@ class Target(ABC):
 
     def destroy(self, kind: str, ctx: StepContext) -> str:
         return self._handler(kind).destroy(ctx)
+
+    def retire(self, kind: str, ctx: StepContext) -> str | None:
+        return self._handler(kind).retire(ctx)
 
     def close(self) -> None:
         """Release clients and connections held during a run."""

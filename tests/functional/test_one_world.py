@@ -53,3 +53,62 @@ def test_a_dead_service_is_redeployed_even_when_only_its_upstream_changed(projec
     err = capsys.readouterr().err
     assert "deploy  replace  upstream changed: train; recorded in run 1 but no longer running" in err
     assert [c["op"] for c in calls(project / ".orchestrator")][4:] == ["train", "deploy"]
+
+
+def rename_endpoint(project, name: str) -> None:
+    spec = project / "pipeline.yaml"
+    text = spec.read_text()
+    if "endpoint_name:" in text:
+        text = "\n".join(ln for ln in text.splitlines() if "endpoint_name:" not in ln) + "\n"
+    spec.write_text(text.replace("    model: ${steps.train.outputs.model}\n",
+                                 f"    model: ${{steps.train.outputs.model}}\n    endpoint_name: {name}\n"))  # fmt: skip
+
+
+def test_a_renamed_endpoint_removes_the_old_one_once_the_new_one_is_up(project, capsys):
+    spec = str(project / "pipeline.yaml")
+    rename_endpoint(project, "first")
+    assert run("run", spec) == 0
+    rename_endpoint(project, "second")
+    assert run("run", spec) == 0
+    ops = [
+        (c["op"], c.get("model") or c.get("outputs", {}).get("endpoint_name")) for c in calls(project / ".orchestrator")
+    ]
+    deploys = [i for i, (op, _) in enumerate(ops) if op == "deploy"]
+    retire = ops.index(("retire", "first"))
+    assert retire > deploys[-1]  # the new endpoint came up before the old one went
+    assert "renamed from first: removed first" in capsys.readouterr().err
+    capsys.readouterr()
+    assert run("plan", spec, "--exit-code") == 0
+
+
+def test_an_old_name_that_cannot_be_removed_is_removed_by_the_next_run(project, capsys):
+    spec = str(project / "pipeline.yaml")
+    rename_endpoint(project, "first")
+    assert run("run", spec) == 0
+    rename_endpoint(project, "second")
+    (project / ".orchestrator" / "retire-fails-deploy").write_text("")
+    assert run("run", spec) == 0
+    err = capsys.readouterr().err
+    assert (
+        "deploy: first was renamed to second, but removing first failed (cannot remove first); the next run removes it"
+        in err
+    )
+    assert run("plan", spec) == 0
+    assert "- deploy.was.first  delete   removed from the spec" in capsys.readouterr().out
+    assert run("run", spec) == 0
+    destroyed = [c for c in calls(project / ".orchestrator") if c["op"] == "destroy"]
+    assert [(c["step"], c["outputs"]["endpoint_name"]) for c in destroyed] == [("deploy.was.first", "first")]
+
+
+def test_a_second_pipeline_cannot_share_a_state_folder(project, capsys):
+    spec = project / "pipeline.yaml"
+    assert run("run", str(spec)) == 0
+    other = project / "other.yaml"
+    other.write_text(spec.read_text().replace("name: demo", "name: other"))
+    capsys.readouterr()
+    for command in ("run", "plan", "status", "destroy"):
+        assert run(command, str(other)) == 2
+        err = capsys.readouterr().err
+        assert "holds the state of pipeline 'demo', not 'other'" in err
+        assert "hint: give pipeline 'other' a state folder of its own (e.g. state: .orchestrator-other)" in err
+    assert [c["op"] for c in calls(project / ".orchestrator")].count("destroy") == 0

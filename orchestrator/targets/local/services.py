@@ -86,6 +86,10 @@ class ServiceHandler(StepHandler):
             )
         return f"{self.noun} {name} was already gone" if recorded else f"{self.noun} {name}: nothing was deployed"
 
+    def retire(self, ctx: StepContext) -> str | None:
+        """A renamed service: the old name's service goes, as destroy would remove it."""
+        return self.destroy(ctx)
+
     def probe(self, outputs) -> bool | None:
         url = outputs.get("url")
         return probe_url(url) if url else None
