@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--fail-on-reject", action="store_true", help="exit 3 when a promotion gate kept the live model (for CI)"
     )
+    parallelism(p)
 
     p = cmd("status", "the last run, and every step's status and outputs")
     p.add_argument("--json", action="store_true")
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=["local", "aws"], help="override the spec's target")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true")
+    parallelism(p)
 
     p = cmd("rollback", "put the model an earlier run deployed back on an endpoint, without retraining")
     p.add_argument("--step", required=True, metavar="STEP", help="the endpoint step")
@@ -114,6 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd("schema", "print the pipeline JSON Schema generated from the models", file=False)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def parallelism(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--parallelism",
+        type=_positive,
+        default=4,
+        metavar="N",
+        help="run up to N independent steps at the same time (default 4; 1 runs them one by one)",
+    )
 
 
 def _stop_on_sigterm():

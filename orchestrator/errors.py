@@ -75,3 +75,4 @@ class RunFailed(OrchestratorError):
         self.run_id = run_id
         self.step = step
         self.detail = detail
+        self.others: tuple[RunFailed, ...] = ()  # steps that failed at the same time, when steps ran at once

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from orchestrator.errors import StepFailed, TargetError
-from orchestrator.targets.base import StepHandler, StepResult, Target
+from orchestrator.targets.base import StepHandler, StepResult, Target, pause
 
 
 class FakeHandler(StepHandler):
@@ -45,6 +45,9 @@ class FakeTarget(Target):
     - `s3-listing`: the digest every s3:// input's listing has when a run starts.
     - `dead-<step>`: the probe says the step's resource is gone.
     - `retire-fails-<step>`: removing the step's resource under its old name (a rename) fails.
+    - `wait-<step>`: the step waits (up to 5 s, then fails) until the step named in the file has
+      started: two steps can only both finish if they run at the same time.
+    - `delay-<step>`: the step takes this many seconds before it fails or succeeds.
     Every call is appended to `calls.jsonl` in the state folder.
     """
 
@@ -56,6 +59,19 @@ class FakeTarget(Target):
             f.write(json.dumps(call, default=str) + "\n")
 
     def _maybe_fail(self, step: str) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / f"started-{step}").write_text("")
+        waits = self.state_dir / f"wait-{step}"
+        if waits.exists():
+            other = waits.read_text().strip()
+            deadline = time.monotonic() + 5
+            while not (self.state_dir / f"started-{other}").exists():
+                if time.monotonic() > deadline:
+                    raise StepFailed(f"{step} waited for {other} to start, in vain")
+                pause(0.02)
+        delay = self.state_dir / f"delay-{step}"
+        if delay.exists():
+            pause(float(delay.read_text()))
         broken = self.state_dir / f"target-error-{step}"
         if broken.exists():
             raise TargetError(broken.read_text().strip(), hint="renew the credentials")
@@ -64,7 +80,7 @@ class FakeTarget(Target):
             raise StepFailed(fail.read_text().strip() or f"{step} failed", detail="last lines of the log")
         if (self.state_dir / f"hang-{step}").exists():
             self._log(op="hang", step=step, pid=os.getpid())
-            time.sleep(600)
+            pause(600)
 
     def preflight(self, kinds) -> None:
         marker = self.state_dir / "preflight-error"

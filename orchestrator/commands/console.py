@@ -1,11 +1,14 @@
-"""How a run looks in a terminal: a line per step, the step's log, a spinner for long work.
+"""How a run looks in a terminal: a line per step, each step's log, and what is running now.
 
-rich is imported here only, and only by commands that run things, so
-`validate` and `plan` start fast.
+Steps may run at the same time: every line a step logs carries its name, and at a
+terminal a status line lists each running step with its time and latest state.
+rich is imported here only, and only by commands that run things, so `validate`
+and `plan` start fast.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 from ..execute import StepEvents
@@ -20,6 +23,7 @@ MARKS = {
     "interrupted": "[red]![/]",
     "rejected": "[yellow]≠[/]",
 }
+QUIET_STATUSES = ("skipped", "kept", "rejected")  # no time shown: nothing ran
 
 
 class ConsoleUI(StepEvents):
@@ -30,41 +34,37 @@ class ConsoleUI(StepEvents):
 
         self.console = Console(stderr=True, highlight=False, soft_wrap=True)
         self.quiet = quiet
-        self._status = None
-        self._step = ""
-        self._started = 0.0
+        self._lock = threading.RLock()
+        self._running: dict[str, list] = {}  # step -> [started, latest status text]
+        self._spinner = None
 
     # -- StepEvents ------------------------------------------------------------
 
     def step_started(self, op: Op) -> None:
-        self._step, self._started = op.step, time.monotonic()
-        self.console.print(f"[bold]→ {op.step}[/] {op.action}: {_esc(op.why)}")
-        if self.console.is_terminal:
-            self._status = self.console.status(f"{op.step}: {op.action}…")
-            self._status.start()
+        with self._lock:
+            self._running[op.step] = [time.monotonic(), f"{op.action}…"]
+            self.console.print(f"[bold]→ {op.step}[/] {op.action}: {_esc(op.why)}")
+            self._redraw()
 
     def step_finished(self, op: Op, status: str, message: str) -> None:
-        self._stop_spinner()
-        mark = MARKS.get(status, "·")
-        took = (
-            f" [dim]({time.monotonic() - self._started:.1f} s)[/]"
-            if status not in ("skipped", "kept", "rejected")
-            else ""
-        )
-        text = f" {message}" if message else ""
-        self.console.print(f"{mark} [bold]{op.step}[/] {status}{took}{':' if text else ''}{_esc(text)}")
+        with self._lock:
+            started = self._running.pop(op.step, [time.monotonic()])[0]
+            mark = MARKS.get(status, "·")
+            took = f" [dim]({time.monotonic() - started:.1f} s)[/]" if status not in QUIET_STATUSES else ""
+            text = f" {message}" if message else ""
+            self.console.print(f"{mark} [bold]{op.step}[/] {status}{took}{':' if text else ''}{_esc(text)}")
+            self._redraw()
 
-    # -- Reporter --------------------------------------------------------------
+    def reporter_for(self, op: Op) -> StepReporter:
+        return StepReporter(self, op.step)
+
+    # -- Reporter (for what is not about one step) ----------------------------------
 
     def log(self, line: str) -> None:
-        if not self.quiet:
-            self.console.print(f"  [dim]{self._step} |[/] {_esc(line)}")
+        self.step_log("", line)
 
     def status(self, text: str) -> None:
-        if self._status is not None:
-            self._status.update(f"{self._step}: {_esc(text)}")
-        elif not self.quiet:
-            self.console.print(f"  [dim]{self._step}: {_esc(text)}[/]")
+        self.step_status("", text)
 
     def info(self, text: str) -> None:
         self.console.print(f"  {_esc(text)}")
@@ -73,13 +73,67 @@ class ConsoleUI(StepEvents):
         self.console.print(f"  [yellow]warning:[/] {_esc(text)}")
 
     def error(self, text: str) -> None:
-        self._stop_spinner()
-        self.console.print(f"[red]error:[/] {_esc(text)}")
+        with self._lock:
+            self._stop_spinner()
+            self.console.print(f"[red]error:[/] {_esc(text)}")
+
+    # -- one step's lines ---------------------------------------------------------------
+
+    def step_log(self, step: str, line: str) -> None:
+        if not self.quiet:
+            prefix = f"[dim]{_esc(step)} |[/] " if step else ""
+            self.console.print(f"  {prefix}{_esc(line)}")
+
+    def step_status(self, step: str, text: str) -> None:
+        with self._lock:
+            if step in self._running:
+                self._running[step][1] = text
+            if self.console.is_terminal:
+                self._redraw()
+            elif not self.quiet:
+                self.console.print(f"  [dim]{_esc(step)}{': ' if step else ''}{_esc(text)}[/]")
+
+    def _redraw(self) -> None:
+        """At a terminal, one status line naming every running step; none elsewhere."""
+        if not self.console.is_terminal:
+            return
+        if not self._running:
+            self._stop_spinner()
+            return
+        now = time.monotonic()
+        text = " · ".join(
+            f"{_esc(step)} {now - started:.0f} s: {_esc(state)}" for step, (started, state) in self._running.items()
+        )
+        if self._spinner is None:
+            self._spinner = self.console.status(text)
+            self._spinner.start()
+        else:
+            self._spinner.update(text)
 
     def _stop_spinner(self) -> None:
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
+        if self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
+
+
+class StepReporter:
+    """The Reporter a step's target sees: its lines and status carry the step's name."""
+
+    def __init__(self, ui: ConsoleUI, step: str):
+        self.ui = ui
+        self.step = step
+
+    def log(self, line: str) -> None:
+        self.ui.step_log(self.step, line)
+
+    def status(self, text: str) -> None:
+        self.ui.step_status(self.step, text)
+
+    def info(self, text: str) -> None:
+        self.ui.info(text)
+
+    def warn(self, text: str) -> None:
+        self.ui.warn(text)
 
 
 def _esc(text: str) -> str:

@@ -45,9 +45,10 @@ def destroy(args, targets: TargetClasses) -> int:
         ui = ConsoleUI()
         target = make_target(name, spec, targets, ui)
         try:
-            execute(spec, plan, target, store, command, ui, events=ui)
+            execute(spec, plan, target, store, command, ui, ui, parallelism=args.parallelism)
         except RunFailed as exc:
-            ui.error(f"destroy failed at step '{exc.step}': {exc}")
+            for failure in (exc, *exc.others):
+                ui.error(f"destroy failed at step '{failure.step}': {failure}")
             return EXIT_FAILED
         finally:
             target.close()

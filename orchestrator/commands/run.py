@@ -32,17 +32,20 @@ def run(args, targets: TargetClasses) -> int:
         target = make_target(name, spec, targets, ui)
         try:
             listings = target.data_digests(s3_inputs(spec))
-            plan = plan_run(spec, store, target, name, force, listings, store.last_attempts())  # plan
+            plan = plan_run(spec, store, target, name, force, listings, store.last_attempts())  # -> plan
             sys.stderr.write(render_text(plan))
             if not plan.has_changes:
                 _report(args, spec, store, {name: r.outputs for name, r in store.resources().items()})
                 return EXIT_OK
             target.preflight({op.kind for op in plan.ops if op.changes})
-            outcome = execute(spec, plan, target, store, resume_command(args), ui, events=ui)  # execute -> record
+            outcome = execute(  # -> execute -> record
+                spec, plan, target, store, resume_command(args), ui, ui, parallelism=args.parallelism
+            )
         except RunFailed as exc:
-            ui.error(f"run {exc.run_id} failed at step '{exc.step}': {exc}")
-            if exc.detail:
-                ui.console.print(exc.detail, markup=False, highlight=False)
+            for failure in (exc, *exc.others):
+                ui.error(f"run {failure.run_id} failed at step '{failure.step}': {failure}")
+                if failure.detail:
+                    ui.console.print(failure.detail, markup=False, highlight=False)
             ui.console.print(f"Fix the problem, then resume with:\n  {resume_command(args)}", markup=False)
             if args.json:
                 emit_json(status_document(spec, store))

@@ -8,6 +8,7 @@ and failure as it happens, so a crash loses nothing and the next run resumes.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from ..state.base import Resource, RunRecord, StateStore, StepRun
 from ..targets.base import Previous, Reporter, StepContext, StepResult, Target
 from ..validate import Spec
 from .lineage import digest, gate, is_live, record_live, reject
+from .schedule import SerializedStore, run_ops
 
 KEPT_MESSAGE = "its inputs came out unchanged"
 
@@ -39,6 +41,10 @@ class StepEvents:
     def step_started(self, op: Op) -> None: ...
     def step_finished(self, op: Op, status: str, message: str) -> None: ...
 
+    def reporter_for(self, op: Op) -> Reporter | None:
+        """Where this step's target reports (its own lines, when steps run at once); None: the run's reporter."""
+        return None
+
 
 def execute(
     spec: Spec,
@@ -49,24 +55,32 @@ def execute(
     reporter: Reporter,
     events: StepEvents | None = None,
     clock: Callable[[], float] = time.time,
+    parallelism: int = 1,
 ) -> RunOutcome:
-    """Carry out `plan` on `target`, recording everything in `store`; raise RunFailed at a failed step."""
-    return Executor(spec, plan, target, store, reporter, events or StepEvents(), clock).run(command)
+    """Carry out `plan` on `target`, recording everything in `store`; raise RunFailed at a failed step.
+
+    With `parallelism` above 1, independent steps run at the same time (see schedule.py).
+    """
+    executor = Executor(spec, plan, target, store, reporter, events or StepEvents(), clock, parallelism)
+    return executor.run(command)
 
 
 class Executor:
     """One run of one plan; holds what every step's execution needs."""
 
     def __init__(self, spec: Spec, plan: Plan, target: Target, store: StateStore, reporter: Reporter,
-                 events: StepEvents, clock: Callable[[], float]):  # fmt: skip
+                 events: StepEvents, clock: Callable[[], float], parallelism: int = 1):  # fmt: skip
         self.spec = spec
         self.plan = plan
         self.target = target
-        self.store = store
+        self.store = SerializedStore(store) if parallelism > 1 else store
         self.reporter = reporter
         self.events = events
         self.clock = clock
+        self.parallelism = parallelism
         self.resources = store.resources()
+        self._outputs = threading.Lock()
+        self._running: list[str] = []  # steps started and not yet recorded as finished
 
     def run(self, command: str) -> RunOutcome:
         run = self.store.begin_run(self.spec.pipeline.name, self.plan.target, command)
@@ -75,35 +89,62 @@ class Executor:
         for name, res in self.resources.items():  # steps the plan leaves out (a rollback) keep their outputs
             if name not in planned:
                 outcome.outputs[name] = dict(res.outputs)
-        for op in self.plan.ops:
-            res = self.resources.get(op.step)
-            if op.action == SKIP:
-                self._skip(run, op, res, outcome)
-                continue
-            ctx = self._context(run, op, res, outcome)
-            self.events.step_started(op)
-            self.store.step_started(
-                StepRun(run.id, op.step, op.kind, op.action, "running", ctx.fingerprint, self.clock())
-            )
-            try:
-                if op.action == DELETE:
-                    self._delete(run, op, ctx, res, outcome)
-                else:
-                    self._apply(run, op, ctx, res, outcome)
-            except (StepFailed, TargetError) as exc:
-                detail = exc.detail if isinstance(exc, StepFailed) else (f"hint: {exc.hint}" if exc.hint else "")
-                self._fail(run, op, str(exc), detail, getattr(exc, "details", {}))
-                raise RunFailed(run.id, op.step, str(exc), detail) from exc
-            except KeyboardInterrupt:
-                self.store.step_finished(run.id, op.step, "interrupted", error="interrupted by the user")
-                self.store.finish_run(run.id, "interrupted", "interrupted by the user", op.step)
-                raise
-            except Exception as exc:  # a bug: recorded as one, then shown by the CLI
-                self._fail(run, op, f"internal error: {type(exc).__name__}: {exc}", "", {})
-                raise
+        try:
+            failures = run_ops(self.plan.ops, lambda op: self._one(run, op, outcome), self.parallelism)
+        except KeyboardInterrupt:
+            stopped = self._running[0] if self._running else None
+            self.store.finish_run(run.id, "interrupted", "interrupted by the user", stopped)
+            raise
+        if failures:
+            first = failures[0]
+            step = first.step if isinstance(first, RunFailed) else None
+            message = str(first) if isinstance(first, RunFailed) else f"internal error: {type(first).__name__}: {first}"
+            self.store.finish_run(run.id, "failed", message, step)
+            if isinstance(first, RunFailed):
+                first.others = tuple(f for f in failures[1:] if isinstance(f, RunFailed))
+            raise first
         self.store.finish_run(run.id, "succeeded")
         outcome.run = self.store.runs(limit=1)[0]
         return outcome
+
+    def _one(self, run: RunRecord, op: Op, outcome: RunOutcome) -> None:
+        """One op, recorded as it starts and ends; a failure is recorded, then raised as RunFailed."""
+        res = self.resources.get(op.step)
+        if op.action == SKIP:
+            self._skip(run, op, res, outcome)
+            return
+        ctx = self._context(run, op, res, outcome)
+        self.events.step_started(op)
+        self.store.step_started(StepRun(run.id, op.step, op.kind, op.action, "running", ctx.fingerprint, self.clock()))
+        self._running.append(op.step)
+        try:
+            if op.action == DELETE:
+                self._delete(run, op, ctx, res, outcome)
+            else:
+                self._apply(run, op, ctx, res, outcome)
+        except (StepFailed, TargetError) as exc:
+            detail = exc.detail if isinstance(exc, StepFailed) else (f"hint: {exc.hint}" if exc.hint else "")
+            self._fail(run, op, str(exc), detail, getattr(exc, "details", {}))
+            self.events.step_finished(op, "failed", str(exc))
+            self._running.remove(op.step)
+            raise RunFailed(run.id, op.step, str(exc), detail) from exc
+        except KeyboardInterrupt:  # the step stays in _running: the run's record names it
+            self.store.step_finished(run.id, op.step, "interrupted", error="interrupted by the user")
+            self.events.step_finished(op, "interrupted", "interrupted by the user")
+            raise
+        except Exception as exc:  # a bug: recorded as one, then shown by the CLI
+            self._fail(run, op, f"internal error: {type(exc).__name__}: {exc}", "", {})
+            self._running.remove(op.step)
+            raise
+        self._running.remove(op.step)
+
+    def _set_output(self, outcome: RunOutcome, step: str, outputs: dict[str, Any]) -> None:
+        with self._outputs:
+            outcome.outputs[step] = dict(outputs)
+
+    def _outputs_now(self, outcome: RunOutcome) -> dict[str, dict[str, Any]]:
+        with self._outputs:
+            return dict(outcome.outputs)
 
     def _context(self, run: RunRecord, op: Op, res: Resource | None, outcome: RunOutcome) -> StepContext:
         previous = Previous(res.fingerprint, res.outputs, res.metrics, res.details, res.run_id) if res else None
@@ -116,8 +157,8 @@ class Executor:
             project_dir=self.spec.root,
             state_dir=self.spec.state_dir,
             previous=previous,
-            upstream=outcome.outputs,
-            reporter=self.reporter,
+            upstream=self._outputs_now(outcome),
+            reporter=self.events.reporter_for(op) or self.reporter,
             forced=op.forced,
         )
 
@@ -138,13 +179,13 @@ class Executor:
             message=op.reasons[0].sentence(),
             resource=refresh,
         )
-        outcome.outputs[op.step] = dict(res.outputs) if res else {}
+        self._set_output(outcome, op.step, res.outputs if res else {})
         self.events.step_finished(op, "skipped", op.reasons[0].sentence())
 
     def _apply(self, run: RunRecord, op: Op, ctx: StepContext, res: Resource | None, outcome: RunOutcome) -> None:
         """Run or replace one step; record its result (or why it was kept or rejected)."""
         try:
-            resolved = resolve_refs(self.spec.doc.data["steps"][op.step], outcome.outputs)
+            resolved = resolve_refs(self.spec.doc.data["steps"][op.step], self._outputs_now(outcome))
         except UnresolvedReference as exc:
             raise StepFailed(
                 str(exc), "e.g. a training script that wrote nothing to SM_OUTPUT_DATA_DIR has no 'data' output"
@@ -159,7 +200,7 @@ class Executor:
                            updated_at=self.clock())  # fmt: skip
             self.store.step_finished(run.id, op.step, "kept", outputs=res.outputs, metrics=res.metrics,
                                      message=KEPT_MESSAGE, resource=kept)  # fmt: skip
-            outcome.outputs[op.step] = dict(res.outputs)
+            self._set_output(outcome, op.step, res.outputs)
             self.events.step_finished(op, "kept", KEPT_MESSAGE)
             return
         kind = KINDS[op.kind]
@@ -185,7 +226,7 @@ class Executor:
             record_live(self.store, self.spec, op, run, result, outcome, self.clock)
         if res is not None and res.kind == op.kind:
             self._retire_renamed(run, op, ctx, res, result)
-        outcome.outputs[op.step] = dict(result.outputs)
+        self._set_output(outcome, op.step, result.outputs)
         outcome.results[op.step] = result
         self.events.step_finished(op, "succeeded", message)
 
@@ -217,7 +258,7 @@ class Executor:
         identity = KINDS[op.kind].identity
         mine = {(k, str(v)) for k, v in (res.outputs if res else {}).items() if k in identity}
         message = None
-        for other, outputs in outcome.outputs.items():
+        for other, outputs in self._outputs_now(outcome).items():
             step = self.spec.pipeline.steps.get(other)
             if step is None or step.type != op.kind:
                 continue
@@ -234,4 +275,3 @@ class Executor:
     def _fail(self, run: RunRecord, op: Op, message: str, detail: str, details: dict) -> None:
         error = message + (f"\n{detail}" if detail else "")
         self.store.step_finished(run.id, op.step, "failed", details=details, error=error)
-        self.store.finish_run(run.id, "failed", message, op.step)

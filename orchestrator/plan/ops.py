@@ -93,6 +93,7 @@ class Op:
     forced: bool = False  # named by --force
     billed: bool = False  # applying it starts resources the target bills for
     restore: Restore | None = None
+    after: tuple[str, ...] = ()  # steps whose ops must finish first (steps may run at the same time)
 
     @property
     def changes(self) -> bool:
@@ -157,6 +158,7 @@ class Plan:
                     "reasons": [r.sentence() for r in o.reasons],
                     "causes": [r.cause.value for r in o.reasons],
                     "costs_money": o.costs_money,
+                    "after": list(o.after),
                     "fingerprint": o.fingerprint.digest if o.fingerprint else None,
                 }
                 for o in self.ops

@@ -60,10 +60,14 @@ def make_plan(
             reasons.append(Reason(Cause.RESUMES, (unfinished, str(last_run.id))))
         if action != SKIP:
             will_run.add(name)
-        ops.append(Op(name, kind, action, tuple(reasons), fp, forced=name in force, billed=billed(kind)))
+        after = tuple(spec.graph.deps[name])
+        ops.append(Op(name, kind, action, tuple(reasons), fp, forced=name in force, billed=billed(kind), after=after))
     gone = {name: res.kind for name, res in resources.items() if name not in raw_steps}
     reason = Reason(Cause.REMOVED_FROM_SPEC)
-    ops.extend(_deletes({name: (kind, reason) for name, kind in gone.items()}, recorded_deps(spec, resources)))
+    # A removed step goes once every step of the spec is applied: they may have used it until now.
+    applied = tuple(spec.graph.order)
+    deletes = _deletes({name: (kind, reason) for name, kind in gone.items()}, recorded_deps(spec, resources), applied)
+    ops.extend(deletes)
     return Plan(spec.pipeline.name, target, spec.pipeline.state, tuple(ops), notes)
 
 
@@ -140,35 +144,31 @@ def recorded_deps(spec: Spec, resources: Mapping[str, Resource]) -> dict[str, se
     return deps
 
 
-def _deletes(steps: Mapping[str, tuple[str, Reason]], deps: Mapping[str, Iterable[str]]) -> list[Op]:
-    """Delete ops, dependents before what they depend on; ties in name order."""
-    return [Op(name, steps[name][0], DELETE, (steps[name][1],)) for name in _dependents_first(set(steps), deps)]
-
-
-def _dependents_first(names: set[str], deps: Mapping[str, Iterable[str]]) -> list[str]:
-    """Reverse dependency order of `names`, following dependencies through steps outside it too."""
-    needed_by: dict[str, set[str]] = {}
-    for step, uses in deps.items():
-        for dep in uses:
-            needed_by.setdefault(dep, set()).add(step)
-
-    def dependents(name: str, seen: set[str]) -> set[str]:
-        out: set[str] = set()
-        for user in needed_by.get(name, ()):
-            if user not in seen:
-                seen.add(user)
-                out |= {user} | dependents(user, seen)
-        return out
-
-    waiting = {name: dependents(name, {name}) & names for name in names}
+def _deletes(
+    steps: Mapping[str, tuple[str, Reason]], deps: Mapping[str, Iterable[str]], after: tuple[str, ...] = ()
+) -> list[Op]:
+    """Delete ops, dependents before what they depend on (ties in name order), each after `after`."""
+    names = set(steps)
+    waits = {name: _dependents(name, deps) & names for name in names}  # also through steps that stay
     order: list[str] = []
-    while waiting:
-        ready = sorted(n for n, users in waiting.items() if not users - set(order))
-        if not ready:  # a recorded cycle cannot happen, but never loop: fall back to name order
-            ready = sorted(waiting)
-        order.append(ready[0])
-        del waiting[ready[0]]
-    return order
+    while len(order) < len(names):
+        ready = sorted(n for n in names - set(order) if waits[n] <= set(order))
+        order.append(ready[0] if ready else sorted(names - set(order))[0])  # a recorded cycle cannot happen
+    return [Op(name, steps[name][0], DELETE, (steps[name][1],), after=after + tuple(sorted(waits[name])))
+            for name in order]  # fmt: skip
+
+
+def _dependents(name: str, deps: Mapping[str, Iterable[str]]) -> set[str]:
+    """Every step that depends on `name`, directly or through others."""
+    out: set[str] = set()
+    frontier = [name]
+    while frontier:
+        current = frontier.pop()
+        for step, uses in deps.items():
+            if current in uses and step not in out and step != name:
+                out.add(step)
+                frontier.append(step)
+    return out
 
 
 def _decide(

@@ -72,7 +72,9 @@ class SqliteStore(StateStore):
             if self._create:
                 _make_private_folder(self.folder)
                 _ensure_gitignore(self.folder)
-            conn = sqlite3.connect(self.folder / DB_NAME, timeout=30, isolation_level=None)
+            # check_same_thread=False: steps running at once record from their threads, one call at a time
+            # (the executor serializes them)
+            conn = sqlite3.connect(self.folder / DB_NAME, timeout=30, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")

@@ -8,6 +8,7 @@ tests add fakes. What a target's world refuses, `check` says before anything run
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,17 @@ __all__ = [
     "Target",
     "TargetError",
 ]
+
+
+SLICE_S = 0.25
+
+
+def pause(seconds: float) -> None:
+    """Sleep in short slices. A step may run in a worker thread (steps run at once), where Ctrl-C
+    arrives as KeyboardInterrupt at its next Python instruction, not inside a long C-level sleep."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, SLICE_S))
 
 
 class Reporter(Protocol):
@@ -96,7 +108,12 @@ class StepResult:
 
 
 class StepHandler(ABC):
-    """What a target does with the steps of one kind."""
+    """What a target does with the steps of one kind.
+
+    Steps may run at the same time, each in a thread of its own: Ctrl-C reaches a step as
+    KeyboardInterrupt at its next Python instruction, so a handler waits in short slices
+    (`pause`, timeouts of a second or less) rather than in one long blocking call.
+    """
 
     @abstractmethod
     def apply(self, step: Any, ctx: StepContext) -> StepResult:

@@ -35,8 +35,8 @@ def start(project: Path, *argv: str) -> subprocess.Popen:
     )
 
 
-def wait_for_hang(state: Path, timeout: float = 30) -> None:
+def wait_for_hang(state: Path, timeout: float = 30, step: str | None = None) -> None:
     deadline = time.monotonic() + timeout
-    while not any(c["op"] == "hang" for c in calls(state)):
+    while not any(c["op"] == "hang" and step in (None, c["step"]) for c in calls(state)):
         assert time.monotonic() < deadline, "the run never reached the hanging step"
         time.sleep(0.05)

@@ -10,12 +10,11 @@ module stays cheap.
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ..base import StepFailed, TargetError
+from ..base import StepFailed, TargetError, pause
 
 # Error codes AWS uses for "slow down"; these are retried with backoff.
 THROTTLING_CODES = frozenset(
@@ -89,7 +88,7 @@ class AwsClient:
         *,
         max_attempts: int = 5,
         backoff_s: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
     ):
         self.region = region
         self.profile = profile
