@@ -6,7 +6,6 @@ The positions are what let every later diagnostic point at `FILE:LINE:COL`.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +15,12 @@ import yaml
 
 from ..diagnostics import Diagnostic, PathT
 from ..errors import DiagnosticError
+from .aliases import alias_problems
+from .builder import AliasTrouble, Builder
 
 MAX_SPEC_BYTES = 1024 * 1024
-MAX_DEPTH = 64
-ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_STR = "tag:yaml.org,2002:str"
 
 
 @dataclass
@@ -109,6 +107,8 @@ def load_text(
         )
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.reader.ReaderError as exc:
+        raise DiagnosticError([_reader_diagnostic(file, text, exc)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -140,7 +140,7 @@ def load_text(
             ]
         )
     doc = Document(file=file, data=None, text=text)
-    builder = _Builder(doc, env, strict_env)
+    builder = Builder(doc, env, strict_env)
     root = nodes[0]
     if not isinstance(root, yaml.MappingNode):
         kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
@@ -156,7 +156,10 @@ def load_text(
                 )
             ]
         )
-    doc.data = builder.build(root, ())
+    try:
+        doc.data = builder.build(root, ())
+    except AliasTrouble as trouble:
+        raise DiagnosticError(_alias_diagnostics(file, text, trouble)) from None
     if builder.problems:
         raise DiagnosticError(builder.problems)
     return doc
@@ -174,88 +177,32 @@ def _syntax_hint(text: str, line: int) -> str:
     return "check indentation and quoting near this point"
 
 
-class _Builder:
-    """Turns a composed node tree into plain data, recording positions and problems."""
+def _reader_diagnostic(file: str, text: str, exc: yaml.reader.ReaderError) -> Diagnostic:
+    """A character YAML does not allow (a control character), at its line and column.
 
-    def __init__(self, doc: Document, env: Mapping[str, str], strict_env: bool = True):
-        self.doc = doc
-        self.env = env
-        self.strict_env = strict_env
-        self.problems: list[Diagnostic] = []
-        self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+    libyaml gives its offset in the UTF-8 bytes of the text; PyYAML's own reader, in characters.
+    """
+    offset = exc.position
+    if _Loader is not yaml.SafeLoader:
+        offset = len(text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+    before = text[:offset]
+    line = before.count("\n") + 1
+    col = offset - (before.rfind("\n") + 1) + 1
+    char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    return Diagnostic(
+        file,
+        line,
+        col,
+        (),
+        f"the control character U+{char:04X} is not allowed in YAML",
+        "remove it: editors often do not show it",
+    )
 
-    def _at(self, node: yaml.Node) -> tuple[int, int]:
-        return node.start_mark.line + 1, node.start_mark.column + 1
 
-    def problem(self, node: yaml.Node, path: PathT, message: str, hint: str | None = None) -> None:
-        line, col = self._at(node)
-        self.problems.append(Diagnostic(self.doc.file, line, col, path, message, hint))
-
-    def build(self, node: yaml.Node, path: PathT) -> Any:
-        self.doc.positions[path] = self._at(node)
-        if len(path) > MAX_DEPTH:
-            self.problem(node, path, f"nesting deeper than {MAX_DEPTH} levels")
-            return None
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    self.problem(key_node, path, "YAML merge keys ('<<') are not supported", "write the keys out")
-                    continue
-                if not isinstance(key_node, yaml.ScalarNode):
-                    self.problem(key_node, path, "mapping keys must be plain strings")
-                    continue
-                key = key_node.value if key_node.tag == _STR else str(self.constructor.construct_object(key_node))
-                if key in out:
-                    first = self.doc.key_positions[path + (key,)]
-                    self.problem(
-                        key_node,
-                        path + (key,),
-                        f"duplicate key '{key}' (first defined at line {first[0]})",
-                        "remove one of them; YAML would silently keep only the last",
-                    )
-                    continue
-                self.doc.key_positions[path + (key,)] = self._at(key_node)
-                out[key] = self.build(value_node, path + (key,))
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        # A string is its text (what SafeConstructor returns, without its bookkeeping per node).
-        value = node.value if node.tag == _STR else self.constructor.construct_object(node)
-        if isinstance(value, str) and "${env:" in value:
-            value = self._interpolate(node, path, value)
-        return value
-
-    def _interpolate(self, node: yaml.Node, path: PathT, value: str) -> Any:
-        missing: list[str] = []
-
-        def sub(m: re.Match) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in self.env:
-                return self.env[name]
-            if default is not None:
-                return default
-            missing.append(name)
-            return m.group(0)
-
-        result = ENV_REF.sub(sub, value)
-        self.doc.interpolated[path] = value
-        if not self.strict_env:
-            missing.clear()
-        for name in missing:
-            self.problem(
-                node,
-                path,
-                f"environment variable '{name}' is not set",
-                f"export {name}=..., or give a default: ${{env:{name}:-value}}",
-            )
-        whole = ENV_REF.fullmatch(value)
-        if whole and not missing:
-            # A value that is only a reference takes the type the text reads as: `count: ${env:N}` is an int.
-            try:
-                typed = yaml.load(result, Loader=_Loader)
-            except yaml.YAMLError:
-                return result
-            if isinstance(typed, (str, int, float, bool)) or typed is None:
-                return typed
-        return result
+def _alias_diagnostics(file: str, text: str, trouble: AliasTrouble) -> list[Diagnostic]:
+    """Where the alias that never ends was written (the composed nodes have forgotten it)."""
+    found = [Diagnostic(file, p.line, p.col, p.path, p.message, p.hint) for p in alias_problems(text, _Loader)]
+    if found:
+        return found
+    mark = trouble.node.start_mark
+    return [Diagnostic(file, mark.line + 1, mark.column + 1, trouble.path, "YAML aliases here never end")]
