@@ -16,6 +16,7 @@ from .spec.kinds import KINDS
 from .spec.loader import Document
 from .spec.models import Pipeline
 from .spec.refs import ANY_REF, REF
+from .spec.text import shown
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def reference_diagnostics(doc: Document, pipeline: Pipeline) -> list[Diagnostic]
                     out.append(
                         doc.diagnostic(
                             path,
-                            f"malformed reference '${{{expr}}}'",
+                            f"malformed reference '${{{shown(expr)}}}'",
                             "write ${steps.STEP.outputs.OUTPUT} or ${env:NAME}",
                         )
                     )
@@ -73,7 +74,7 @@ def reference_diagnostics(doc: Document, pipeline: Pipeline) -> list[Diagnostic]
                 target, output = full.group(1), full.group(2)
                 if target not in kinds:
                     hint = did_you_mean(target, kinds) or "known steps are " + ", ".join(f"'{k}'" for k in kinds)
-                    out.append(doc.diagnostic(path, f"reference to unknown step '{target}'", hint))
+                    out.append(doc.diagnostic(path, f"reference to unknown step '{shown(target)}'", hint))
                     continue
                 if target == name:
                     out.append(
@@ -88,7 +89,7 @@ def reference_diagnostics(doc: Document, pipeline: Pipeline) -> list[Diagnostic]
                 if output not in outputs:
                     hint = did_you_mean(output, outputs) or allowed(outputs)
                     out.append(
-                        doc.diagnostic(path, f"step '{target}' ({kinds[target]}) has no output '{output}'", hint)
+                        doc.diagnostic(path, f"step '{target}' ({kinds[target]}) has no output '{shown(output)}'", hint)
                     )
     return out
 

@@ -18,7 +18,9 @@ from .spec.checks import run_checks
 from .spec.kinds import KINDS
 from .spec.loader import Document, load_file
 from .spec.models import Pipeline
+from .spec.paths import text_problem
 from .spec.schema import schema_diagnostics
+from .spec.text import shown
 
 
 @dataclass(frozen=True)
@@ -99,19 +101,25 @@ def _from_pydantic(doc: Document, err: dict) -> Diagnostic:
     loc = list(err["loc"])
     if len(loc) > 2 and loc[0] == "steps" and loc[2] in KINDS:
         del loc[2]  # pydantic adds the union member's tag to the location
-    return doc.diagnostic(tuple(loc), err["msg"])
+    return doc.diagnostic(tuple(loc), shown(err["msg"], 300))
 
 
 def _state_dir_problems(doc: Document, root: Path, state: str) -> list[Diagnostic]:
+    problem = text_problem(state, "state folder")
+    if problem:
+        return [doc.diagnostic(("state",), *problem)]
     resolved = (root / state).resolve()
     if resolved != root and root not in resolved.parents:
         return [
             doc.diagnostic(
                 ("state",),
-                f"state folder '{state}' is outside the project folder",
+                f"state folder '{shown(state)}' is outside the project folder",
                 "use a folder beside the spec (default .orchestrator) or s3://bucket/prefix",
             )
         ]
-    if resolved.exists() and not resolved.is_dir():
-        return [doc.diagnostic(("state",), f"state folder '{state}' exists and is not a folder")]
+    try:
+        if resolved.exists() and not resolved.is_dir():
+            return [doc.diagnostic(("state",), f"state folder '{shown(state)}' exists and is not a folder")]
+    except OSError as exc:  # the project folder's path plus this one is too long
+        return [doc.diagnostic(("state",), f"cannot use state folder '{shown(state)}': {exc.strerror or exc}")]
     return []

@@ -6,6 +6,7 @@ positions) and returning diagnostics, so all problems are reported at once.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,10 +17,18 @@ from .kinds import HANDLER, KINDS
 from .loader import Document
 from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
 from .names import endpoint_name
+from .paths import REF_OR_ENV, path_problems, text_problem
 from .refs import REF
+from .text import shown
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-REF_OR_ENV = re.compile(r"\$\{")
+# SageMaker CreateTrainingJob HyperParameters: at most 100 entries, keys up to 256 characters,
+# values up to 2,500 (API reference, Length Constraints). Script mode adds three of its own
+# (sagemaker_program, sagemaker_submit_directory, sagemaker_region) and JSON-encodes each value.
+MAX_HYPERPARAMETERS = 100
+MAX_HYPERPARAMETER_KEY = 256
+MAX_HYPERPARAMETER_VALUE = 2500
+SCRIPT_MODE_HYPERPARAMETERS = 3
 ROUTE_PATH = re.compile(r"^(/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\}))+$|^/$")
 
 Check = Callable[[Pipeline, Document, Path], Iterator[Diagnostic]]
@@ -62,7 +71,7 @@ def check_training_source(p: Pipeline, doc: Document, root: Path) -> Iterator[Di
             try:
                 groups = re.compile(metric.regex).groups
             except re.error as exc:
-                yield doc.diagnostic(at + ("metrics", i, "regex"), f"invalid regex: {exc}")
+                yield doc.diagnostic(at + ("metrics", i, "regex"), f"invalid regex: {shown(exc, 200)}")
                 continue
             if groups < 1:
                 yield doc.diagnostic(
@@ -87,7 +96,7 @@ def check_instance_types(p: Pipeline, doc: Document, root: Path) -> Iterator[Dia
             else:
                 hint = did_you_mean(instance.type, valid) or "instance types look like ml.m5.large"
             yield doc.diagnostic(
-                ("steps", name, "instance", "type"), f"unknown instance type '{instance.type}' for {what}", hint
+                ("steps", name, "instance", "type"), f"unknown instance type '{shown(instance.type)}' for {what}", hint
             )
 
 
@@ -110,11 +119,11 @@ def check_endpoints(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnost
         if not ENDPOINT_NAME.match(final):
             yield doc.diagnostic(
                 where,
-                f"endpoint name '{final}' is not valid for SageMaker",
+                f"endpoint name '{shown(final)}' is not valid for SageMaker",
                 "1-63 characters of letters, digits and '-', not starting or ending with '-'",
             )
         if final in seen:
-            yield doc.diagnostic(where, f"endpoint name '{final}' is also used by step '{seen[final]}'")
+            yield doc.diagnostic(where, f"endpoint name '{shown(final)}' is also used by step '{seen[final]}'")
         seen[final] = name
 
 
@@ -129,13 +138,13 @@ def check_promotion_metric(p: Pipeline, doc: Document, root: Path) -> Iterator[D
             names = [metric.name for metric in source.metrics]
             if gate.metric not in names:
                 hint = did_you_mean(gate.metric, names) or (
-                    f"step '{m.group(1)}' defines no metrics: add metrics: [{{name: {gate.metric}, regex: ...}}]"
+                    f"step '{m.group(1)}' defines no metrics: add metrics: [{{name: {shown(gate.metric)}, regex: ...}}]"
                     if not names
                     else "its metrics are " + ", ".join(f"'{n}'" for n in names)
                 )
                 yield doc.diagnostic(
                     ("steps", name, "promote_when", "metric"),
-                    f"training step '{m.group(1)}' records no metric '{gate.metric}'",
+                    f"training step '{m.group(1)}' records no metric '{shown(gate.metric)}'",
                     hint,
                 )
         if gate.at_least is None and gate.at_most is None and not gate.beats_live:
@@ -152,12 +161,12 @@ def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]
             if not ROUTE_PATH.match(route.path):
                 yield doc.diagnostic(
                     at + ("path",),
-                    f"invalid route path '{route.path}'",
+                    f"invalid route path '{shown(route.path)}'",
                     "segments of letters, digits, '.-_~', or {param} / {param+}",
                 )
             key = (route.method, route.path)
             if key in seen:
-                yield doc.diagnostic(at, f"route {route.method} {route.path} is defined twice")
+                yield doc.diagnostic(at, f"route {route.method} {shown(route.path)} is defined twice")
             seen.add(key)
             if route.integration == "lambda":
                 if not route.handler:
@@ -167,7 +176,7 @@ def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]
                 elif not HANDLER.match(route.handler):
                     yield doc.diagnostic(
                         at + ("handler",),
-                        f"handler '{route.handler}' is not FILE.py:FUNCTION",
+                        f"handler '{shown(route.handler)}' is not FILE.py:FUNCTION",
                         "e.g. api/handler.py:lambda_handler",
                     )
             elif route.handler:
@@ -182,7 +191,7 @@ def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]
                 if not uri.startswith("s3://") and not REF.search(uri):
                     yield doc.diagnostic(
                         at + ("s3_read", j),
-                        f"'{uri}' is not an s3:// URI or a step output",
+                        f"'{shown(uri)}' is not an s3:// URI or a step output",
                         "e.g. s3://bucket/transforms/ or ${steps.features.outputs.model}",
                     )
             if route.integration == "direct" and route.method == "GET":
@@ -202,7 +211,7 @@ def check_paths(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
         for path in KINDS[step.type].paths(step):
             key = (path.value, path.expect)
             if key not in verdicts:
-                verdicts[key] = list(_path_problems(root, path.value, path.expect))
+                verdicts[key] = list(path_problems(root, path.value, path.expect))
             for message, hint in verdicts[key]:
                 yield doc.diagnostic(("steps", name, *path.at), message, hint)
 
@@ -211,16 +220,22 @@ def check_website_source(p: Pipeline, doc: Document, root: Path) -> Iterator[Dia
     """A site's folder holds its index page, and is neither the project nor the state folder."""
     for name, step in _steps(p, WebsiteStep):
         at = ("steps", name)
-        if not (root / step.source).is_dir():
+        if text_problem(step.source) or not _is_dir(root / step.source):
             continue  # check_paths says so
-        if not (root / step.source / step.index).is_file():
-            yield doc.diagnostic(at + ("index",), f"index document '{step.index}' not found in {step.source}")
+        long_names = {field: text_problem(getattr(step, field), "document") for field in ("index", "error")}
+        for field, problem in long_names.items():
+            if problem:
+                yield doc.diagnostic(at + (field,), *problem)
+        if not long_names["index"] and not _is_file(root / step.source / step.index):
+            yield doc.diagnostic(
+                at + ("index",), f"index document '{shown(step.index)}' not found in {shown(step.source)}"
+            )
         source = (root / step.source).resolve()
         state = (root / p.state).resolve() if "://" not in p.state else None
         if source == root or (state is not None and (state == source or source in state.parents)):
             yield doc.diagnostic(
                 at + ("source",),
-                f"website source '{step.source}' would publish the project folder, or the state folder inside it",
+                f"website source '{shown(step.source)}' would publish the project folder, or the state folder inside it",
                 "keep the site's files in a folder of their own, e.g. source: web",
             )
 
@@ -236,32 +251,52 @@ def check_single_website(p: Pipeline, doc: Document, root: Path) -> Iterator[Dia
         )
 
 
-def _path_problems(root: Path, value: str, kind: str) -> Iterator[tuple[str, str | None]]:
-    """What is wrong with one path as written: (message, hint) pairs."""
-    if REF_OR_ENV.search(value) or "://" in value:
-        if value.startswith(("file://", "http://", "https://")):
-            yield (f"'{value}' must be a path relative to the spec or an s3:// URI", None)
-        return
-    candidate = Path(value)
-    if candidate.is_absolute():
-        yield (f"'{value}' is an absolute path", "use a path relative to the spec's folder")
-        return
-    resolved = (root / candidate).resolve()
-    if resolved != root and root not in resolved.parents:
-        yield (
-            f"'{value}' is outside the project folder",
-            "keep the pipeline's files beside the spec, so a plan is reproducible",
-        )
-        return
-    if not resolved.exists():
-        parent = resolved.parent
-        names = [c.name for c in parent.iterdir()] if parent.is_dir() else []
-        hint = did_you_mean(resolved.name, names)
-        yield (f"'{value}' does not exist", hint)
-    elif kind == "file" and not resolved.is_file():
-        yield (f"'{value}' is not a file", None)
-    elif kind == "dir" and not resolved.is_dir():
-        yield (f"'{value}' is not a folder", None)
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # too long once joined to the project folder: check_paths says so
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def check_hyperparameters(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
+    """SageMaker's limits on hyperparameters, on the values as the job receives them."""
+    for name, step in _steps(p, TrainingStep):
+        at = ("steps", name, "hyperparameters")
+        most = MAX_HYPERPARAMETERS - (SCRIPT_MODE_HYPERPARAMETERS if step.framework else 0)
+        if len(step.hyperparameters) > most:
+            yield doc.diagnostic(
+                at,
+                f"{len(step.hyperparameters)} hyperparameters; SageMaker takes at most {most}"
+                + (f" besides the {SCRIPT_MODE_HYPERPARAMETERS} script mode adds" if step.framework else ""),
+                "pass a configuration file as an input channel instead",
+            )
+        for key, value in step.hyperparameters.items():
+            if len(key) > MAX_HYPERPARAMETER_KEY:
+                yield doc.diagnostic(
+                    at + (key,),
+                    f"hyperparameter name '{shown(key, 40)}' has {len(key)} characters; "
+                    f"SageMaker takes at most {MAX_HYPERPARAMETER_KEY}",
+                    key=True,
+                )
+            sent = (
+                json.dumps(value)
+                if step.framework
+                else (str(value).lower() if value is True or value is False else str(value))
+            )
+            if len(sent) > MAX_HYPERPARAMETER_VALUE and not REF.search(sent):
+                yield doc.diagnostic(
+                    at + (key,),
+                    f"hyperparameter '{shown(key, 40)}' is {len(sent)} characters as SageMaker receives it; "
+                    f"the limit is {MAX_HYPERPARAMETER_VALUE}",
+                    "pass large values as an input channel (a file) instead",
+                )
 
 
 def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
@@ -273,7 +308,7 @@ def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnosti
         except cron.CronError as exc:
             yield doc.diagnostic(
                 ("schedule", "retrain"),
-                f"invalid schedule '{p.schedule.retrain}': {exc}",
+                f"invalid schedule '{shown(p.schedule.retrain)}': {shown(exc, 200)}",
                 "e.g. cron(0 3 * * ? *) for 03:00 UTC daily, or rate(1 day)",
             )
         if not any(isinstance(s, TrainingStep) for s in p.steps.values()):
@@ -282,6 +317,7 @@ def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnosti
 
 CHECKS: tuple[Check, ...] = (
     check_training_source,
+    check_hyperparameters,
     check_instance_types,
     check_endpoints,
     check_promotion_metric,

@@ -16,6 +16,7 @@ from ..diagnostics import Diagnostic, PathT, allowed, did_you_mean
 from .kinds import KINDS
 from .loader import Document
 from .models import PIPELINE_NAME, STEP_NAME, Pipeline
+from .text import dumped, shown
 
 SCHEMA_ID = "https://orchestrator.dev/schemas/pipeline.schema.json"
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "pipeline.schema.json"
@@ -108,7 +109,7 @@ def _describe(doc: Document, e) -> Diagnostic:
         extras = [k for k in e.instance if k not in schema.get("properties", {})]
         key = extras[0] if extras else "?"
         hint = did_you_mean(key, known) or ("allowed keys are " + ", ".join(f"'{k}'" for k in known) if known else None)
-        return doc.diagnostic(path + (key,), f"unknown key '{key}'", hint, key=True)
+        return doc.diagnostic(path + (key,), f"unknown key '{shown(key)}'", hint, key=True)
     if kind == "required":
         missing = e.message.split("'")[1] if "'" in e.message else e.message
         return doc.diagnostic(path, f"missing required field '{missing}'", _required_hint(path, missing))
@@ -116,7 +117,7 @@ def _describe(doc: Document, e) -> Diagnostic:
         name = e.instance
         return doc.diagnostic(
             path + (name,),
-            f"invalid name '{name}'",
+            f"invalid name '{shown(name)}'",
             "names start with a letter and use letters, digits, '-' and '_' (at most 40)",
             key=True,
         )
@@ -127,11 +128,11 @@ def _describe(doc: Document, e) -> Diagnostic:
     if kind in ("enum", "const"):
         choices = schema.get("enum") or [schema.get("const")]
         hint = did_you_mean(str(e.instance), [str(c) for c in choices]) or allowed(str(c) for c in choices)
-        return doc.diagnostic(path, f"invalid value {json.dumps(e.instance)}", hint)
+        return doc.diagnostic(path, f"invalid value {dumped(e.instance)}", hint)
     if kind == "pattern":
         return doc.diagnostic(
             path,
-            f"{json.dumps(e.instance)} does not match the required pattern {schema['pattern']}",
+            f"{dumped(e.instance)} does not match the required pattern {schema['pattern']}",
             _pattern_hint(path),
         )
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -142,14 +143,14 @@ def _describe(doc: Document, e) -> Diagnostic:
             "exclusiveMinimum": "more than",
             "exclusiveMaximum": "less than",
         }[kind]
-        return doc.diagnostic(path, f"{e.instance} is out of range: must be {word} {bound}")
+        return doc.diagnostic(path, f"{shown(e.instance)} is out of range: must be {word} {bound}")
     if kind in ("minItems", "minProperties"):
         return doc.diagnostic(path, "must not be empty")
     if kind == "minLength":
         return doc.diagnostic(path, "must not be empty")
     if kind == "maxLength":
         return doc.diagnostic(path, f"is too long: at most {schema['maxLength']} characters")
-    return doc.diagnostic(path, e.message)
+    return doc.diagnostic(path, shown(e.message, 300))
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
@@ -188,7 +189,7 @@ def _json_type(value: Any) -> str:
         return f"the number {value}"
     if value is None:
         return "nothing (null)"
-    return f"the string {json.dumps(value)}"
+    return f"the string {dumped(value)}"
 
 
 def _required_hint(path: PathT, missing: str) -> str | None:
