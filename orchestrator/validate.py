@@ -46,6 +46,8 @@ class Spec:
         return self.pipeline.steps[step].type
 
 
+MAX_EXPLAINED = 100  # type problems explained one by one; past that, a spec needs rewriting, not a list
+
 TargetChecks = Callable[[Pipeline, Document, Path], list[Diagnostic]]
 
 
@@ -93,6 +95,10 @@ def _typed(doc: Document) -> Pipeline:
     try:
         return Pipeline.model_validate(doc.data, strict=True)
     except ValidationError as exc:
+        if exc.error_count() > MAX_EXPLAINED:  # JSON Schema's explanation of 100,000 wrong items takes minutes
+            shown = [_from_pydantic(doc, err) for err in exc.errors()[:MAX_EXPLAINED]]
+            rest = doc.diagnostic((), f"{exc.error_count() - MAX_EXPLAINED} more problems like these are not shown")
+            raise DiagnosticError([*shown, rest]) from None
         problems = schema_diagnostics(doc) or [_from_pydantic(doc, err) for err in exc.errors()]
         raise DiagnosticError(problems) from None
 
