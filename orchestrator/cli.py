@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("unlock", "remove a lock left behind by a run that died")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--force", action="store_true", help="remove it even if its run looks alive (on this host, or a fresh lease)"
+    )
     p.add_argument("--json", action="store_true", help="the removed lock's holder, as JSON")
 
     cmd("schema", "print the pipeline JSON Schema generated from the models", file=False)

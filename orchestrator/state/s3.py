@@ -2,16 +2,14 @@
 
 Every write replaces `state.json` with a conditional PUT (If-Match on the ETag the
 writer read), so a write can never silently overwrite another's; S3 PUTs are atomic,
-so a kill mid-write leaves the previous document. The lock is `lock.json`, created
-with If-None-Match: * — of two CI jobs racing for it, S3 lets exactly one win.
+so a kill mid-write leaves the previous document. The lock is `lock.json`, held under
+a lease (see s3_lease.py); each write first checks that the lock is still this run's.
 A lock whose holder died stays until `python -m orchestrator unlock` removes it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +19,6 @@ from typing import Any
 from .base import (
     SCHEMA_VERSION,
     LiveModel,
-    LockHeld,
     Resource,
     RunRecord,
     StateConflict,
@@ -29,17 +26,19 @@ from .base import (
     StateVersionError,
     StepRun,
 )
+from .s3_lease import LEASE_S, LeaseLock
 
 
 class S3Store(StateStore):
-    def __init__(self, bucket: str, prefix: str, pipeline: str, region: str, client=None):
+    def __init__(self, bucket: str, prefix: str, pipeline: str, region: str, client=None, lease_s: float = LEASE_S):
         self.bucket = bucket
         self.key = "/".join(p for p in (prefix.strip("/"), pipeline, "state.json") if p)
         self.lock_key = self.key.rsplit("/", 1)[0] + "/lock.json"
         self.location = f"s3://{bucket}/{self.key}"
         self.region = region
         self._client = client
-        self._lock_etag: str | None = None
+        self._lease_s = lease_s
+        self._lease: LeaseLock | None = None
 
     @property
     def client(self):
@@ -48,6 +47,12 @@ class S3Store(StateStore):
 
             self._client = boto3.session.Session(region_name=self.region).client("s3")
         return self._client
+
+    @property
+    def lease(self) -> LeaseLock:
+        if self._lease is None:
+            self._lease = LeaseLock(self.client, self.bucket, self.lock_key, self._lease_s)
+        return self._lease
 
     # -- the document --------------------------------------------------------------
 
@@ -71,6 +76,7 @@ class S3Store(StateStore):
         doc["serial"] = doc.get("serial", 0) + 1
         body = json.dumps(doc, sort_keys=True, default=str).encode()
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        self.lease.check(self.location)  # a run whose lock was removed or taken writes nothing more
         try:
             self.client.put_object(
                 Bucket=self.bucket, Key=self.key, Body=body, ContentType="application/json", **condition
@@ -90,41 +96,17 @@ class S3Store(StateStore):
 
     @contextmanager
     def lock(self, command: str) -> Iterator[None]:
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(), "command": command}
-        try:
-            put = self.client.put_object(
-                Bucket=self.bucket,
-                Key=self.lock_key,
-                Body=json.dumps(holder).encode(),
-                ContentType="application/json",
-                IfNoneMatch="*",
-            )
-        except self.client.exceptions.ClientError as exc:
-            if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                raise LockHeld(
-                    self.lock_holder() or {},
-                    "wait for that run to finish; if it died, remove its lock with python -m orchestrator unlock FILE",
-                ) from None
-            raise
-        self._lock_etag = put["ETag"]
+        self.lease.acquire(command)
         try:
             yield
         finally:
-            try:  # delete only our own lock, never one taken after an unlock
-                self.client.delete_object(Bucket=self.bucket, Key=self.lock_key, IfMatch=self._lock_etag)
-            except self.client.exceptions.ClientError:
-                pass
-            self._lock_etag = None
+            self.lease.release()
 
     def lock_holder(self) -> dict[str, Any] | None:
-        try:
-            obj = self.client.get_object(Bucket=self.bucket, Key=self.lock_key)
-        except self.client.exceptions.NoSuchKey:
-            return None
-        return {**json.loads(obj["Body"].read() or b"{}"), "alive": None}  # another host's pid cannot be checked
+        return self.lease.holder()
 
     def break_lock(self) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self.lock_key)
+        self.lease.remove()
 
     # -- runs ----------------------------------------------------------------------
 
