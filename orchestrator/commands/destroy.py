@@ -1,7 +1,8 @@
 """`destroy`: remove everything the pipeline deployed, on the target that deployed it.
 
-It takes the pipeline's lock like a run does, so it never races a run that is still
-creating things, and the plan it shows before asking is the plan it executes.
+It takes the pipeline's lock like a run does, even to find that nothing is deployed:
+a first run still creating things has recorded nothing yet, but it holds the lock.
+So destroy never races a run, and the plan it shows before asking is the plan it executes.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ def destroy(args, targets: TargetClasses) -> int:
 
     spec = validate_file(args.file, strict_env=False)  # removing what exists needs no deploy-time secrets
     store = open_store(spec.pipeline, spec.root, create=False)
-    name = deployed_target(spec, store, args.target, follow_record=True)
     nothing = f"Nothing to destroy: pipeline '{spec.pipeline.name}' has nothing deployed."
-    if store.lock_holder() is None and not make_destroy_plan(spec, name, store.resources(), store.last_attempts()).ops:
+    if store.never_used():
         emit(nothing)  # and nothing is created by asking
         return EXIT_OK
     command = command_line("destroy", args.file)
-    with store.lock(command):
+    with store.lock(command):  # a run still deploying holds it: destroy refuses, naming that run
         store.mark_interrupted()
+        name = deployed_target(spec, store, args.target, follow_record=True)
         plan = make_destroy_plan(spec, name, store.resources(), store.last_attempts())
         if not plan.ops:
             emit(nothing)

@@ -235,6 +235,13 @@ class StateStore(ABC):
     def break_lock(self) -> None:
         """Remove a lock whose holder died (`unlock`)."""
 
+    def never_used(self) -> bool:
+        """Nothing was ever recorded here and no run can hold the lock: a reader may stop at once.
+
+        Backends that cannot tell cheaply say False, and the caller takes the lock to find out.
+        """
+        return False
+
     def last_run(self) -> RunRecord | None:
         runs = self.runs(limit=1)
         return runs[0] if runs else None

@@ -167,6 +167,10 @@ class SqliteStore(StateStore):
     def break_lock(self) -> None:
         """Nothing to break: a file lock never outlives its process."""
 
+    def never_used(self) -> bool:
+        """No folder: no run ever recorded anything, and none holds the lock (a run makes the folder first)."""
+        return self._conn is None and not self.folder.exists()
+
     # -- runs -------------------------------------------------------------------
 
     def begin_run(self, pipeline: str, target: str, command: str) -> RunRecord:

@@ -125,3 +125,39 @@ def test_unlock_refuses_a_fresh_lease_from_another_host_unless_forced(project, a
         capsys.readouterr().out
     )
     assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket="team-state", Prefix="ml/demo/lock")
+
+
+def test_destroy_takes_the_s3_lock_refusing_a_run_in_progress(project, aws_env, capsys):
+    import os
+    import subprocess
+    import sys
+
+    from tests.functional.cli_support import ROOT, wait_for_hang
+    from tests.state.gated import RUNNER
+
+    spec = s3_project(project)
+    assert main(["destroy", str(spec), "--yes"], targets={"local": FakeTarget}) == 0  # never ran
+    assert "Nothing to destroy" in capsys.readouterr().out
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket="team-state")  # its lock came and went
+    state = project / ".orchestrator"
+    state.mkdir()
+    (state / "gate-train").write_text("")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, "run", str(spec)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_hang(state)
+        assert main(["destroy", str(spec), "--yes"], targets={"local": FakeTarget}) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert f"error: this pipeline is locked: python -m orchestrator run {spec} (pid {proc.pid} on " in captured.err
+        (state / "gate-train").unlink()
+        assert proc.wait(timeout=60) == 0  # the run was not disturbed
+    finally:
+        proc.kill()
+        proc.wait()
+    assert [c["op"] for c in calls(state) if c["op"] != "hang"] == ["train", "deploy", "api", "website"]
