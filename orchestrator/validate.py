@@ -53,8 +53,7 @@ TargetChecks = Callable[[Pipeline, Document, Path], list[Diagnostic]]
 
 def state_dir_of(pipeline: Pipeline, root: Path) -> Path:
     """The local folder for state and the local target's files (also with state in S3)."""
-    state = pipeline.state
-    return (root / (".orchestrator" if state.startswith("s3://") else state)).resolve()
+    return (root / pipeline.local_folder()).resolve()
 
 
 def validate_file(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 # Step names become parts of AWS resource names, so they stay short and plain.
 STEP_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
 PIPELINE_NAME = r"^[A-Za-z][A-Za-z0-9-]{0,39}$"
+DEFAULT_STATE = ".orchestrator"
 
 
 def _no_entries() -> dict:
@@ -205,7 +206,12 @@ class Pipeline(Strict):
     name: str = Field(pattern=PIPELINE_NAME, description="Pipeline name; prefixes the resources it makes.")
     target: Literal["local", "aws"] = "local"
     region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    state: str = Field(".orchestrator", description="State folder beside the spec, or s3://bucket/prefix.")
+    state: str = Field(DEFAULT_STATE, description="State folder beside the spec, or s3://bucket/prefix.")
     aws: AwsSettings = Field(default_factory=AwsSettings)
     steps: dict[Annotated[str, Field(pattern=STEP_NAME)], Step] = Field(min_length=1)
     schedule: Schedule | None = None
+
+    def local_folder(self) -> str:
+        """The folder beside the spec for state and the local target's files; with state in S3,
+        the default one (the local target's files stay on this machine)."""
+        return DEFAULT_STATE if self.state.startswith("s3://") else self.state

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..spec.models import Pipeline
 from .base import LiveModel, LockHeld, Resource, RunRecord, StateOwnedElsewhere, StateStore, StepRun
+from .folder import ensure_gitignore, make_private_folder
 
 __all__ = ["LiveModel", "LockHeld", "Resource", "RunRecord", "StateStore", "StepRun", "open_store"]
 
@@ -20,6 +21,10 @@ def open_store(pipeline: Pipeline, root: Path, create: bool = True) -> StateStor
     if location.startswith("s3://"):
         from .s3 import S3Store
 
+        if create:  # the local target's files stay beside the spec, as private as with SQLite state
+            folder = (root / pipeline.local_folder()).resolve()
+            make_private_folder(folder)
+            ensure_gitignore(folder)
         bucket, _, prefix = location[len("s3://") :].partition("/")
         return S3Store(bucket, prefix, pipeline.name, pipeline.region)
     from .sqlite import SqliteStore

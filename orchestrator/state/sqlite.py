@@ -28,6 +28,7 @@ from .base import (
     StateVersionError,
     StepRun,
 )
+from .folder import ensure_gitignore, make_private_folder
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,8 +71,8 @@ class SqliteStore(StateStore):
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             if self._create:
-                _make_private_folder(self.folder)
-                _ensure_gitignore(self.folder)
+                make_private_folder(self.folder)
+                ensure_gitignore(self.folder)
             # check_same_thread=False: steps running at once record from their threads, one call at a time
             # (the executor serializes them)
             conn = sqlite3.connect(self.folder / DB_NAME, timeout=30, isolation_level=None, check_same_thread=False)
@@ -129,7 +130,7 @@ class SqliteStore(StateStore):
 
     @contextmanager
     def lock(self, command: str) -> Iterator[None]:
-        _make_private_folder(self.folder)
+        make_private_folder(self.folder)
         path = self.folder / LOCK_NAME
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -359,16 +360,3 @@ def _read_holder(fd: int) -> dict[str, Any]:
         return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
     except (ValueError, OSError):
         return {}
-
-
-def _make_private_folder(folder: Path) -> None:
-    """State, artifacts and the local cloud's control token live here: owner only."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)
-
-
-def _ensure_gitignore(folder: Path) -> None:
-    """The state folder ignores itself, so it is never committed by accident."""
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n")

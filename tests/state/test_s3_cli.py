@@ -161,3 +161,25 @@ def test_destroy_takes_the_s3_lock_refusing_a_run_in_progress(project, aws_env, 
         proc.kill()
         proc.wait()
     assert [c["op"] for c in calls(state) if c["op"] != "hang"] == ["train", "deploy", "api", "website"]
+
+
+def test_with_state_in_s3_the_local_folder_is_private_as_with_sqlite(project, aws_env):
+    import stat
+
+    spec = s3_project(project)
+    assert main(["run", str(spec)], targets={"local": FakeTarget}) == 0
+    folder = project / ".orchestrator"  # the target's own files (here calls.jsonl; locally logs, artifacts)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert (folder / ".gitignore").read_text() == "*\n"
+    assert (folder / "calls.jsonl").exists()
+    assert not (folder / "state.db").exists()
+
+
+def test_an_existing_local_folder_becomes_private_at_the_next_run(project, aws_env):
+    import stat
+
+    spec = s3_project(project)
+    (project / ".orchestrator").mkdir(mode=0o755)  # made by an older version, world-readable
+    (project / ".orchestrator").chmod(0o755)
+    assert main(["run", str(spec)], targets={"local": FakeTarget}) == 0
+    assert stat.S_IMODE((project / ".orchestrator").stat().st_mode) == 0o700
