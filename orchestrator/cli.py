@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "schedule": "orchestrator.commands.schedule:schedule",
     "unlock": "orchestrator.commands.unlock:unlock",
     "schema": "orchestrator.commands.validate:schema",
+    "export": "orchestrator.commands.export:export",
 }
 
 
@@ -118,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the removed lock's holder, as JSON")
 
     cmd("schema", "print the pipeline JSON Schema generated from the models", file=False)
+
+    p = cmd("export", "print the OpenAPI document (with API Gateway's extensions) an api step deploys")
+    p.add_argument("--api", metavar="STEP", help="the api step (default: the spec's only one)")
+    p.add_argument("--target", choices=["local", "aws"], help="check the spec against this target's rules")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the document to FILE instead of stdout")
     return parser
 
 
