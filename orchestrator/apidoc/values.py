@@ -8,6 +8,7 @@ are resolved before compiling, by `resolve_refs`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from ..spec.refs import REF
 # The account a document names before any deploy: the one local AWS emulators use
 # (moto, LocalStack). A deployed document carries the real account instead.
 OFFLINE_ACCOUNT = "000000000000"
+MAX_FUNCTION_NAME = 64  # Lambda's limit
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,15 @@ def partition(region: str) -> str:
 def slug(text: str) -> str:
     """`POST /items/{id}` -> `post-items-id`: safe in any AWS name."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "root"
+
+
+def function_name(*parts: str) -> str:
+    """A Lambda name from readable parts, cut to Lambda's limit; a cut name keeps a digest of the
+    whole so two long routes stay distinct."""
+    name = "-".join(parts)
+    if len(name) <= MAX_FUNCTION_NAME:
+        return name
+    return name[: MAX_FUNCTION_NAME - 7].rstrip("-") + "-" + hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
 def resolve_refs(step: ApiStep, outputs: Mapping[str, Mapping[str, str]]) -> ApiStep:
@@ -82,7 +93,9 @@ def offline_values(pipeline: Pipeline, step_name: str, api: ApiStep) -> ApiValue
     arn = f"arn:{partition(region)}"
     prefix = f"{pipeline.name}-{step_name}"
     lambdas = {
-        route_key(route): f"{arn}:lambda:{region}:{OFFLINE_ACCOUNT}:function:{prefix}-{slug(route_key(route))}"
+        route_key(
+            route
+        ): f"{arn}:lambda:{region}:{OFFLINE_ACCOUNT}:function:{function_name(prefix, slug(route_key(route)))}"
         for route in api.routes
         if route.integration == "lambda"
     }

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from orchestrator.apidoc import ApiValues, compile_document, document_hash, document_json
+from orchestrator.apidoc import compile_document, document_hash, document_json
+from orchestrator.apidoc.values import function_name
 from tests.unit.apidoc_cases import DIRECT_ROUTE, LAMBDA_ROUTE, api_step, document, values_for
 
 BASE = {"routes": [LAMBDA_ROUTE, DIRECT_ROUTE], "cors": {"allow_origins": ["*"]}}
@@ -57,7 +60,7 @@ OUTSIDE = {
 def hash_of(fields, **values) -> str:
     api = api_step(**fields)
     base = values_for(api)
-    return document_hash(compile_document(api, ApiValues(**{**base.__dict__, **values})))
+    return document_hash(compile_document(api, dataclasses.replace(base, **values)))
 
 
 def test_same_step_gives_the_same_hash_and_bytes():
@@ -115,3 +118,11 @@ def test_region_partition_reaches_every_arn():
     doc = compile_document(api_step(), values_for(api_step(), region="cn-north-1"))
     uri = doc["paths"]["/invocations"]["post"]["x-amazon-apigateway-integration"]["uri"]
     assert uri.startswith("arn:aws-cn:apigateway:cn-north-1:runtime.sagemaker:")
+
+
+def test_offline_function_names_stay_within_lambdas_limit_and_distinct():
+    long_a = function_name("a-pipeline-named-at-length", "api", "post-items-id-details-and-more-a")
+    long_b = function_name("a-pipeline-named-at-length", "api", "post-items-id-details-and-more-b")
+    assert len(long_a) <= 64 and len(long_b) <= 64
+    assert long_a != long_b
+    assert function_name("iris", "api", "post-predict") == "iris-api-post-predict"
