@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "unlock": "orchestrator.commands.unlock:unlock",
     "schema": "orchestrator.commands.validate:schema",
     "export": "orchestrator.commands.export:export",
+    "invoke": "orchestrator.commands.invoke:invoke",
 }
 
 
@@ -124,6 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api", metavar="STEP", help="the api step (default: the spec's only one)")
     p.add_argument("--target", choices=["local", "aws"], help="check the spec against this target's rules")
     p.add_argument("-o", "--output", metavar="FILE", help="write the document to FILE instead of stdout")
+
+    p = cmd("invoke", "call a deployed endpoint (InvokeEndpoint) or a route of a deployed API, and show the answer")
+    p.add_argument("step", metavar="STEP", help="an endpoint or api step")
+    p.add_argument("--route", metavar="'METHOD /path'", help="api steps: the route, with a concrete path")
+    p.add_argument("--body", metavar="JSON|@FILE|-", help="the request body: the text itself, @FILE, or - for stdin")
+    p.add_argument("--content-type", default="application/json", metavar="TYPE", help="of the body")
+    p.add_argument("--accept", metavar="TYPE", help="the content type to ask for")
+    p.add_argument("-v", "--verbose", action="store_true", help="show the request line and the response headers")
+    p.add_argument("--json", action="store_true", help="the answer as JSON: status, headers, body")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the response body to FILE")
+    p.add_argument("--target", choices=["local", "aws"], help="the target it is deployed on (default: as recorded)")
     return parser
 
 
