@@ -130,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("step", metavar="STEP", help="an endpoint or api step")
     p.add_argument("--route", metavar="'METHOD /path'", help="api steps: the route, with a concrete path")
     p.add_argument("--body", metavar="JSON|@FILE|-", help="the request body: the text itself, @FILE, or - for stdin")
-    p.add_argument("--content-type", default="application/json", metavar="TYPE", help="of the body")
+    p.add_argument(
+        "--content-type", default="application/json", metavar="TYPE", help="the body's type (default application/json)"
+    )
     p.add_argument("--accept", metavar="TYPE", help="the content type to ask for")
     p.add_argument("-v", "--verbose", action="store_true", help="show the request line and the response headers")
     p.add_argument("--json", action="store_true", help="the answer as JSON: status, headers, body")

@@ -8,7 +8,7 @@ model's answer (its status and message), so it is shown like any non-2xx answer.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import OrchestratorError, TargetError
 from .invoke_http import Answer
@@ -75,7 +75,7 @@ def _model_error(response: dict[str, Any]) -> Answer | None:
     return Answer(int(meta.get("HTTPStatusCode", 424)), "", headers, json.dumps(body).encode())
 
 
-def _raise(response: dict[str, Any], name: str, region: str) -> Answer:
+def _raise(response: dict[str, Any], name: str, region: str) -> NoReturn:
     error = response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     message = _one_line(str(error.get("Message", "")))

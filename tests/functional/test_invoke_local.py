@@ -217,6 +217,14 @@ def test_a_huge_answer_is_cut_at_a_terminal_but_not_in_json(deployed, capsys):
     assert json.loads(json.loads(out)["body"]) == {"predictions": [1] * 40_000}
 
 
+def test_output_file_gets_the_body_and_the_terminal_only_the_status(deployed, capsys, tmp_path):
+    saved = tmp_path / "answer.json"
+    code, out, err = invoke(capsys, deployed, "deploy", "--body", '{"instances": [[2.0]]}', "-o", str(saved))
+    assert (code, out) == (0, "")
+    assert err == f"HTTP 200 OK\nwrote {saved.stat().st_size} bytes to {saved}\n"
+    assert json.loads(saved.read_text()) == {"predictions": [1]}
+
+
 def test_nothing_deployed_yet_and_a_training_step_exit_2(tmp_path, capsys):
     threshold_model(tmp_path, "model-v1", (0, 1))
     write(tmp_path / "api" / "handlers.py", HANDLERS)
