@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import io
 import tarfile
+import threading
 
 import pytest
 
@@ -121,3 +123,50 @@ def test_target_lists_s3_inputs_for_the_run_fingerprints(account, boto, project)
     assert client.calls == {("ListObjectsV2", "read"): 1}
     with pytest.raises(TargetError, match=rf"^No objects found under s3://{BUCKET}/gone/.$"):
         target.data_digests([f"s3://{BUCKET}/gone/"])
+
+
+class FlakyS3(http.server.ThreadingHTTPServer):
+    """An S3 stand-in on 127.0.0.1 that answers the first PUTs as an overloaded S3 does (503 SlowDown, 500)."""
+
+    def __init__(self, failures: list[tuple[int, str]]):
+        self.failures = list(failures)
+        self.seen: list[tuple[str, int]] = []
+        super().__init__(("127.0.0.1", 0), _FlakyHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _FlakyHandler(http.server.BaseHTTPRequestHandler):
+    def do_PUT(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.server.failures:
+            status, code = self.server.failures.pop(0)
+            body = f"<Error><Code>{code}</Code><Message>Please reduce your request rate.</Message></Error>".encode()
+        else:
+            status, body = 200, b""
+        self.server.seen.append(("PUT", status))
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        if status == 200:
+            self.send_header("ETag", '"d41d8cd98f00b204e9800998ecf8427e"')
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_upload_outlasts_slowdown_and_server_errors(aws_env, monkeypatch):
+    """Uploads are content-addressed, so botocore's standard retry mode may repeat them: one 503 or 500 fails nothing."""
+    s3 = FlakyS3([(503, "SlowDown"), (500, "InternalError")])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3.url)
+    try:
+        client = new_client()
+        client.put_object(BUCKET, "orchestrator/code/sha256/abc/sourcedir.tar.gz", b"archive")
+    finally:
+        s3.shutdown()
+    assert s3.seen == [("PUT", 503), ("PUT", 500), ("PUT", 200)]
+    assert client.calls == {("PutObject", "write"): 1}  # one call of ours; botocore repeated the request

@@ -32,6 +32,9 @@ THROTTLING_CODES = frozenset(
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403"})
 SERVER_SIDE_CODES = frozenset({"InternalFailure", "InternalServerError", "ServiceUnavailable", "500", "502", "503"})
 READ_PREFIXES = ("Describe", "List", "Get", "Head")
+# Services whose calls botocore retries itself, in its standard mode (exponential backoff with jitter,
+# also for 500s and SlowDown): S3 writes are content-addressed, so repeating one is always safe.
+BOTOCORE_RETRIES = {"s3": 5}
 
 # S3 operations whose IAM action is not simply "s3:<Operation>".
 _S3_ACTIONS = {
@@ -89,14 +92,16 @@ class AwsClient:
         max_attempts: int = 5,
         backoff_s: float = 0.5,
         sleep: Callable[[float], None] = pause,
+        session: Any = None,
     ):
+        """`session`: the boto3 Session to build clients from (default: one for `region` and `profile`)."""
         self.region = region
         self.profile = profile
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.sleep = sleep
         self.calls: Counter[tuple[str, str]] = Counter()  # (operation, "read"|"write") -> count
-        self._session: Any = None
+        self._session: Any = session
         self._clients: dict[str, Any] = {}
 
     @classmethod
@@ -119,8 +124,12 @@ class AwsClient:
             try:
                 if self._session is None:
                     self._session = boto3.Session(profile_name=self.profile, region_name=self.region)
-                # Retries are ours (counted, and only for throttling), so botocore makes one attempt.
-                config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, user_agent_extra="orchestrator")
+                # Retries are ours (counted, and only for throttling), so botocore makes one attempt,
+                # except for the services it retries itself (BOTOCORE_RETRIES).
+                attempts = BOTOCORE_RETRIES.get(service, 1)
+                config = Config(
+                    retries={"total_max_attempts": attempts, "mode": "standard"}, user_agent_extra="orchestrator"
+                )
                 self._clients[service] = self._session.client(service, config=config)
             except ProfileNotFound as exc:
                 raise TargetError(
@@ -137,6 +146,7 @@ class AwsClient:
     def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
         """Call `service.operation` (CamelCase name), retrying throttling; raise translated errors."""
         attempt = 0
+        max_attempts = 1 if service in BOTOCORE_RETRIES else self.max_attempts  # botocore retried already
         while True:
             attempt += 1
             self.calls[(operation, "read" if is_read(operation) else "write")] += 1
@@ -148,7 +158,7 @@ class AwsClient:
                 failure = translate(exc, service, operation, self)
                 if failure is None:
                     raise
-                if retryable(failure, operation) and attempt < self.max_attempts:
+                if retryable(failure, operation) and attempt < max_attempts:
                     self.sleep(self.backoff_s * 2 ** (attempt - 1))
                     continue
                 raise failure from exc
