@@ -19,6 +19,7 @@ from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
 from .names import endpoint_name
 from .paths import REF_OR_ENV, path_problems, text_problem
 from .refs import REF
+from .service_checks import SERVICE_CHECKS
 from .text import shown
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -326,6 +327,7 @@ CHECKS: tuple[Check, ...] = (
     check_website_source,
     check_single_website,
     check_schedule,
+    *SERVICE_CHECKS,
 )
 
 

@@ -2,7 +2,8 @@
 
 The fakes are real subclasses of the target's AWS wrapper, not mocks: they answer
 the few calls moto cannot (or errors it will not produce) and pass the rest
-through to the moto server.
+through to the moto server. Every one of them is a StrictClient: what reaches
+botocore is held against AWS's rules (`strict.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import Any
 from orchestrator.spec.models import Pipeline
 from orchestrator.targets.aws.client import AwsClient
 from orchestrator.targets.base import Previous, StepContext
+
+from . import strict
+from .rules import Request, refusals
 
 ROLE_NAME = "orchestrator-sagemaker"
 BUCKET = "orchestrator-test-artifacts"
@@ -89,12 +93,20 @@ def client_error(operation: str, code: str, message: str, status: int = 400) -> 
     return ClientError(response, operation)
 
 
-def new_client(cls: type[AwsClient] = AwsClient, **kwargs: Any) -> AwsClient:
-    """A wrapper for the test region that does not really sleep between retries."""
+class StrictClient(AwsClient):
+    """The target's wrapper, with clients from the strict layer's session (unless a test gives its own)."""
+
+    def __init__(self, region: str, *args: Any, **kwargs: Any):
+        kwargs.setdefault("session", strict.STRICT.session(region))
+        super().__init__(region, *args, **kwargs)
+
+
+def new_client(cls: type[AwsClient] = StrictClient, **kwargs: Any) -> AwsClient:
+    """A strict wrapper for the test region that does not really sleep between retries."""
     return cls(REGION, sleep=lambda seconds: None, **kwargs)
 
 
-class ScriptedErrors(AwsClient):
+class ScriptedErrors(StrictClient):
     """Raises queued botocore errors for named operations, then lets calls reach moto."""
 
     def __init__(self, *args: Any, errors: dict[str, list[Exception]], **kwargs: Any):
@@ -110,7 +122,7 @@ class ScriptedErrors(AwsClient):
         return super()._invoke(service, operation, params)
 
 
-class UpdatingEndpoints(AwsClient):
+class UpdatingEndpoints(StrictClient):
     """Answers UpdateEndpoint, which moto does not implement (HTTP 500), as SageMaker does.
 
     After an update the endpoint reports Updating once, then InService with the new
@@ -142,13 +154,21 @@ class UpdatingEndpoints(AwsClient):
         return result
 
 
-class JobOutcome(AwsClient):
-    """Makes moto's training jobs (which complete at once) pass through InProgress, or fail."""
+class JobOutcome(StrictClient):
+    """Makes moto's training jobs (which complete at once) pass through InProgress, or fail, and report metrics."""
 
-    def __init__(self, *args: Any, in_progress_polls: int = 0, failure: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        in_progress_polls: int = 0,
+        failure: str | None = None,
+        final_metrics: dict[str, float] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.in_progress_polls = in_progress_polls
         self.failure = failure
+        self.final_metrics = final_metrics or {}  # what the algorithm reported, as FinalMetricDataList holds it
 
     def _invoke(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         result = super()._invoke(service, operation, params)
@@ -161,6 +181,10 @@ class JobOutcome(AwsClient):
                 result.update(TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=self.failure)
             else:
                 result.update(BillableTimeInSeconds=42, TrainingTimeInSeconds=42)
+                if self.final_metrics:
+                    result["FinalMetricDataList"] = [
+                        {"MetricName": name, "Value": value} for name, value in self.final_metrics.items()
+                    ]
         elif operation == "ListTrainingJobs" and self.in_progress_polls > 0:
             result = {
                 **result,
@@ -169,3 +193,9 @@ class JobOutcome(AwsClient):
                 ],
             }
         return result
+
+
+def assert_accepted(service: str, operation: str, params: dict[str, Any], region: str = REGION) -> None:
+    """A request a test pins must be one AWS accepts: held against the same rules as the strict layer."""
+    found = refusals(Request(service, operation, params, region))
+    assert not found, f"{operation} as pinned here would be refused by AWS:\n" + "\n".join(found)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from . import strict
 from .aws_support import BUCKET, REGION, ROLE_NAME
 
 
@@ -23,6 +24,16 @@ def moto_url():
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def strict_aws():
+    """Each test's requests are held against AWS's rules; one AWS would refuse fails the test
+    (unless the test said it provokes that refusal with `strict_aws.expect(rule)`)."""
+    layer = strict.reset()
+    yield layer
+    unexpected = layer.unexpected()
+    assert not unexpected, "requests AWS would refuse:\n" + "\n".join(unexpected)
 
 
 @pytest.fixture

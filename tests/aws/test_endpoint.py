@@ -8,7 +8,7 @@ from orchestrator.targets.aws import AwsTarget
 from orchestrator.targets.aws.endpoint import config_request, model_resource_name
 from orchestrator.targets.base import Previous, StepFailed
 
-from .aws_support import BUCKET, UpdatingEndpoints, make_ctx, make_pipeline, new_client
+from .aws_support import BUCKET, UpdatingEndpoints, assert_accepted, make_ctx, make_pipeline, new_client
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/reviews:1"
 MODEL_A = f"s3://{BUCKET}/models/a/model.tar.gz"
@@ -87,16 +87,19 @@ def test_an_endpoint_that_fails_to_create(account, project):
         _deploy(target, pipeline, project, "b" * 64, MODEL_B)
 
 
-def test_serverless_with_data_capture(account, project, boto):
-    pipeline = _pipeline(
-        account,
-        instance=None,
-        serverless={"memory_mb": 3072, "max_concurrency": 4},
-        data_capture={"s3_uri": f"s3://{BUCKET}/capture/", "sampling_percent": 20},
-    )
+def test_a_serverless_endpoint(account, project, boto):
+    pipeline = _pipeline(account, instance=None, serverless={"memory_mb": 3072, "max_concurrency": 4})
     _deploy(_target(pipeline, project, new_client()), pipeline, project, "a" * 64)
     config = boto["sagemaker"].describe_endpoint_config(EndpointConfigName=CONFIG_A)
     assert config["ProductionVariants"][0]["ServerlessConfig"] == {"MemorySizeInMB": 3072, "MaxConcurrency": 4}
+    assert "InstanceType" not in config["ProductionVariants"][0]
+    assert not config.get("DataCaptureConfig")  # moto answers {} for none
+
+
+def test_data_capture_on_an_instance_endpoint(account, project, boto):
+    """Data capture is a real-time endpoint's feature (serverless ones refuse it; `validate` says so)."""
+    pipeline = _pipeline(account, data_capture={"s3_uri": f"s3://{BUCKET}/capture/", "sampling_percent": 20})
+    _deploy(_target(pipeline, project, new_client()), pipeline, project, "a" * 64)
     request = config_request(pipeline.steps["deploy"], "c", "m", [])
     assert request["DataCaptureConfig"] == {
         "EnableCapture": True,
@@ -104,6 +107,9 @@ def test_serverless_with_data_capture(account, project, boto):
         "DestinationS3Uri": f"s3://{BUCKET}/capture/",
         "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
     }
+    assert_accepted("sagemaker", "CreateEndpointConfig", request)
+    config = boto["sagemaker"].describe_endpoint_config(EndpointConfigName=CONFIG_A)
+    assert config["DataCaptureConfig"]["DestinationS3Uri"] == f"s3://{BUCKET}/capture/"
 
 
 def test_inference_handler_is_shipped_with_the_model(account, project, boto):

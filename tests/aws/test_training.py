@@ -16,6 +16,7 @@ from .aws_support import (
     BUCKET,
     JobOutcome,
     Recorder,
+    assert_accepted,
     make_ctx,
     make_pipeline,
     new_client,
@@ -194,11 +195,60 @@ def test_built_in_algorithm_request(account, project):
     assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}
     assert request["EnableManagedSpotTraining"] is True
     assert request["CheckpointConfig"] == {"S3Uri": f"s3://{BUCKET}/orchestrator/checkpoints/train/"}
-    assert request["AlgorithmSpecification"]["MetricDefinitions"] == [
-        {"Name": "validation:auc", "Regex": "auc:([0-9.]+)"}
-    ]
+    # SageMaker refuses metric definitions for its algorithms: they report their own (FinalMetricDataList).
+    assert "MetricDefinitions" not in request["AlgorithmSpecification"]
     assert {"Key": "orchestrator:step", "Value": "train"} in request["Tags"]
     assert request["Environment"] == {"LOG_LEVEL": "debug"}
+    assert_accepted("sagemaker", "CreateTrainingJob", request)
+
+
+def test_script_mode_sends_the_metric_definitions(account, project):
+    """A script's metrics come from its log, so its job carries the spec's regexes."""
+    pipeline = make_pipeline(
+        {
+            "train": {
+                "type": "training",
+                "framework": "sklearn",
+                "entry_point": "models/train.py",
+                "metrics": [{"name": "accuracy", "regex": "accuracy=([0-9.]+)"}],
+            }
+        },
+        **account,
+    )
+    request = build_request(
+        pipeline.steps["train"],
+        make_ctx(pipeline, "train", project, fingerprint="1" * 64),
+        name="job",
+        image=IMAGE,
+        channels={},
+        code_uri=f"s3://{BUCKET}/code/sourcedir.tar.gz",
+    )
+    assert request["AlgorithmSpecification"]["MetricDefinitions"] == [
+        {"Name": "accuracy", "Regex": "accuracy=([0-9.]+)"}
+    ]
+    assert_accepted("sagemaker", "CreateTrainingJob", request)
+
+
+def test_a_built_in_records_the_metrics_it_reported(account, project):
+    """A built-in's metrics are read from the job (FinalMetricDataList), as SageMaker reports them."""
+    pipeline = make_pipeline(
+        {
+            "train": {
+                "type": "training",
+                "algorithm": "knn",
+                "inputs": {"train": "data/reviews.csv"},
+                "hyperparameters": {"k": 3, "predictor_type": "classifier", "feature_dim": 1, "sample_size": 2},
+                "metrics": [{"name": "test:accuracy", "regex": "test accuracy <score>=([0-9.]+)"}],
+            }
+        },
+        **account,
+    )
+    client = new_client(JobOutcome, final_metrics={"test:accuracy": 0.92})
+    result = _target(pipeline, project, client).apply(
+        "training", pipeline.steps["train"], make_ctx(pipeline, "train", project, fingerprint="9" * 64)
+    )
+    assert result.metrics == {"test:accuracy": 0.92}
+    assert result.message.endswith("; test:accuracy=0.92")
 
 
 def test_spot_wait_shorter_than_runtime_is_refused(account, project):

@@ -139,13 +139,16 @@ def build_request(
             sagemaker_region=json.dumps(region),
         )
     stopping: dict[str, int] = {"MaxRuntimeInSeconds": step.max_runtime_s}
+    # A built-in reports its own metrics (FinalMetricDataList) and SageMaker refuses definitions for it;
+    # `validate` checked that the spec's metrics are among the ones it reports.
+    definitions = [] if step.algorithm else [{"Name": m.name, "Regex": m.regex} for m in step.metrics]
     request: dict[str, Any] = {
         "TrainingJobName": name,
         "RoleArn": aws.role_arn,
         "AlgorithmSpecification": {
             "TrainingImage": image,
             "TrainingInputMode": "File",
-            "MetricDefinitions": [{"Name": m.name, "Regex": m.regex} for m in step.metrics],
+            "MetricDefinitions": definitions,
         },
         "HyperParameters": hyperparameters,
         "InputDataConfig": [_channel(ch, uri, step.algorithm) for ch, uri in sorted(channels.items())],
