@@ -20,7 +20,14 @@ from pathlib import Path
 
 import pulumi
 
-BY_HAND_ENTRY = Path(__file__).resolve().parents[2] / "pulumi" / "__main__.py"
+ROOT = Path(__file__).resolve().parents[2]
+# The table of AWS's rules (tests/aws/rules) as the top-level package `rules`: the repository root itself
+# must stay off sys.path, or its `orchestrator` would shadow the installed one a packaging test runs.
+sys.path.insert(1, str(ROOT / "tests" / "aws"))
+
+from fake_provider import FakeAccount, autoname  # noqa: E402
+
+BY_HAND_ENTRY = ROOT / "pulumi" / "__main__.py"
 ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
 
@@ -63,41 +70,49 @@ def _plain(value):
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Answers like AWS would for the few computed properties the program reads."""
+    """Answers like AWS would for the few computed properties the program reads, names resources
+    as the provider does (autonaming, with its limits), and holds each against AWS's rules."""
 
     def __init__(self):
         self.resources: list[dict] = []
+        self.account = FakeAccount(REGION)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        resource_id = f"{args.name}-id"
-        state = dict(args.inputs)
         kind = args.typ
+        inputs = autoname(kind, args.name, dict(args.inputs))
+        resource_id = f"{args.name}-id"
+        state = dict(inputs)
+        partition = "aws-cn" if REGION.startswith("cn-") else "aws-us-gov" if REGION.startswith("us-gov-") else "aws"
         if kind == "aws:apigateway/restApi:RestApi":
             state.update(
-                rootResourceId="root-id", executionArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{resource_id}"
+                rootResourceId="root-id",
+                executionArn=f"arn:{partition}:execute-api:{REGION}:{ACCOUNT_ID}:{resource_id}",
             )
         elif kind == "aws:iam/role:Role":
-            state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{args.name}"
+            resource_id = inputs["name"]  # a role's id is its name
+            state["arn"] = f"arn:{partition}:iam::{ACCOUNT_ID}:role/{inputs['name']}"
         elif kind == "aws:cloudwatch/logGroup:LogGroup":
-            state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{args.inputs['name']}"
+            state["arn"] = f"arn:{partition}:logs:{REGION}:{ACCOUNT_ID}:log-group:{inputs['name']}"
         elif kind == "aws:lambda/function:Function":
-            arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{args.name}"
+            arn = f"arn:{partition}:lambda:{REGION}:{ACCOUNT_ID}:function:{inputs['name']}"
             state.update(
                 arn=arn,
-                name=args.name,
-                invokeArn=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations",
+                invokeArn=f"arn:{partition}:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations",
             )
         elif kind == "aws:s3/bucket:Bucket":
-            state.update(bucket=f"{args.name}-abc1234", arn=f"arn:aws:s3:::{args.name}-abc1234")
+            resource_id = inputs["bucket"]  # a bucket's id is its name
+            state["arn"] = f"arn:{partition}:s3:::{inputs['bucket']}"
         elif kind == "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration":
             state["websiteEndpoint"] = f"site-bucket.s3-website-{REGION}.amazonaws.com"
         elif kind == "aws:apigateway/apiKey:ApiKey":
             state["value"] = "secret-key-value"
+        self.account.states[resource_id] = state
+        self.account.hold(kind, args.name, state)
         self.resources.append(
             {
                 "type": kind,
                 "name": args.name,
-                "inputs": _plain(dict(args.inputs)),
+                "inputs": _plain(inputs),  # as the provider sends them: with the name autonaming gave
                 "secret_inputs": sorted(key for key, value in args.inputs.items() if _has_secret(value)),
             }
         )
@@ -153,7 +168,13 @@ def main(out_path: str) -> None:
         error = f"{type(exc).__name__}: {exc}"
     Path(out_path).write_text(
         json.dumps(
-            {"resources": mocks.resources, "outputs": _plain(result), "error": error, "package": program.__file__},
+            {
+                "resources": mocks.resources,
+                "outputs": _plain(result),
+                "error": error,
+                "package": program.__file__,
+                "refused": mocks.account.refused,
+            },
             indent=1,
             default=repr,
         )

@@ -30,6 +30,7 @@ class ProgramRun:
     error: str | None
     stderr: str
     package: str  # the file of the program package that ran (which installed orchestrator)
+    refused: list[str]  # what AWS would refuse of the provider's requests for these resources
 
     def of_type(self, short_type: str) -> list[dict[str, Any]]:
         """Resources whose type ends with `:ShortType`, e.g. `Integration`."""
@@ -72,19 +73,24 @@ def run_program(
     secret_keys: list[str] | None = None,
     entry: str = "build",
     python: str = sys.executable,
+    refusals_expected: bool = False,
+    env: dict[str, str] | None = None,
 ) -> ProgramRun:
     """Run the program in a fresh process with this stack config (as PULUMI_CONFIG); `secret_keys` as `--secret`.
 
     `entry` is how the program is entered (see program_runner.py); `python` the interpreter whose
-    installed orchestrator runs it.
+    installed orchestrator runs it. A request AWS would refuse fails the call unless `refusals_expected`.
     """
     secret_keys = sorted(
         secret_keys if secret_keys is not None else [key for key in config if key.endswith("apiEnvironment")]
     )
-    digest = hashlib.sha256(json.dumps([config, secret_keys, entry, python], sort_keys=True).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(json.dumps([config, secret_keys, entry, python, env], sort_keys=True).encode()).hexdigest()[
+        :12
+    ]
     out = project_dir / f"run-{stack}-{digest}.json"
     env = {
         **os.environ,
+        **(env or {}),
         "PULUMI_CONFIG": json.dumps(config),
         "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys),
         "TEST_STACK": stack,
@@ -97,4 +103,6 @@ def run_program(
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
-    return ProgramRun(data["resources"], data["outputs"], data["error"], proc.stderr, data["package"])
+    run = ProgramRun(data["resources"], data["outputs"], data["error"], proc.stderr, data["package"], data["refused"])
+    assert refusals_expected or not run.refused, "requests AWS would refuse:\n" + "\n".join(run.refused)
+    return run

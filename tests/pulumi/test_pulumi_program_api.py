@@ -103,7 +103,9 @@ def test_lambda_integration_is_aws_proxy(lambda_run):
     integration = lambda_run.named("Integration", "demo-prod-post-predict")
     assert integration["type"] == "AWS_PROXY"
     assert integration["integrationHttpMethod"] == "POST"
-    assert integration["uri"].endswith(":function:demo-prod-post-predict/invocations")
+    function = lambda_run.named("Function", "demo-prod-post-predict")["name"]
+    assert function.startswith("demo-prod-post-predict-") and len(function) == len("demo-prod-post-predict-") + 7
+    assert integration["uri"].endswith(f":function:{function}/invocations")
     assert integration["timeoutMilliseconds"] == 10000
 
 
@@ -148,7 +150,8 @@ def test_direct_integration_calls_sagemaker_runtime(direct_run):
         integration["uri"]
         == f"arn:aws:apigateway:{REGION}:runtime.sagemaker:path//endpoints/Reviews-Endpoint/invocations"
     )
-    assert integration["credentials"] == f"arn:aws:iam::{ACCOUNT}:role/demo-prod-direct-role"
+    role = direct_run.named("Role", "demo-prod-direct-role")["name"]
+    assert integration["credentials"] == f"arn:aws:iam::{ACCOUNT}:role/{role}"
     assert integration["requestParameters"] == {
         "integration.request.header.Content-Type": "'text/csv'",
         "integration.request.header.Accept": "'text/csv'",

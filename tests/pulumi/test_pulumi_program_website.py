@@ -54,15 +54,17 @@ def objects(run: ProgramRun) -> dict[str, dict]:
 
 def test_public_site_outputs(public_run):
     assert public_run.error is None
+    bucket = public_run.named("Bucket", "demo-site")["bucket"]  # as the provider names it
+    assert bucket.startswith("demo-site-") and len(bucket) == len("demo-site-") + 7
     assert public_run.outputs == {
         "website_url": "http://site-bucket.s3-website-eu-west-1.amazonaws.com",
-        "website_bucket": "demo-site-abc1234",
+        "website_bucket": bucket,
     }
 
 
 def test_website_configuration_has_index_and_error_documents(public_run, private_run):
     public = public_run.named("BucketWebsiteConfiguration", "demo-site")
-    assert public["bucket"] == "demo-site-id"
+    assert public["bucket"] == public_run.named("Bucket", "demo-site")["bucket"]
     assert public["indexDocument"] == {"suffix": "index.html"}
     assert public["errorDocument"] == {"key": "error.html"}
     assert private_run.named("BucketWebsiteConfiguration", "demo-site")["indexDocument"] == {"suffix": "app.html"}
@@ -106,6 +108,7 @@ def test_generated_config_replaces_the_placeholder(public_run):
 
 
 def test_public_site_allows_only_get_object_on_its_bucket(public_run):
+    bucket = public_run.named("Bucket", "demo-site")["bucket"]
     document = json.loads(public_run.named("BucketPolicy", "demo-site")["policy"])
     assert document["Statement"] == [
         {
@@ -113,12 +116,12 @@ def test_public_site_allows_only_get_object_on_its_bucket(public_run):
             "Effect": "Allow",
             "Principal": "*",
             "Action": "s3:GetObject",
-            "Resource": "arn:aws:s3:::demo-site-abc1234/*",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
         }
     ]
     block = public_run.named("BucketPublicAccessBlock", "demo-site")
     assert block == {
-        "bucket": "demo-site-id",
+        "bucket": bucket,
         "blockPublicAcls": True,
         "ignorePublicAcls": True,
         "blockPublicPolicy": False,
