@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from orchestrator.targets.aws.web.automation import CONFIG_HINT
+from orchestrator.targets.base import StepFailed
+
 
 class EngineFailed(Exception):
     """What the Automation API raises when `pulumi up` fails (its CommandError)."""
@@ -28,6 +31,8 @@ class FakeCloud:
         self.operations: list[tuple[str, str]] = []
         self.fail_next: str | None = None
         self.failing: dict[str, str] = {}  # stack -> message its every up/destroy fails with
+        self.unreadable: dict[str, str] = {}  # stack -> what Pulumi says when its config is read (a wrong passphrase)
+        self.config_reads: list[str] = []
 
     def factory(
         self, stack_name: str, program: Callable[[], None], work_dir: Path, env: Mapping[str, str]
@@ -54,6 +59,12 @@ class FakeStack:
             self._config.update(self.cloud.deployed[self.name]["config"])
 
     def get_config(self) -> dict[str, str]:
+        self.cloud.config_reads.append(self.name)
+        if self.name in self.cloud.unreadable:
+            raise StepFailed(
+                f"pulumi config failed for stack {self.name}",
+                detail=self.cloud.unreadable[self.name] + "\n" + CONFIG_HINT,
+            )
         return dict(self._config)
 
     def set_config(self, values: Mapping[str, str], secret: bool = False) -> None:

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import yaml
 from pulumi import automation as auto
 
 from orchestrator.targets.aws.web import program as packaged
 from orchestrator.targets.aws.web.automation import PROJECT_NAME, AutomationStack, open_automation_stack
+from orchestrator.targets.base import StepFailed
 
 
 @dataclass
@@ -85,13 +87,77 @@ def test_config_round_trip_and_removal_of_present_keys_only():
     assert len(stack.calls) == 1
 
 
-def test_secret_config_is_set_as_a_pulumi_secret():
+RECORDING_CLI = """#!{python}
+import json, os, sys
+with open(os.environ["FAKE_PULUMI_LOG"], "a") as log:
+    log.write(json.dumps({{"args": sys.argv[1:], "stdin": sys.stdin.read(), "cwd": os.getcwd(),
+                          "backend": os.environ.get("PULUMI_BACKEND_URL")}}) + "\\n")
+"""
+
+
+def recording_cli(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    cli = tmp_path / "bin" / "pulumi"
+    cli.parent.mkdir()
+    cli.write_text(RECORDING_CLI.format(python=sys.executable))
+    cli.chmod(0o755)
+    log = tmp_path / "cli.jsonl"
+    monkeypatch.setenv("FAKE_PULUMI_LOG", str(log))
+    return cli, log
+
+
+def test_secret_config_reaches_the_cli_on_stdin_never_on_its_command_line(tmp_path, monkeypatch):
+    """`ps` shows a command line to every user of the machine; the value goes to the CLI's standard input."""
+    cli, log = recording_cli(tmp_path, monkeypatch)
     stack = StandInStack()
+    stack.workspace.pulumi_command = SimpleNamespace(command=str(cli))
+    stack.workspace.work_dir = str(tmp_path)
+    stack.workspace.env_vars = {"PULUMI_BACKEND_URL": "s3://state/demo/pulumi"}
     adapter = AutomationStack(stack, auto)
     adapter.set_config({"orchestrator:api": "{}"})
-    adapter.set_config({"orchestrator:apiEnvironment": '{"POST /p":{"KEY":"v"}}'}, secret=True)
-    assert stack.secret_keys == {"orchestrator:apiEnvironment"}
-    assert adapter.get_config()["orchestrator:apiEnvironment"] == '{"POST /p":{"KEY":"v"}}'
+    secret = '{"POST /p":{"OPENAI_API_KEY":"sk-live-123"}}'
+    adapter.set_config({"orchestrator:apiEnvironment": secret}, secret=True)
+    [call] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert call["args"] == [
+        "config",
+        "set",
+        "--secret",
+        "--stack",
+        "demo-prod",
+        "--non-interactive",
+        "orchestrator:apiEnvironment",
+    ]
+    assert call["stdin"] == secret and "sk-live-123" not in " ".join(call["args"])
+    assert call["cwd"] == str(tmp_path) and call["backend"] == "s3://state/demo/pulumi"
+    assert stack.config == {"orchestrator:api": "{}"}  # set-all carried only the plain key
+
+
+def test_a_cli_that_refuses_a_secret_is_a_step_failure_naming_the_stack(tmp_path, monkeypatch):
+    failing = tmp_path / "pulumi"
+    failing.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.stderr.write('error: incorrect passphrase')\nsys.exit(255)\n"
+    )
+    failing.chmod(0o755)
+    stack = StandInStack()
+    stack.workspace.pulumi_command = SimpleNamespace(command=str(failing))
+    stack.workspace.work_dir = str(tmp_path)
+    stack.workspace.env_vars = {}
+    with pytest.raises(StepFailed) as failed:
+        AutomationStack(stack, auto).set_config({"k": "v"}, secret=True)
+    assert str(failed.value) == "pulumi config set --secret failed for stack demo-prod"
+    assert failed.value.detail.startswith("error: incorrect passphrase\nCheck that the Pulumi backend is reachable")
+
+
+def test_config_the_cli_cannot_read_is_a_step_failure_naming_the_stack():
+    class Unreachable(StandInStack):
+        def get_all_config(self):
+            raise auto.CommandError(
+                SimpleNamespace(stdout="", stderr="error: failed to load checkpoint: NoSuchBucket", code=255)
+            )
+
+    with pytest.raises(StepFailed) as failed:
+        AutomationStack(Unreachable(), auto).get_config()
+    assert str(failed.value) == "pulumi config failed for stack demo-prod"
+    assert "NoSuchBucket" in failed.value.detail
 
 
 def test_restore_config_only_when_this_checkout_has_none():

@@ -110,3 +110,35 @@ def test_an_explicit_program_is_handed_to_the_stacks(pipeline, tmp_path, cloud):
     layer.preflight()
     apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     assert cloud.opened[0][1] is program
+
+
+# -- the stacks themselves, before anything is spent ------------------------------------------------
+
+
+def test_preflight_opens_each_stack_the_run_touches_and_reads_its_config(pipeline, tmp_path, cloud):
+    """Opening a stack reaches the backend; reading its config decrypts it (a wrong passphrase fails there)."""
+    layer = web_layer(pipeline, tmp_path, cloud)
+    layer.preflight(["demo-prod", "demo-prod"])
+    assert [name for name, *_ in cloud.opened] == ["demo-prod"]
+    assert cloud.config_reads == ["demo-prod"]
+
+
+def test_a_stack_pulumi_cannot_open_fails_preflight_with_what_pulumi_said(pipeline, tmp_path, cloud):
+    cloud.unreadable["demo-prod"] = "error: incorrect passphrase"
+    with pytest.raises(TargetError) as caught:
+        web_layer(pipeline, tmp_path, cloud).preflight(["demo-prod"])
+    assert str(caught.value) == "pulumi config failed for stack demo-prod"
+    assert caught.value.hint.startswith("error: incorrect passphrase\nCheck that the Pulumi backend is reachable")
+
+
+def test_with_state_in_s3_the_pulumi_backend_is_beside_it(tmp_path, cloud):
+    """A CI runner's disk is gone by the next run: its stacks must be where the next run finds them."""
+    pipeline = make_pipeline().model_copy(update={"state": "s3://team-state/ml"})
+    layer = web_layer(pipeline, tmp_path, cloud)
+    assert layer.backend_url == "s3://team-state/ml/demo/pulumi?region=eu-west-1"  # the state is .../ml/demo/state.json
+    apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
+    [(_, _, _, env)] = cloud.opened
+    assert env["PULUMI_BACKEND_URL"] == "s3://team-state/ml/demo/pulumi?region=eu-west-1"
+    assert not (tmp_path / "project" / ".orchestrator" / "pulumi").exists()
+    configured = make_pipeline(backend="s3://elsewhere/pulumi").model_copy(update={"state": "s3://team-state/ml"})
+    assert web_layer(configured, tmp_path, cloud).backend_url == "s3://elsewhere/pulumi"

@@ -13,11 +13,12 @@ files live in the pipeline's state folder (`WORKSPACE_DIR`), beside the default 
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,14 @@ from .automation import (
 ERROR_TAIL_CHARS = 3000
 WORKSPACE_DIR = "pulumi-workspace"  # in the state folder: Pulumi.yaml and each stack's Pulumi.<stack>.yaml
 PROGRAM_NEEDS = ("pulumi", "pulumi_aws")  # what the program imports when it runs
+
+
+def _import_provider() -> None:
+    """pulumi-aws, imported once before anything is spent: a broken install fails here, not after training."""
+    try:
+        importlib.import_module("pulumi_aws")
+    except ImportError as exc:
+        raise TargetError(SDK_MISSING_MESSAGE, hint=SDK_MISSING_HINT) from exc
 
 
 def packaged_program() -> Program:
@@ -88,8 +97,10 @@ class WebLayer:
 
     # -- checks before anything is spent -------------------------------------------------
 
-    def preflight(self) -> None:
-        """Fail before training is paid for when Pulumi cannot run the web layer."""
+    def preflight(self, stacks: Iterable[str] = ()) -> None:
+        """Fail before training is paid for when Pulumi cannot run the web layer: the program and
+        pulumi-aws import, the CLI is there, and each of `stacks` opens and its config decrypts
+        (the backend is reachable, the passphrase is right)."""
         stages = [step.stage for step in self.pipeline.steps.values() if isinstance(step, ApiStep)]
         duplicated = sorted({stage for stage in stages if stages.count(stage) > 1})
         if duplicated:
@@ -97,11 +108,18 @@ class WebLayer:
                 f"Several api steps use stage {duplicated[0]!r}; each stage is one Pulumi stack with one API.",
                 hint="Give each api step its own `stage`.",
             )
-        self.program()
-        if self._stack_factory is not None:
-            return  # a stand-in for the Automation API needs no CLI
-        if shutil.which("pulumi") is None:
-            raise cli_missing()
+        program = self.program()
+        if program is packaged_program():
+            _import_provider()
+        if self._stack_factory is None and shutil.which("pulumi") is None:
+            raise cli_missing()  # a stand-in for the Automation API needs no CLI
+        for name in dict.fromkeys(stacks):
+            try:
+                stack = self.stack(name)
+                stack.restore_config()
+                stack.get_config()
+            except StepFailed as exc:
+                raise TargetError(str(exc), exc.detail or None) from exc
 
     def program(self) -> Program:
         """What the stacks run: the given program, else the packaged one (a TargetError if it cannot run)."""
@@ -161,9 +179,13 @@ class WebLayer:
 
     @property
     def backend_url(self) -> str:
-        """The configured backend, or a local file backend in the pipeline's state folder."""
+        """The configured backend; else beside the pipeline's state: in its S3 bucket when state is in S3
+        (a CI runner's disk is gone by the next run, whose stacks must be the same), or in the local state folder."""
         if self.pipeline.aws.pulumi_backend:
             return self.pipeline.aws.pulumi_backend
+        state = self.pipeline.state
+        if state.startswith("s3://"):
+            return f"{state.rstrip('/')}/{self.pipeline.name}/pulumi?region={self.pipeline.region}"
         return (self.state_dir / "pulumi").resolve().as_uri()
 
     @property
