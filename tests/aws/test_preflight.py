@@ -12,6 +12,7 @@ from .aws_support import (
     BUCKET,
     Recorder,
     ScriptedErrors,
+    StrictClient,
     client_error,
     make_ctx,
     make_pipeline,
@@ -173,3 +174,87 @@ def resolved(pipeline, name):
     if "config" in data:
         data["config"] = {"apiUrl": "https://fake123.execute-api.us-east-1.amazonaws.com/prod"}
     return type(pipeline.steps[name]).model_validate(data)
+
+
+def test_a_bucket_in_another_region_is_refused_before_anything_is_spent(account, project, boto):
+    """HeadBucket says where the bucket is; SageMaker reads and writes buckets of its own Region only."""
+    boto["s3"].create_bucket(Bucket="eu-artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    pipeline = make_pipeline(_steps(), role_arn=account["role_arn"], bucket="eu-artifacts")
+    with pytest.raises(TargetError) as raised:
+        _preflight(pipeline, project)
+    assert str(raised.value) == (
+        "The bucket in aws.bucket (eu-artifacts) is in eu-west-1; SageMaker in us-east-1 reads and writes "
+        "buckets of its own Region only."
+    )
+    assert raised.value.hint == (
+        "Use a bucket in us-east-1 (aws s3 mb s3://NAME --region us-east-1), or set region: eu-west-1."
+    )
+
+
+class AccountBlockPublicAccess(StrictClient):
+    """Answers s3control's GetPublicAccessBlock (moto's server cannot be reached by it: the account id is a
+    host prefix of the endpoint) as S3 does for an account with these settings, or with none (None)."""
+
+    def __init__(self, *args, settings: dict | None, denied: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+        self.denied = denied
+
+    def _invoke(self, service, operation, params):
+        if operation != "GetPublicAccessBlock":
+            return super()._invoke(service, operation, params)
+        if self.denied:
+            raise client_error(operation, "AccessDenied", "Access Denied", 403)
+        if self.settings is None:
+            raise client_error(operation, "NoSuchPublicAccessBlockConfiguration", "none", 404)
+        return {"PublicAccessBlockConfiguration": self.settings}
+
+
+def _site_target(account, project, client, public=True):
+    site = {**WEB_STEPS["site"], "public": public}
+    pipeline = make_pipeline({"api": WEB_STEPS["api"], "site": site}, **account)
+    (project / "web").mkdir(exist_ok=True)
+    return AwsTarget(
+        pipeline, project, project / ".orchestrator", Recorder(), client=client, stack_factory=FakeCloud().factory
+    )
+
+
+def test_a_public_site_under_the_accounts_block_public_access_is_refused_before_anything_is_spent(account, project):
+    client = new_client(AccountBlockPublicAccess, settings={"BlockPublicPolicy": True, "BlockPublicAcls": True})
+    with pytest.raises(TargetError) as raised:
+        _site_target(account, project, client).preflight({"api", "website"})
+    assert str(raised.value) == (
+        "Account 123456789012 has Block Public Access BlockPublicPolicy on, so the public bucket policy of "
+        "website site would be refused."
+    )
+    assert raised.value.hint == (
+        "Set steps.site.public: false (and serve the site through CloudFront), or turn BlockPublicPolicy off for "
+        "the account (S3 console: Block Public Access settings for this account)."
+    )
+    assert client.calls == {("GetCallerIdentity", "read"): 1, ("GetPublicAccessBlock", "read"): 1}
+
+
+def test_restricted_public_buckets_would_void_the_sites_policy(account, project):
+    client = new_client(AccountBlockPublicAccess, settings={"RestrictPublicBuckets": True})
+    with pytest.raises(
+        TargetError, match=r"RestrictPublicBuckets on, so the public bucket policy of website site would be ignored.$"
+    ):
+        _site_target(account, project, client).preflight({"website"})
+
+
+def test_a_site_passes_when_the_account_allows_it_or_is_private(account, project):
+    _site_target(account, project, new_client(AccountBlockPublicAccess, settings=None)).preflight({"website"})
+    _site_target(account, project, new_client(AccountBlockPublicAccess, settings={"BlockPublicAcls": True})).preflight(
+        {"website"}
+    )
+    private = new_client(AccountBlockPublicAccess, settings={"BlockPublicPolicy": True})
+    _site_target(account, project, private, public=False).preflight({"website"})
+    assert private.calls == {}  # a private site needs no public policy: nothing to ask
+
+
+def test_without_permission_to_read_the_setting_preflight_warns_and_goes_on(account, project):
+    target = _site_target(account, project, new_client(AccountBlockPublicAccess, settings=None, denied=True))
+    target.preflight({"website"})
+    assert target.reporter.of("warn") == [
+        "Could not read the account's Block Public Access (no s3:GetAccountPublicAccessBlock); continuing."
+    ]

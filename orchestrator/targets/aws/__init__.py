@@ -60,7 +60,7 @@ class AwsTarget(Target):
         from .web.handoff import WebLayer
 
         web = WebLayer(self.pipeline, self.project_dir, self.state_dir, stack_factory=self._stack_factory)
-        return {"training": TrainingHandler(self), "endpoint": EndpointHandler(self), **web_handlers(web)}
+        return {"training": TrainingHandler(self), "endpoint": EndpointHandler(self), **web_handlers(web, self)}
 
     def check(self, doc: Document) -> list[Diagnostic]:
         from .checks import settings_diagnostics
@@ -68,7 +68,8 @@ class AwsTarget(Target):
         return list(settings_diagnostics(self.pipeline, doc))
 
     def preflight(self, kinds: set[str]) -> None:
-        """SageMaker's checks when a SageMaker kind runs (settings, steps, account), Pulumi's when a web kind does."""
+        """SageMaker's checks when a SageMaker kind runs (settings, steps, account), Pulumi's when a web kind
+        does (program, CLI, the stacks it opens), then each web step's own (what the account allows)."""
         from .preflight import preflight
         from .sagemaker_step import SageMakerHandler
         from .web.handlers import WebHandler
@@ -77,9 +78,13 @@ class AwsTarget(Target):
         sagemaker = {kind: h for kind, h in handlers.items() if isinstance(h, SageMakerHandler)}
         if sagemaker:
             preflight(self.client, self.pipeline, sagemaker, self.reporter)
-        web = [h for h in handlers.values() if isinstance(h, WebHandler)]
+        web = {kind: h for kind, h in handlers.items() if isinstance(h, WebHandler)}
         if web:
-            web[0].layer.preflight()  # the web kinds share one layer
+            steps = {name: step for name, step in self.pipeline.steps.items() if step.type in web}
+            stacks = [web[step.type].stack_now(name) for name, step in steps.items()]
+            next(iter(web.values())).layer.preflight(stacks)  # the web kinds share one layer
+            for name, step in steps.items():
+                web[step.type].preflight(name, step)
 
     def data_digests(self, uris: list[str]) -> dict[str, str]:
         """Listing digests of s3:// inputs, for step fingerprints when `run` starts (reads only).

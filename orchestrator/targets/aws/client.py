@@ -42,8 +42,10 @@ _S3_ACTIONS = {
     "HeadBucket": "s3:ListBucket",
     "ListObjectsV2": "s3:ListBucket",
     "UploadFile": "s3:PutObject",
+    "DownloadFile": "s3:GetObject",
+    "GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock",  # s3control: the account's setting
 }
-_SERVICE_PREFIX = {"sagemaker": "sagemaker", "s3": "s3", "sts": "sts", "iam": "iam"}
+_SERVICE_PREFIX = {"sagemaker": "sagemaker", "s3": "s3", "s3control": "s3", "sts": "sts", "iam": "iam"}
 _DENIED_ACTION = re.compile(r"not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9]+)")
 _FIELD = re.compile(r"at '([^']+)'")
 _NOT_FOUND = re.compile(r"(could not find|does not exist|not found)", re.IGNORECASE)
@@ -68,7 +70,7 @@ def retryable(failure: Exception, operation: str) -> bool:
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action a denied call needs, e.g. sagemaker:CreateTrainingJob."""
-    if service == "s3" and operation in _S3_ACTIONS:
+    if service in ("s3", "s3control") and operation in _S3_ACTIONS:
         return _S3_ACTIONS[operation]
     return f"{_SERVICE_PREFIX.get(service, service)}:{operation}"
 
@@ -103,6 +105,7 @@ class AwsClient:
         self.calls: Counter[tuple[str, str]] = Counter()  # (operation, "read"|"write") -> count
         self._session: Any = session
         self._clients: dict[str, Any] = {}
+        self._identity: dict[str, Any] | None = None
 
     @classmethod
     def for_pipeline(cls, pipeline: Any) -> AwsClient:
@@ -179,13 +182,27 @@ class AwsClient:
     # ------------------------------------------------------------------ typed calls
 
     def caller_identity(self) -> dict[str, Any]:
-        return self.call("sts", "GetCallerIdentity")
+        """Whose credentials these are; asked once per run (they do not change within one)."""
+        if self._identity is None:
+            self._identity = self.call("sts", "GetCallerIdentity")
+        return self._identity
 
     def get_role(self, name: str) -> dict[str, Any]:
         return self.call("iam", "GetRole", RoleName=name)["Role"]
 
-    def head_bucket(self, bucket: str) -> None:
-        self.call("s3", "HeadBucket", Bucket=bucket)
+    def head_bucket(self, bucket: str) -> dict[str, Any]:
+        """The bucket's answer, with its `BucketRegion`."""
+        return self.call("s3", "HeadBucket", Bucket=bucket)
+
+    def account_public_access_block(self, account: str) -> dict[str, bool] | None:
+        """The account's Block Public Access settings, or None when it has none."""
+        try:
+            answer = self.call("s3control", "GetPublicAccessBlock", AccountId=account)
+        except AwsCallFailed as exc:
+            if exc.code == "NoSuchPublicAccessBlockConfiguration":
+                return None
+            raise
+        return answer.get("PublicAccessBlockConfiguration", {})
 
     def list_objects(self, bucket: str, prefix: str) -> list[dict[str, Any]]:
         """Every object under a prefix, following continuation tokens."""

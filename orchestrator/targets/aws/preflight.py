@@ -3,7 +3,7 @@
 Local checks come first (they cost nothing and catch typos): the settings
 (`checks.py`) and what each SageMaker step handler finds wrong with its steps;
 then three read calls: whose credentials these are, whether the role exists,
-whether the bucket does.
+whether the bucket does and is in the pipeline's Region (HeadBucket's BucketRegion).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ REQUIRED_ACTIONS = (
     "s3:ListBucket",
     "s3:GetObject",
     "s3:PutObject",
+    "s3:GetAccountPublicAccessBlock",
     "sagemaker:AddTags",
     "sagemaker:ListTags",
     "sagemaker:CreateTrainingJob",
@@ -101,7 +102,7 @@ def check_account(client: AwsClient, pipeline: Pipeline, reporter: Reporter) -> 
         else:
             raise TargetError(str(exc), exc.detail or None) from exc
     try:
-        client.head_bucket(bucket)
+        bucket_region = client.head_bucket(bucket).get("BucketRegion")
     except AwsCallFailed as exc:
         if exc.code in ("404", "NoSuchBucket"):
             raise TargetError(
@@ -114,6 +115,13 @@ def check_account(client: AwsClient, pipeline: Pipeline, reporter: Reporter) -> 
                 "Allow s3:ListBucket, s3:GetObject and s3:PutObject on it.",
             ) from exc
         raise TargetError(str(exc), exc.detail or None) from exc
+    if bucket_region and bucket_region != pipeline.region:
+        raise TargetError(
+            f"The bucket in aws.bucket ({bucket}) is in {bucket_region}; SageMaker in {pipeline.region} "
+            "reads and writes buckets of its own Region only.",
+            f"Use a bucket in {pipeline.region} (aws s3 mb s3://NAME --region {pipeline.region}), "
+            f"or set region: {bucket_region}.",
+        )
     return account
 
 

@@ -8,11 +8,15 @@ go with it, which stack it joins, and what its outputs are; the stack plumbing
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import TYPE_CHECKING
 
 from ....spec.models import ApiStep, WebsiteStep
-from ...base import StepContext, StepHandler, StepResult
+from ...base import StepContext, StepFailed, StepHandler, StepResult, TargetError
 from . import stack_config as keys
 from .handoff import Part, WebLayer
+
+if TYPE_CHECKING:
+    from .. import AwsTarget
 
 
 class WebHandler(StepHandler):
@@ -72,6 +76,35 @@ class WebsiteHandler(WebHandler):
 
     part = Part("website", keys.WEBSITE_KEY)
 
+    def __init__(self, layer: WebLayer, target: AwsTarget | None = None):
+        super().__init__(layer)
+        self.target = target  # for the run's AWS client and reporter: what the account allows
+
+    def preflight(self, name: str, step: WebsiteStep) -> None:
+        """A public site needs a public bucket policy, which the account's Block Public Access may refuse
+        (PutBucketPolicy: AccessDenied) or void (RestrictPublicBuckets): say so before anything is spent."""
+        if not step.public or self.target is None:
+            return
+        client = self.target.client
+        try:
+            account = client.caller_identity()["Account"]
+            block = client.account_public_access_block(account) or {}
+        except StepFailed as exc:
+            if getattr(exc, "code", "") in ("AccessDenied", "AccessDeniedException", "403"):
+                self.target.reporter.warn(
+                    "Could not read the account's Block Public Access (no s3:GetAccountPublicAccessBlock); continuing."
+                )
+                return
+            raise TargetError(str(exc), exc.detail or None) from exc
+        setting = next((key for key in ("BlockPublicPolicy", "RestrictPublicBuckets") if block.get(key)), None)
+        if setting:
+            raise TargetError(
+                f"Account {account} has Block Public Access {setting} on, so the public bucket policy of website "
+                f"{name} would be {'refused' if setting == 'BlockPublicPolicy' else 'ignored'}.",
+                f"Set steps.{name}.public: false (and serve the site through CloudFront), or turn {setting} "
+                "off for the account (S3 console: Block Public Access settings for this account).",
+            )
+
     def apply(self, step: WebsiteStep, ctx: StepContext) -> StepResult:
         layer = self.layer
         stack, outputs = layer.apply(self.part, self.stack_now(ctx.step), keys.website_document(step), ctx, {})
@@ -87,6 +120,6 @@ class WebsiteHandler(WebHandler):
         return keys.stack_name(self.layer.pipeline, keys.website_stage(self.layer.pipeline))
 
 
-def web_handlers(layer: WebLayer) -> dict[str, WebHandler]:
+def web_handlers(layer: WebLayer, target: AwsTarget | None = None) -> dict[str, WebHandler]:
     """The handlers of the two web kinds, sharing one layer (and so one set of open stacks)."""
-    return {"api": ApiHandler(layer), "website": WebsiteHandler(layer)}
+    return {"api": ApiHandler(layer), "website": WebsiteHandler(layer, target)}
