@@ -222,3 +222,26 @@ def test_a_rollback_to_an_earlier_model_gets_its_own_config(account, project):
     assert back.details["action"] == "updated"
     assert client.updates == {"movie-reviews-deploy": CONFIG_A}
     assert back.outputs["model"] == MODEL_A
+
+
+def test_urls_and_role_arns_follow_the_regions_partition():
+    """China's endpoints end in .amazonaws.com.cn, and an arn:aws: role names nothing there."""
+    from orchestrator.spec.models import AwsSettings
+    from orchestrator.targets.aws.checks import settings_problems
+    from orchestrator.targets.aws.endpoint import invocation_url
+
+    assert (
+        invocation_url("cn-north-1", "ep")
+        == "https://runtime.sagemaker.cn-north-1.amazonaws.com.cn/endpoints/ep/invocations"
+    )
+    assert (
+        invocation_url("eu-west-1", "ep")
+        == "https://runtime.sagemaker.eu-west-1.amazonaws.com/endpoints/ep/invocations"
+    )
+    wrong = AwsSettings(role_arn="arn:aws:iam::123456789012:role/r", bucket="b")
+    [problem] = settings_problems(wrong, "cn-north-1")
+    assert problem.message == "'arn:aws:iam::123456789012:role/r' is a role of partition aws; cn-north-1 is in aws-cn"
+    assert problem.hint == "arn:aws-cn:iam::ACCOUNT:role/NAME"
+    assert (
+        settings_problems(AwsSettings(role_arn="arn:aws-cn:iam::123456789012:role/r", bucket="b"), "cn-north-1") == []
+    )

@@ -16,6 +16,7 @@ from ...diagnostics import Diagnostic
 from ...spec.loader import Document
 from ...spec.models import AwsSettings, Pipeline
 from ..base import StepFailed
+from .partitions import partition
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+")
 REQUIRED = (
@@ -31,7 +32,7 @@ class SettingProblem:
     hint: str
 
 
-def settings_problems(aws: AwsSettings) -> list[SettingProblem]:
+def settings_problems(aws: AwsSettings, region: str) -> list[SettingProblem]:
     """Each setting the target needs that is missing or malformed (an unresolved ${env:...} is not judged)."""
     problems = [
         SettingProblem(
@@ -46,17 +47,25 @@ def settings_problems(aws: AwsSettings) -> list[SettingProblem]:
                 ("aws", "role_arn"), f"'{aws.role_arn}' is not an IAM role ARN", "arn:aws:iam::ACCOUNT:role/NAME"
             )
         )
+    elif aws.role_arn and "${" not in aws.role_arn and aws.role_arn.split(":")[1] != partition(region):
+        problems.append(
+            SettingProblem(
+                ("aws", "role_arn"),
+                f"'{aws.role_arn}' is a role of partition {aws.role_arn.split(':')[1]}; {region} is in {partition(region)}",
+                f"arn:{partition(region)}:iam::ACCOUNT:role/NAME",
+            )
+        )
     return problems
 
 
 def settings_diagnostics(p: Pipeline, doc: Document) -> Iterator[Diagnostic]:
-    for problem in settings_problems(p.aws):
+    for problem in settings_problems(p.aws, p.region):
         at = ("target",) if problem.at == ("aws",) and "aws" not in doc.data else problem.at
         yield doc.diagnostic(at, problem.message, problem.hint)
 
 
 def require_settings(pipeline: Pipeline) -> None:
     """For a step about to call SageMaker: fail clearly, before any call, when a setting is missing."""
-    problems = settings_problems(pipeline.aws)
+    problems = settings_problems(pipeline.aws, pipeline.region)
     if problems:
         raise StepFailed(problems[0].message, hint=problems[0].hint)

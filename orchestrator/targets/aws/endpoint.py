@@ -22,6 +22,7 @@ from .naming import (
     resource_name,
     resource_prefix,
 )
+from .partitions import dns_suffix
 from .preflight import instance_type_problems
 from .sagemaker_step import SageMakerHandler
 from .uploads import upload_source_dir
@@ -35,7 +36,7 @@ DEFAULT_INSTANCE = "ml.m5.large"
 
 
 def invocation_url(region: str, name: str) -> str:
-    return f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{name}/invocations"
+    return f"https://runtime.sagemaker.{region}.{dns_suffix(region)}/endpoints/{name}/invocations"
 
 
 def _training_step_of(step: EndpointStep, ctx: StepContext) -> TrainingStep | None:

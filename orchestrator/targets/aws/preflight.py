@@ -73,7 +73,7 @@ def instance_type_problems(name: str, instance_type: str, known: frozenset[str],
 
 def local_problems(pipeline: Pipeline, handlers: Mapping[str, StepChecks]) -> list[Problem]:
     """The settings' problems, then each step's (of the kinds in `handlers`), in spec order; no AWS calls."""
-    problems = [(problem.message, problem.hint) for problem in settings_problems(pipeline.aws)]
+    problems = [(problem.message, problem.hint) for problem in settings_problems(pipeline.aws, pipeline.region)]
     for name, step in pipeline.steps.items():
         if step.type in handlers:
             problems += handlers[step.type].problems(name, step)
