@@ -166,6 +166,9 @@ class ApiStep(Strict):
     cors: Cors | None = None
     throttling: Throttling = Field(default_factory=Throttling)
     api_key: ApiKey | None = None
+    detailed_metrics: bool = Field(
+        False, description="Per-method CloudWatch metrics of the stage (CloudWatch bills them)."
+    )
 
 
 class WebsiteStep(Strict):

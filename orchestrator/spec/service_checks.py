@@ -6,6 +6,7 @@ either target would run wrong on AWS is refused here, before anything is planned
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,10 @@ LAMBDA_RESERVED = frozenset(
     }
 )
 LAMBDA_RESERVED_PREFIX = "AWS_LAMBDA_"
+# A variable whose value the function reads at init from Parameter Store or Secrets Manager, so the
+# value never sits in its configuration (the aws target's wrapper resolves it: program/lambda_shim.py).
+REFERENCE = re.compile(r"^\{\{resolve:(ssm|secretsmanager):(.+)\}\}$")
+REFERENCE_HINT = "{{resolve:ssm:/parameter/name}} or {{resolve:secretsmanager:secret-id}}"
 # Set by orchestrator for every lambda route: the endpoint's name and the wrapper's settings.
 OWN_VARIABLES = frozenset({"ENDPOINT_NAME"})
 OWN_PREFIX = "ORCHESTRATOR_"
@@ -79,6 +84,9 @@ def check_lambda_environment(p: Pipeline, doc: Document, root: Path) -> Iterator
                     yield doc.diagnostic(
                         at, f"'{key}' is set by orchestrator for every lambda route", "choose another name", key=True
                     )
+                value = route.environment[key]
+                if value.startswith("{{resolve:") and not REFERENCE.match(value):
+                    yield doc.diagnostic(at, f"'{value}' is not a reference Lambda can resolve", REFERENCE_HINT)
 
 
 SERVICE_CHECKS = (check_builtin_metrics, check_serverless_features, check_lambda_environment)

@@ -100,6 +100,8 @@ def test_route_variables_must_not_be_lambdas_or_orchestrators_own(tmp_path):
                 AWS_LAMBDA_FUNCTION_NAME: x
                 ENDPOINT_NAME: other
                 LOG_LEVEL: debug
+                OPENAI_API_KEY: "{{resolve:ssm:/reviews/openai}}"
+                DB_PASSWORD: "{{resolve:vault:db}}"
         """,
     )
     assert problems == [
@@ -109,4 +111,6 @@ def test_route_variables_must_not_be_lambdas_or_orchestrators_own(tmp_path):
         "'AWS_LAMBDA_FUNCTION_NAME' is reserved by Lambda\n  hint: Lambda sets it; choose another name",
         "pipeline.yaml:15:11: error: steps.api.routes[0].environment.ENDPOINT_NAME: "
         "'ENDPOINT_NAME' is set by orchestrator for every lambda route\n  hint: choose another name",
+        "pipeline.yaml:18:24: error: steps.api.routes[0].environment.DB_PASSWORD: '{{resolve:vault:db}}' is not a "
+        "reference Lambda can resolve\n  hint: {{resolve:ssm:/parameter/name}} or {{resolve:secretsmanager:secret-id}}",
     ]
