@@ -100,16 +100,21 @@ class AwsTarget(Target):
         return {uri: self.listings[uri] for uri in uris}
 
     def plan_notes(self) -> list[str]:
+        """What `plan` should say; also where a lambda bundle Lambda would refuse (over 250 MB unzipped)
+        stops `plan`, and `run` before anything is spent: its requirements are resolved here, once per content."""
+        from .bundle_sizes import bundle_notes
+
         s3_inputs = any(
             v.startswith("s3://")
             for s in self.pipeline.steps.values()
             for v in (getattr(s, "inputs", None) or {}).values()
         )
-        return (
+        notes = (
             ["s3:// inputs are compared by their listing when `run` starts; plan shows the last run's"]
             if s3_inputs
             else []
         )
+        return notes + bundle_notes(self.pipeline, self.project_dir, self.state_dir)
 
     def close(self) -> None:
         if self._client is not None:
