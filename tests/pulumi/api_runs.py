@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from orchestrator.spec.models import ApiStep
@@ -58,3 +59,9 @@ def all_actions(document: dict) -> list[str]:
         value = statement["Action"]
         actions += value if isinstance(value, list) else [value]
     return actions
+
+
+def zip_names(bundle: Path) -> list[str]:
+    """What a lambda route's zip holds."""
+    with zipfile.ZipFile(bundle) as archive:
+        return sorted(archive.namelist())

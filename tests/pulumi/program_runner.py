@@ -29,7 +29,8 @@ from fake_provider import FakeAccount, autoname  # noqa: E402
 
 BY_HAND_ENTRY = ROOT / "pulumi" / "__main__.py"
 ACCOUNT_ID = "123456789012"
-REGION = "eu-west-1"
+REGION = json.loads(os.environ.get("PULUMI_CONFIG", "{}")).get("aws:region", "eu-west-1")
+DNS_SUFFIX = "amazonaws.com.cn" if REGION.startswith("cn-") else "amazonaws.com"
 
 
 SECRET_KEY, SECRET_SIG = (
@@ -103,7 +104,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             resource_id = inputs["bucket"]  # a bucket's id is its name
             state["arn"] = f"arn:{partition}:s3:::{inputs['bucket']}"
         elif kind == "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration":
-            state["websiteEndpoint"] = f"site-bucket.s3-website-{REGION}.amazonaws.com"
+            state["websiteEndpoint"] = f"site-bucket.s3-website-{REGION}.{DNS_SUFFIX}"
         elif kind == "aws:apigateway/apiKey:ApiKey":
             state["value"] = "secret-key-value"
         self.account.states[resource_id] = state

@@ -36,6 +36,8 @@ def test_an_api_step_writes_the_stack_config(pipeline, tmp_path, cloud):
         "orchestrator:projectDir": str(project),
         "orchestrator:buildDir": str(project / ".orchestrator" / "pulumi-build"),
         "orchestrator:stateDir": str(project / ".orchestrator"),
+        # what a lambda bundle never ships: the state folder and the website's source (the shared rule)
+        "orchestrator:privateFolders": json.dumps([str(project / ".orchestrator"), str(project / "web")]),
     }
     api = json.loads(config["orchestrator:api"])
     assert api["stage"] == "prod"
@@ -55,8 +57,10 @@ def test_an_api_step_writes_the_stack_config(pipeline, tmp_path, cloud):
         "s3_read": [],
         "content_type": "application/json",
         "accept": "application/json",
+        "references": {},
     }
     assert api["routes"][1]["integration"] == "direct"
+    assert api["detailed_metrics"] is False
 
 
 def test_one_stack_per_pipeline_and_stage_on_a_local_file_backend(pipeline, tmp_path, cloud):
@@ -258,3 +262,21 @@ def test_route_environments_removed_from_the_stack_with_the_routes_or_the_api(pi
     destroy(layer, "api", context(pipeline, tmp_path, "api", "api"))
     assert set(cloud.deployed["demo-prod"]["config"]) & {"orchestrator:api", "orchestrator:apiEnvironment"} == set()
     assert "orchestrator:website" in cloud.deployed["demo-prod"]["config"]
+
+
+def test_references_go_in_the_plain_document_and_only_values_are_secret(tmp_path, cloud):
+    """A `{{resolve:...}}` names where the value is; the function reads it at init. Names are not secrets."""
+    pipeline = make_pipeline()
+    api = resolved_api(pipeline).model_dump()
+    api["routes"][0]["environment"] = {
+        "OPENAI_API_KEY": "{{resolve:ssm:/demo/openai}}",
+        "TOKEN": "value-from-env",
+    }
+    step = type(resolved_api(pipeline)).model_validate(api)
+    layer = web_layer(pipeline, tmp_path, cloud)
+    apply(layer, "api", step, context(pipeline, tmp_path, "api", "api"))
+    config = cloud.checkout["demo-prod"]
+    document = json.loads(config["orchestrator:api"])
+    assert document["routes"][0]["references"] == {"OPENAI_API_KEY": "{{resolve:ssm:/demo/openai}}"}
+    assert json.loads(config["orchestrator:apiEnvironment"]) == {"POST /predict": {"TOKEN": "value-from-env"}}
+    assert cloud.secret_keys["demo-prod"] == {"orchestrator:apiEnvironment"}

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -155,8 +156,9 @@ def test_the_installed_program_builds_the_api_and_website(installed, tmp_path):
     assert run.error is None, run.stderr
     assert Path(run.package).is_relative_to(installed.parent.parent)
     [function] = run.of_type("Function")
-    assert function["inputs"]["handler"] == "lambda_cors_shim.handler"
-    assert (Path(function["inputs"]["code"]["archive"]) / "lambda_cors_shim.py").is_file()
+    assert function["inputs"]["handler"] == "lambda_shim.handler"
+    with zipfile.ZipFile(function["inputs"]["code"]["archive"]) as bundle:
+        assert "lambda_shim.py" in bundle.namelist()
     config_js = [r for r in run.of_type("BucketObjectv2") if r["inputs"]["key"] == "config.js"]
     assert "https://x.example/prod" in config_js[0]["inputs"]["content"]
     assert {"api_url", "website_url"} <= set(run.outputs)

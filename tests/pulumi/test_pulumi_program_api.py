@@ -9,7 +9,7 @@ import pytest
 
 from orchestrator.targets.aws.web import stack_config as keys
 
-from .api_runs import ACCOUNT, ENDPOINT_ARN, LAMBDA_ROUTE, REGION, all_actions, api_config, policy
+from .api_runs import ACCOUNT, ENDPOINT_ARN, LAMBDA_ROUTE, REGION, all_actions, api_config, policy, zip_names
 from .pulumi_support import ProgramRun, run_program
 
 # -- lambda routes ------------------------------------------------------------------------
@@ -33,9 +33,9 @@ def test_lambda_function_settings(plain_lambda_run, project):
     assert function["environment"]["variables"] == {"ENDPOINT_NAME": "Reviews-Endpoint", "LOG_LEVEL": "debug"}
     assert plain_lambda_run.secret_inputs("Function", "demo-prod-post-predict") == ["environment"]
     assert function["loggingConfig"]["logGroup"] == "/aws/lambda/demo-prod-post-predict"
-    bundle = Path(function["code"]["archive"])
-    assert bundle.parent == project / "build"
-    assert sorted(p.name for p in bundle.iterdir() if not p.name.startswith(".")) == ["handler.py", "helpers.py"]
+    bundle = Path(function["code"]["archive"])  # one zip, in the build folder
+    assert bundle.parent == project / "build" and bundle.suffix == ".zip"
+    assert zip_names(bundle) == ["handler.py", "helpers.py"]
 
 
 def test_route_environment_is_read_as_a_secret(project):
@@ -76,7 +76,7 @@ def test_plain_environment_written_by_hand_still_works(project):
 
 def test_lambda_with_cors_is_wrapped_by_the_shim(lambda_run):
     function = lambda_run.named("Function", "demo-prod-post-predict")
-    assert function["handler"] == "lambda_cors_shim.handler"
+    assert function["handler"] == "lambda_shim.handler"
     variables = function["environment"]["variables"]
     assert variables["ORCHESTRATOR_HANDLER"] == "handler.lambda_handler"
     assert json.loads(variables["ORCHESTRATOR_CORS"]) == {
@@ -85,12 +85,7 @@ def test_lambda_with_cors_is_wrapped_by_the_shim(lambda_run):
         "expose_headers": [],
     }
     assert variables["ENDPOINT_NAME"] == "Reviews-Endpoint"
-    bundle = Path(function["code"]["archive"])
-    assert sorted(p.name for p in bundle.iterdir() if not p.name.startswith(".")) == [
-        "handler.py",
-        "helpers.py",
-        "lambda_cors_shim.py",
-    ]
+    assert zip_names(Path(function["code"]["archive"])) == ["handler.py", "helpers.py", "lambda_shim.py"]
 
 
 def test_lambda_log_group_has_retention(lambda_run):

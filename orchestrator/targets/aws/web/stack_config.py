@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ....spec.models import ApiStep, Pipeline, WebsiteStep
+from ....spec.service_checks import REFERENCE
+from ...lambda_bundle import private_folders
 
 REGION_KEY = "aws:region"
 PROFILE_KEY = "aws:profile"
@@ -19,6 +21,9 @@ PIPELINE_KEY = "orchestrator:pipeline"
 PROJECT_DIR_KEY = "orchestrator:projectDir"
 BUILD_DIR_KEY = "orchestrator:buildDir"
 STATE_DIR_KEY = "orchestrator:stateDir"
+PRIVATE_FOLDERS_KEY = "orchestrator:privateFolders"  # what no lambda bundle ships (the shared file rule)
+ARTIFACT_BUCKET_KEY = "orchestrator:artifactBucket"  # bundles over 50 MB reach Lambda through S3
+ARTIFACT_PREFIX_KEY = "orchestrator:artifactPrefix"
 API_KEY = "orchestrator:api"
 # Route environments may hold secrets (`${env:...}`): a key of their own, written as a Pulumi secret.
 API_ENVIRONMENT_KEY = "orchestrator:apiEnvironment"
@@ -51,6 +56,16 @@ def common_config(pipeline: Pipeline, project_dir: Path, build_dir: Path, state_
     }
     if pipeline.aws.profile:
         config[PROFILE_KEY] = pipeline.aws.profile
+    if pipeline.aws.bucket:
+        config[ARTIFACT_BUCKET_KEY] = pipeline.aws.bucket
+        config[ARTIFACT_PREFIX_KEY] = pipeline.aws.prefix
+    folders = {
+        str(folder)
+        for name, step in pipeline.steps.items()
+        if isinstance(step, ApiStep)
+        for folder in private_folders(pipeline, project_dir.resolve(), state_dir.resolve(), name)
+    }
+    config[PRIVATE_FOLDERS_KEY] = json.dumps(sorted(folders))
     return config
 
 
@@ -76,18 +91,26 @@ def api_document(step: ApiStep) -> dict[str, Any]:
                 "s3_read": [uri for uri in route.s3_read if uri.startswith("s3://")],
                 "content_type": route.content_type,
                 "accept": route.accept,
+                # names, not values: the function reads them at init, with read access to just those
+                "references": {k: v for k, v in route.environment.items() if REFERENCE.match(v)},
             }
             for route in step.routes
         ],
         "cors": step.cors.model_dump() if step.cors else None,
         "throttling": step.throttling.model_dump(),
         "api_key": step.api_key.model_dump() if step.api_key else None,
+        "detailed_metrics": step.detailed_metrics,
     }
 
 
 def api_environment(step: ApiStep) -> dict[str, dict[str, str]]:
-    """`orchestrator:apiEnvironment`: each route's variables by `METHOD /path`; routes without any left out."""
-    return {f"{route.method} {route.path}": dict(route.environment) for route in step.routes if route.environment}
+    """`orchestrator:apiEnvironment`: each route's variables by `METHOD /path` (references are in the
+    api document instead); routes without any left out."""
+    environments = {
+        f"{route.method} {route.path}": {k: v for k, v in route.environment.items() if not REFERENCE.match(v)}
+        for route in step.routes
+    }
+    return {route: variables for route, variables in environments.items() if variables}
 
 
 def website_document(step: WebsiteStep) -> dict[str, Any]:

@@ -13,11 +13,11 @@ from dataclasses import asdict
 import pulumi
 import pulumi_aws as aws
 
-from . import cors, iam
+from . import cors, iam, naming
 from .api_context import ApiContext
 from .direct_route import add_direct_route
 from .lambda_route import add_lambda_route
-from .naming import endpoint_arn, logical_name
+from .naming import dns_suffix, endpoint_arn, logical_name
 from .settings import ApiSettings, Settings
 
 
@@ -58,6 +58,7 @@ def build_api(settings: Settings, api: ApiSettings) -> dict[str, pulumi.Input]:
         description=f"orchestrator pipeline {settings.pipeline}, stage {api.stage}",
         endpoint_configuration={"types": "REGIONAL"},
         api_key_source="HEADER",
+        tags=settings.tags,
     )
     ctx = ApiContext(settings=settings, api=api, rest_api=rest_api, account_id=account_id)
     tree = ResourceTree(name, rest_api)
@@ -66,8 +67,9 @@ def build_api(settings: Settings, api: ApiSettings) -> dict[str, pulumi.Input]:
     direct_routes = [route for route in api.routes if route.integration == "direct"]
     direct_role = (
         iam.api_gateway_invoke_role(
-            f"{name}-direct-role",
+            logical_name(settings.pipeline, api.stage, "direct-role", limit=naming.ROLE),
             [endpoint_arn(settings.region, account_id, route.endpoint_name) for route in direct_routes],
+            settings,
         )
         if direct_routes
         else None
@@ -101,6 +103,7 @@ def build_api(settings: Settings, api: ApiSettings) -> dict[str, pulumi.Input]:
         rest_api=rest_api.id,
         deployment=deployment.id,
         stage_name=api.stage,
+        tags=settings.tags,
     )
     aws.apigateway.MethodSettings(
         f"{name}-throttling",
@@ -110,32 +113,40 @@ def build_api(settings: Settings, api: ApiSettings) -> dict[str, pulumi.Input]:
         settings={
             "throttling_rate_limit": api.throttling.rate_limit,
             "throttling_burst_limit": api.throttling.burst_limit,
-            "metrics_enabled": True,
+            "metrics_enabled": api.detailed_metrics,  # per-method CloudWatch metrics are billed: only when asked
         },
     )
     outputs: dict[str, pulumi.Input] = {}
     if api.api_key is not None:
-        outputs.update(add_api_key(name, rest_api, stage, api))
+        outputs.update(add_api_key(name, rest_api, stage, api, settings.tags))
 
     api_url = pulumi.Output.concat(
-        "https://", rest_api.id, ".execute-api.", settings.region, ".amazonaws.com/", stage.stage_name
+        "https://",
+        rest_api.id,
+        ".execute-api.",
+        settings.region,
+        ".",
+        dns_suffix(settings.region),
+        "/",
+        stage.stage_name,
     )
     route_urls = api_url.apply(lambda url: {route.key: url + route.path for route in api.routes})
     return {"api_url": api_url, "api_id": rest_api.id, "route_urls": route_urls, **outputs}
 
 
 def add_api_key(
-    name: str, rest_api: aws.apigateway.RestApi, stage: aws.apigateway.Stage, api: ApiSettings
+    name: str, rest_api: aws.apigateway.RestApi, stage: aws.apigateway.Stage, api: ApiSettings, tags: dict[str, str]
 ) -> dict[str, pulumi.Input]:
     """An API key tied to the stage through a usage plan (its own throttle and optional quota)."""
     assert api.api_key is not None
-    key = aws.apigateway.ApiKey(f"{name}-key", description=f"Callers of {name}", enabled=True)
+    key = aws.apigateway.ApiKey(f"{name}-key", description=f"Callers of {name}", enabled=True, tags=tags)
     quota = {"limit": api.api_key.quota_limit, "period": api.api_key.quota_period} if api.api_key.quota_limit else None
     plan = aws.apigateway.UsagePlan(
         f"{name}-plan",
         api_stages=[{"api_id": rest_api.id, "stage": stage.stage_name}],
         throttle_settings={"rate_limit": api.throttling.rate_limit, "burst_limit": api.throttling.burst_limit},
         quota_settings=quota,
+        tags=tags,
     )
     aws.apigateway.UsagePlanKey(f"{name}-plan-key", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id)
     return {"api_key_id": key.id, "api_key": pulumi.Output.secret(key.value)}

@@ -5,7 +5,7 @@ an allowed request Origin is echoed (with `Vary: Origin`) and a foreign one gets
 no Allow-Origin. API Gateway cannot compute that from static values, so the
 echo is a response override in the mapping template. DEFAULT_4XX/DEFAULT_5XX
 gateway responses carry the headers so a browser can read errors (403, 429,
-504) too; Lambda proxy routes get theirs from `lambda_cors_shim.py`.
+504) too; Lambda proxy routes get theirs from `lambda_shim.py`.
 """
 
 from __future__ import annotations

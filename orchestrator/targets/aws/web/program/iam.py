@@ -12,6 +12,10 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from . import naming
+from .naming import logical_name, s3_arn
+from .settings import Settings
+
 
 def assume_role_policy(service: str) -> str:
     return json.dumps(
@@ -31,39 +35,47 @@ def invoke_endpoint_statement(endpoint_arns: Sequence[str]) -> dict:
     }
 
 
-def api_gateway_invoke_role(name: str, endpoint_arns: Sequence[str]) -> aws.iam.Role:
+def api_gateway_invoke_role(name: str, endpoint_arns: Sequence[str], settings: Settings) -> aws.iam.Role:
     """The role API Gateway assumes for direct routes: InvokeEndpoint on these endpoints only."""
     role = aws.iam.Role(
         name,
         assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
         description="API Gateway calls the SageMaker runtime for direct routes.",
+        tags=settings.tags,
     )
     aws.iam.RolePolicy(
-        f"{name}-invoke",
+        logical_name(name, "invoke", limit=naming.INLINE_POLICY),
         role=role.id,
         policy=json.dumps({"Version": "2012-10-17", "Statement": [invoke_endpoint_statement(endpoint_arns)]}),
     )
     return role
 
 
-def s3_object_arns(uris: Sequence[str]) -> list[str]:
+def s3_object_arns(region: str, uris: Sequence[str]) -> list[str]:
     """s3://bucket/key -> that object's ARN; s3://bucket/prefix/ -> the objects under it."""
     arns = []
     for uri in uris:
         bucket, _, key = uri.removeprefix("s3://").partition("/")
-        arns.append(f"arn:aws:s3:::{bucket}/{key}*" if key.endswith("/") or not key else f"arn:aws:s3:::{bucket}/{key}")
+        arns.append(s3_arn(region, bucket, f"{key}*" if key.endswith("/") or not key else key))
     return sorted(set(arns))
 
 
 def lambda_route_role(
-    name: str, endpoint_arn: str, log_group_arn: pulumi.Input[str], s3_read: Sequence[str] = ()
+    name: str,
+    endpoint_arn: str,
+    log_group_arn: pulumi.Input[str],
+    settings: Settings,
+    s3_read: Sequence[str] = (),
+    extra: Sequence[dict] = (),
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
     """The Lambda's execution role: write its own log group, invoke its one endpoint,
-    and read the S3 objects the route names (e.g. a transform saved by training), nothing else."""
+    read the S3 objects the route names (e.g. a transform saved by training), and
+    whatever `extra` statements grant (the parameters and secrets it resolves), nothing else."""
     role = aws.iam.Role(
         name,
         assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
         description="A lambda route: logs to its log group and invokes its endpoint.",
+        tags=settings.tags,
     )
 
     def document(group_arn: str) -> str:
@@ -84,18 +96,19 @@ def lambda_route_role(
                                 "Sid": "ReadNamedObjects",
                                 "Effect": "Allow",
                                 "Action": "s3:GetObject",
-                                "Resource": s3_object_arns(s3_read),
+                                "Resource": s3_object_arns(settings.region, s3_read),
                             }
                         ]
                         if s3_read
                         else []
                     ),
+                    *extra,
                 ],
             }
         )
 
     policy = aws.iam.RolePolicy(
-        f"{name}-policy",
+        logical_name(name, "policy", limit=naming.INLINE_POLICY),
         role=role.id,
         policy=pulumi.Output.from_input(log_group_arn).apply(document),
     )

@@ -1,33 +1,61 @@
-"""Build a Lambda bundle: the handler's folder plus its declared requirements.
+"""Build a lambda route's bundle: one zip of its files, its requirements' wheels and the wrapper.
 
-Kept free of Pulumi so it is testable on its own. What of the folder is shipped
-is the one file rule of `orchestrator/files.py` (no `.env`, `.venv/`, caches), as
-for the local target's Lambdas and the step's fingerprint. Bundles are cached by
-the hash of what goes into them, so an unchanged handler is not rebuilt (and its
-archive hash, hence the function, does not change). Vendoring runs pip at
-`pulumi up` time; `install` is a parameter so tests can give a fake or an offline pip.
+Kept free of Pulumi so it is testable on its own. Which of the project's files go in
+is the rule the local target's Lambdas follow too (`targets/lambda_bundle.py`: the
+handler's folder by the one file rule, never the state folder or what other steps
+own); the requirements are the wheels of the route's runtime (`lambda_deps`). The zip
+is written by `files.pack_zip`, whose bytes depend only on names and content, and is
+kept under a key of what goes into it, so an unchanged route is neither repacked nor
+redeployed, on this machine or another. Above 250 MB unzipped it is refused, naming
+the biggest packages.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import re
-import shutil
-import subprocess
-import sys
+import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from .....files import relative_files, tree_digest
+from .....files import file_digest, pack_zip, tree_digest
+from ....lambda_bundle import bundle_files
+from ...lambda_deps import (
+    MARKER,
+    DependencyError,
+    Installer,
+    has_requirements,
+    package_sizes,
+    pip_install,
+    requirements_digest,
+    resolve,
+    too_big,
+)
 
-BUILT_MARKER = ".bundle-complete"
-
-Installer = Callable[[Path, Path, str], None]
+__all__ = ["Bundle", "PackagingError", "build_bundle", "handler_parts", "lambda_handler_setting"]
 
 
 class PackagingError(RuntimeError):
     """The handler or its requirements could not be packaged."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    path: Path  # the zip
+    zipped: int  # bytes of the zip
+    unzipped: int  # bytes of what it holds
+    packages: list[tuple[str, int]]  # the vendored packages, biggest first
+
+    @property
+    def sha256(self) -> str:
+        return file_digest(self.path)
+
+    @property
+    def source_code_hash(self) -> str:
+        """What Lambda reports as CodeSha256: the zip's sha256, base64."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
 
 
 def handler_parts(handler: str) -> tuple[str, str]:
@@ -44,95 +72,63 @@ def lambda_handler_setting(handler: str) -> str:
     return f"{Path(file).stem}.{function}"
 
 
-def python_version(runtime: str) -> str | None:
-    """`python3.12` -> `3.12`; None for runtimes pip cannot target."""
-    match = re.fullmatch(r"python(\d+\.\d+)", runtime)
-    return match.group(1) if match else None
-
-
-def has_requirements(requirements: Path | None) -> bool:
-    """True when the file names anything to install (not only blanks and comments)."""
-    if requirements is None:
-        return False
-    return any(line.split("#", 1)[0].strip() for line in requirements.read_text(encoding="utf-8").splitlines())
-
-
-def bundle_digest(folder: Path, requirements: Path | None, runtime: str, extra_files: dict[str, bytes]) -> str:
-    """Changes with anything that goes into the bundle: runtime, extra files, the folder's files, requirements."""
-    digest = hashlib.sha256(runtime.encode())
-    for name, data in sorted(extra_files.items()):
-        digest.update(b"extra\0" + name.encode() + b"\0" + hashlib.sha256(data).digest())
-    digest.update(b"files\0" + tree_digest(relative_files(folder)).encode())
-    if requirements is not None:
-        digest.update(b"requirements\0" + requirements.read_bytes())
-    return digest.hexdigest()
-
-
-def pip_install(requirements: Path, target: Path, runtime: str) -> None:
-    """Vendor requirements as Lambda (Linux x86_64) wheels; honours PIP_* settings such as PIP_INDEX_URL."""
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-compile",
-        "--target",
-        str(target),
-        "-r",
-        str(requirements),
-    ]
-    version = python_version(runtime)
-    if version:
-        command += [
-            "--platform",
-            "manylinux2014_x86_64",
-            "--implementation",
-            "cp",
-            "--python-version",
-            version,
-            "--only-binary=:all:",
-        ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise PackagingError(f"pip could not install {requirements}:\n{result.stderr.strip()[-2000:]}")
-
-
 def build_bundle(
+    project_dir: Path,
     handler_file: Path,
     requirements: Path | None,
     build_root: Path,
     runtime: str = "python3.12",
+    *,
+    private: Iterable[Path] = (),
+    extra_files: Mapping[str, Path] | None = None,
     install: Installer = pip_install,
-    extra_files: dict[str, bytes] | None = None,
-) -> Path:
-    """Return a folder holding the handler's folder, its vendored requirements and `extra_files`."""
-    extra_files = extra_files or {}
+    cache: Path | None = None,
+) -> Bundle:
+    """The route's zip: vendored requirements, then the handler's files (which win), then `extra_files`."""
     if not handler_file.is_file():
         raise PackagingError(f"handler file {handler_file} does not exist")
     if requirements is not None and not requirements.is_file():
         raise PackagingError(f"requirements file {requirements} does not exist")
-    folder = handler_file.parent
-    bundle = build_root / bundle_digest(folder, requirements, runtime, extra_files)[:20]
-    if (bundle / BUILT_MARKER).is_file():
-        return bundle
-    build_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=build_root))
-    try:
-        if has_requirements(requirements):
-            install(requirements, staging, runtime)
-        for name, path in relative_files(folder):
-            destination = staging / name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, destination)  # the handler wins over a vendored file of the same name
-        for name, data in extra_files.items():
-            (staging / name).write_bytes(data)
-        (staging / BUILT_MARKER).write_text("", encoding="utf-8")
-        if bundle.exists():
-            shutil.rmtree(bundle)
-        staging.rename(bundle)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return bundle
+    entries: dict[str, Path] = {}
+    vendored = None
+    if has_requirements(requirements):
+        assert requirements is not None
+        try:
+            vendored = resolve(requirements, runtime, cache, install)
+        except DependencyError as exc:
+            raise PackagingError(str(exc)) from exc
+        entries.update(vendored_files(vendored))
+    own = dict(bundle_files(project_dir, handler_file, private))
+    own.update(extra_files or {})
+    entries.update(own)
+
+    packages = package_sizes(vendored) if vendored else []
+    unzipped = sum(path.stat().st_size for path in entries.values())
+    refused = too_big(f"the bundle of {handler_file.name}", unzipped, packages)
+    if refused:
+        raise PackagingError(refused)
+
+    key = hashlib.sha256(f"{runtime}\0".encode())
+    key.update(requirements_digest(requirements, runtime).encode() if vendored and requirements else b"-")
+    key.update(tree_digest(sorted(own.items())).encode())
+    zip_path = build_root / f"{key.hexdigest()[:24]}.zip"
+    if not zip_path.is_file():
+        build_root.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(prefix="staging-", suffix=".zip", dir=build_root)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pack_zip(sorted(entries.items()), out)
+            os.replace(staging, zip_path)
+        finally:
+            if os.path.exists(staging):
+                os.unlink(staging)
+    return Bundle(zip_path, zip_path.stat().st_size, unzipped, packages)
+
+
+def vendored_files(folder: Path) -> list[tuple[str, Path]]:
+    """Every file of a resolved requirements folder: wheels' own dot-files included, the marker not."""
+    return [
+        (path.relative_to(folder).as_posix(), path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.relative_to(folder).as_posix() != MARKER
+    ]

@@ -9,62 +9,147 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from . import iam, lambda_cors_shim
+from ...lambda_deps import LAMBDA_DIRECT_UPLOAD_MAX, megabytes
+from . import iam, lambda_shim, naming
 from .api_context import ApiContext, method
 from .cors import lambda_shim_policy
-from .lambda_package import build_bundle, handler_parts, lambda_handler_setting
-from .naming import endpoint_arn, execute_api_source_path, logical_name
+from .lambda_package import Bundle, PackagingError, build_bundle, handler_parts, lambda_handler_setting
+from .naming import endpoint_arn, execute_api_source_path, logical_name, partition
 from .settings import RouteSettings
 
-SHIM_FILE = Path(lambda_cors_shim.__file__)
+SHIM_FILE = Path(lambda_shim.__file__)
 SHIM_HANDLER = f"{SHIM_FILE.stem}.handler"
+
+
+def needs_shim(ctx: ApiContext, route: RouteSettings) -> bool:
+    """The wrapper is the function's handler when there are references to resolve or CORS headers to add."""
+    return bool(ctx.api.cors or route.references)
 
 
 def function_environment(ctx: ApiContext, route: RouteSettings) -> pulumi.Input[dict[str, str]]:
     """What the handler reads: the spec's variables and the endpoint's name (as on the local target).
 
     The spec's variables come from the secret `orchestrator:apiEnvironment` (then the result is a
-    secret Output) and/or the route's plain `environment` (written by hand).
+    secret Output) and/or the route's plain `environment` (written by hand); references to
+    Parameter Store and Secrets Manager stay references, resolved by the function at init.
     """
-    fixed = {"ENDPOINT_NAME": route.endpoint_name}
+    fixed = {"ENDPOINT_NAME": route.endpoint_name, **route.references}
+    if needs_shim(ctx, route):
+        fixed[lambda_shim.HANDLER_VARIABLE] = lambda_handler_setting(route.handler or "")
     if ctx.api.cors:
-        fixed[lambda_cors_shim.HANDLER_VARIABLE] = lambda_handler_setting(route.handler or "")
-        fixed[lambda_cors_shim.POLICY_VARIABLE] = json.dumps(lambda_shim_policy(ctx.api.cors), sort_keys=True)
+        fixed[lambda_shim.POLICY_VARIABLE] = json.dumps(lambda_shim_policy(ctx.api.cors), sort_keys=True)
     secrets = ctx.settings.route_environments
     if secrets is None:
         return {**route.environment, **fixed}
     return secrets.apply(lambda by_route: {**route.environment, **(by_route.get(route.key) or {}), **fixed})
 
 
+def reference_statements(ctx: ApiContext, route: RouteSettings) -> list[dict]:
+    """Read access to exactly the parameters and secrets the route's references name."""
+    region, account, arn_partition = ctx.region, ctx.account_id, partition(ctx.region)
+    parameters, secrets = [], []
+    for reference in route.references.values():
+        match = lambda_shim.REFERENCE.match(reference)
+        if not match:
+            continue
+        service, name = match.groups()
+        if service == "ssm":
+            path = name if name.startswith("/") else "/" + name
+            parameters.append(f"arn:{arn_partition}:ssm:{region}:{account}:parameter{path}")
+        else:
+            secret = name.partition(":SecretString:")[0]
+            # A secret's ARN ends in "-" and 6 random characters; a name matches them with "-??????".
+            secrets.append(
+                secret
+                if secret.startswith("arn:")
+                else f"arn:{arn_partition}:secretsmanager:{region}:{account}:secret:{secret}-??????"
+            )
+    statements = []
+    if parameters:
+        statements.append(
+            {
+                "Sid": "ReadNamedParameters",
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": sorted(set(parameters)),
+            }
+        )
+    if secrets:
+        statements.append(
+            {
+                "Sid": "ReadNamedSecrets",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": sorted(set(secrets)),
+            }
+        )
+    return statements
+
+
+def function_code(ctx: ApiContext, name: str, bundle: Bundle) -> dict[str, pulumi.Input]:
+    """The bundle in the request (up to 50 MB zipped), or through the artifact bucket (larger)."""
+    if bundle.zipped <= LAMBDA_DIRECT_UPLOAD_MAX:
+        return {"code": pulumi.FileArchive(str(bundle.path))}
+    settings = ctx.settings
+    if not settings.artifact_bucket:
+        raise PackagingError(
+            f"the bundle of {name} is {megabytes(bundle.zipped)} zipped: Lambda takes up to "
+            f"{megabytes(LAMBDA_DIRECT_UPLOAD_MAX)} in the request, larger ones from S3; "
+            "set orchestrator:artifactBucket (the spec's aws.bucket) to upload it there"
+        )
+    key = f"{settings.artifact_prefix.strip('/')}/lambda/sha256/{bundle.sha256}/bundle.zip"  # content-addressed
+    uploaded = aws.s3.BucketObjectv2(
+        logical_name(name, "bundle"),
+        bucket=settings.artifact_bucket,
+        key=key,
+        source=pulumi.FileAsset(str(bundle.path)),
+    )
+    return {"s3_bucket": uploaded.bucket, "s3_key": uploaded.key, "source_code_hash": bundle.source_code_hash}
+
+
 def add_lambda_route(ctx: ApiContext, route: RouteSettings, resource_id: pulumi.Input[str]) -> list[pulumi.Resource]:
     settings = ctx.settings
-    name = logical_name(settings.pipeline, ctx.api.stage, route.key)
+    name = logical_name(settings.pipeline, ctx.api.stage, route.key, limit=naming.FUNCTION)
     handler_file, _ = handler_parts(route.handler or "")
     requirements = settings.path(route.requirements) if route.requirements else None
-    # With CORS the shim wraps the handler, adding the headers API Gateway cannot add to proxy responses.
-    shim = {SHIM_FILE.name: SHIM_FILE.read_bytes()} if ctx.api.cors else {}
+    shim = {SHIM_FILE.name: SHIM_FILE} if needs_shim(ctx, route) else {}
     bundle = build_bundle(
-        settings.path(handler_file), requirements, settings.build_dir, route.runtime, extra_files=shim
+        settings.project_dir,
+        settings.path(handler_file),
+        requirements,
+        settings.build_dir,
+        route.runtime,
+        private=settings.never_shipped,
+        extra_files=shim,
     )
 
     log_group = aws.cloudwatch.LogGroup(
         name,
         name=f"/aws/lambda/{name}",
         retention_in_days=ctx.api.log_retention_days,
+        tags=settings.tags,
     )
     arn = endpoint_arn(ctx.region, ctx.account_id, route.endpoint_name)
-    role, policy = iam.lambda_route_role(f"{name}-role", arn, log_group.arn, route.s3_read)
+    role, policy = iam.lambda_route_role(
+        logical_name(settings.pipeline, ctx.api.stage, route.key, "role", limit=naming.ROLE),
+        arn,
+        log_group.arn,
+        settings,
+        route.s3_read,
+        reference_statements(ctx, route),
+    )
     function = aws.lambda_.Function(
         name,
         runtime=route.runtime,
-        handler=SHIM_HANDLER if ctx.api.cors else lambda_handler_setting(route.handler or ""),
-        code=pulumi.FileArchive(str(bundle)),
+        handler=SHIM_HANDLER if shim else lambda_handler_setting(route.handler or ""),
         role=role.arn,
         memory_size=route.memory_mb,
         timeout=max(1, math.ceil(route.timeout_s)),
         environment={"variables": function_environment(ctx, route)},
         logging_config={"log_format": "Text", "log_group": log_group.name},
+        tags=settings.tags,
         opts=pulumi.ResourceOptions(depends_on=[policy, log_group]),
+        **function_code(ctx, name, bundle),
     )
     api_method = method(ctx, name, resource_id, route.method)
     integration = aws.apigateway.Integration(

@@ -1,13 +1,29 @@
-"""Resource names and ARNs, in one place so every component spells them the same way."""
+"""Resource names and ARNs, in one place so every component spells them the same way.
+
+Pulumi names most resources itself: the logical name, "-" and 7 random characters
+(pulumi-aws' autonaming), and the provider fails when that is longer than the AWS
+limit of the resource's type. So a logical name leaves room for those 8 characters
+within the limit of the type it names (`NAME_LIMITS`), suffixes such as `-role` included.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 
-# Pulumi appends "-" and 7 random characters to auto-named resources; IAM roles
-# and Lambda functions allow 64 characters in all.
-MAX_LOGICAL_NAME = 56
+from ...partitions import dns_suffix, partition
+
+AUTONAME_CHARS = 8  # "-" + 7 random characters
+# The longest name AWS takes for each kind of resource Pulumi names for the program.
+ROLE = 64  # IAM role names (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html)
+FUNCTION = 64  # Lambda function names (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html)
+BUCKET = 63  # S3 bucket names (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)
+INLINE_POLICY = (
+    128  # IAM inline policy names (https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html)
+)
+UNNAMED = 64  # resources AWS gives no name of ours (methods, integrations): only unique
+
+__all__ = ["dns_suffix", "logical_name", "partition", "slug"]
 
 
 def slug(text: str) -> str:
@@ -15,21 +31,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "root"
 
 
-def logical_name(*parts: str) -> str:
-    """A readable logical name short enough for auto-naming to stay within AWS limits."""
+def logical_name(*parts: str, limit: int = UNNAMED) -> str:
+    """A readable logical name that, with autonaming's 8 characters, fits a name of `limit` characters."""
+    room = limit - AUTONAME_CHARS
     name = "-".join(slug(part) for part in parts if part)
-    if len(name) <= MAX_LOGICAL_NAME:
+    if len(name) <= room:
         return name
     # Cut, but keep names distinct: two long routes must not collide.
-    return name[: MAX_LOGICAL_NAME - 7].rstrip("-") + "-" + hashlib.sha256(name.encode()).hexdigest()[:6]
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    return name[: room - 7].rstrip("-") + "-" + hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
 def endpoint_arn(region: str, account_id: str, endpoint_name: str) -> str:
@@ -40,6 +49,10 @@ def endpoint_arn(region: str, account_id: str, endpoint_name: str) -> str:
 def sagemaker_invoke_uri(region: str, endpoint_name: str) -> str:
     """API Gateway's AWS-integration URI for InvokeEndpoint; the double slash is required."""
     return f"arn:{partition(region)}:apigateway:{region}:runtime.sagemaker:path//endpoints/{endpoint_name}/invocations"
+
+
+def s3_arn(region: str, bucket: str, key: str = "") -> str:
+    return f"arn:{partition(region)}:s3:::{bucket}" + (f"/{key}" if key else "")
 
 
 def execute_api_source_path(method: str, path: str) -> str:

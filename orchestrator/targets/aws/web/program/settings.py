@@ -45,6 +45,8 @@ class RouteSettings:
     s3_read: list[str] = field(default_factory=list)  # s3://bucket/key or s3://bucket/prefix/
     content_type: str = "application/json"
     accept: str = "application/json"
+    # NAME -> "{{resolve:ssm:NAME}}" / "{{resolve:secretsmanager:ID}}": read by the function at init
+    references: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -84,6 +86,7 @@ class ApiSettings:
     throttling: ThrottlingSettings = field(default_factory=ThrottlingSettings)
     api_key: ApiKeySettings | None = None
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    detailed_metrics: bool = False  # per-method CloudWatch metrics, which CloudWatch bills
 
 
 @dataclass(frozen=True)
@@ -108,10 +111,25 @@ class Settings:
     state_dir: Path | None = None  # the pipeline's state folder: never uploaded with the website
     # `orchestrator:apiEnvironment`: {"METHOD /path": {NAME: value}}, a secret Output; None when unset
     route_environments: pulumi.Output[dict[str, dict[str, str]]] | None = None
+    # `orchestrator:privateFolders`: what a lambda bundle never ships (the state folder, other steps' data)
+    private_folders: list[Path] = field(default_factory=list)
+    # `orchestrator:artifactBucket` / `artifactPrefix`: where bundles over 50 MB are uploaded for Lambda
+    artifact_bucket: str | None = None
+    artifact_prefix: str = "orchestrator"
 
     def path(self, relative: str) -> Path:
         """A path from the spec, resolved against the spec's folder."""
         return (self.project_dir / relative).resolve()
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """On every resource the program makes that takes tags: which pipeline and stack it belongs to."""
+        return {"orchestrator:pipeline": self.pipeline, "orchestrator:stack": self.stack}
+
+    @property
+    def never_shipped(self) -> list[Path]:
+        """Folders no bundle takes files from: the named private ones, the state and build folders."""
+        return [*self.private_folders, self.state_dir or self.project_dir / ".orchestrator", self.build_dir]
 
 
 def _build(cls: type, data: Any, where: str) -> Any:
@@ -202,6 +220,7 @@ def load_settings() -> Settings:
     state_dir = config.get("stateDir")
     api = _json_config(config, "api")
     website = _json_config(config, "website")
+    private = _json_config(config, "privateFolders") or []
     return Settings(
         pipeline=config.get("pipeline") or pulumi.get_project(),
         stack=pulumi.get_stack(),
@@ -214,4 +233,7 @@ def load_settings() -> Settings:
         website=parse_website(website) if website is not None else None,
         state_dir=Path(state_dir).expanduser().resolve() if state_dir else None,
         route_environments=_secret_json_config(config, "apiEnvironment"),
+        private_folders=[Path(folder).expanduser().resolve() for folder in private],
+        artifact_bucket=config.get("artifactBucket") or None,
+        artifact_prefix=config.get("artifactPrefix") or "orchestrator",
     )

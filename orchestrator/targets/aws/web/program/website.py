@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ....website_config import render_config  # the page's config file, exactly as the local website renders it
+from . import naming
 from .naming import logical_name
 from .settings import Settings, WebsiteSettings
 from .site_files import site_files
@@ -56,8 +57,8 @@ def public_read_policy(bucket_arn: str) -> str:
 
 def build_website(settings: Settings, site: WebsiteSettings) -> dict[str, pulumi.Input]:
     """Create the bucket, its website configuration, objects and (if public) its policy."""
-    name = logical_name(settings.pipeline, "site")
-    bucket = aws.s3.Bucket(name, force_destroy=True, tags={"orchestrator:pipeline": settings.pipeline})
+    name = logical_name(settings.pipeline, "site", limit=naming.BUCKET)
+    bucket = aws.s3.Bucket(name, force_destroy=True, tags=settings.tags)
     website = aws.s3.BucketWebsiteConfiguration(
         name,
         bucket=bucket.id,
