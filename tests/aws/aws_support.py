@@ -154,6 +154,30 @@ class UpdatingEndpoints(StrictClient):
         return result
 
 
+class DeletingEndpoints(UpdatingEndpoints):
+    """Makes a deleted endpoint report `Deleting` for `deleting_polls` describes, as SageMaker does
+    (moto removes it at once), then be gone."""
+
+    def __init__(self, *args: Any, deleting_polls: int = 2, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.deleting_polls = deleting_polls
+        self.deleting: dict[str, int] = {}  # endpoint -> describes left that answer Deleting
+        self.delete_requests: dict[str, int] = {}  # endpoint -> DeleteEndpoint calls
+
+    def _invoke(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        name = params.get("EndpointName", "")
+        if operation == "DescribeEndpoint" and self.deleting.get(name):
+            self.deleting[name] -= 1
+            arn = f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/{name}"
+            return {"EndpointName": name, "EndpointArn": arn, "EndpointStatus": "Deleting"}
+        result = super()._invoke(service, operation, params)
+        if operation == "DeleteEndpoint":
+            self.deleting[name] = self.deleting_polls
+            self.delete_requests[name] = self.delete_requests.get(name, 0) + 1
+            self.updates.pop(name, None)
+        return result
+
+
 class JobOutcome(StrictClient):
     """Makes moto's training jobs (which complete at once) pass through InProgress, or fail, and report metrics."""
 

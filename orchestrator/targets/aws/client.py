@@ -31,7 +31,7 @@ THROTTLING_CODES = frozenset(
 )
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403"})
 SERVER_SIDE_CODES = frozenset({"InternalFailure", "InternalServerError", "ServiceUnavailable", "500", "502", "503"})
-READ_PREFIXES = ("Describe", "List", "Get", "Head")
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "Download")
 # Services whose calls botocore retries itself, in its standard mode (exponential backoff with jitter,
 # also for 500s and SlowDown): S3 writes are content-addressed, so repeating one is always safe.
 BOTOCORE_RETRIES = {"s3": 5}
@@ -230,6 +230,10 @@ class AwsClient:
     def upload_file(self, path: str, bucket: str, key: str) -> None:
         """boto3's managed transfer (multipart for big files); counted as one write."""
         self.call("s3", "UploadFile", Filename=path, Bucket=bucket, Key=key)
+
+    def download_file(self, bucket: str, key: str, path: str) -> None:
+        """boto3's managed transfer (ranged GETs for big files); counted as one read."""
+        self.call("s3", "DownloadFile", Bucket=bucket, Key=key, Filename=path)
 
     def describe_training_job(self, name: str) -> dict[str, Any] | None:
         return self._describe_or_none("DescribeTrainingJob", TrainingJobName=name)

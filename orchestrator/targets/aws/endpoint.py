@@ -2,8 +2,10 @@
 
 A new model goes live through `update_endpoint` with a new config, which SageMaker
 swaps in with no downtime; if that update fails, SageMaker keeps the old config
-serving and we say so. Names derive from the step fingerprint, so repeating a
-deployment finds what exists and changes nothing.
+serving and we say so. SageMaker cannot update an endpoint between instance and
+serverless hosting: that change replaces the endpoint (delete, wait until gone,
+create). Names derive from the step fingerprint, so repeating a deployment finds
+what exists and changes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ...spec.models import EndpointStep, TrainingStep
 from ...spec.names import endpoint_name
 from ..base import StepContext, StepFailed, StepResult
 from . import images
+from .model_code import CODE_DIR, REPACKED_FRAMEWORKS, repack_model
 from .naming import (
     owned_by,
     ownership_tags,
@@ -48,10 +51,19 @@ def _training_step_of(step: EndpointStep, ctx: StepContext) -> TrainingStep | No
     return None
 
 
+def serving_framework(step: EndpointStep, ctx: StepContext) -> str | None:
+    """The framework whose container serves the model: the step's, or its training step's."""
+    if step.image:
+        return None
+    trained = _training_step_of(step, ctx)
+    return step.framework or (trained.framework if trained and not trained.image else None)
+
+
 def serving_image(step: EndpointStep, ctx: StepContext) -> str:
     """The step's image, its framework's inference image, or the one matching how the model was trained."""
     region = ctx.pipeline.region
-    instance = step.instance.type if step.instance else None
+    # Serverless endpoints run on CPUs: their framework image is the CPU one of a default instance.
+    instance = step.instance.type if step.instance else DEFAULT_INSTANCE
     if step.image:
         return step.image
     if step.framework:
@@ -75,16 +87,23 @@ def serving_image(step: EndpointStep, ctx: StepContext) -> str:
 def _container(client: AwsClient, step: EndpointStep, ctx: StepContext) -> dict[str, Any]:
     aws = ctx.pipeline.aws
     environment = dict(step.environment)
+    model_data = step.model
     if step.inference:
         handler = ctx.path(step.inference)
         if not handler.is_file():
             raise StepFailed(f"inference handler {step.inference} does not exist.")
         assert aws.bucket is not None
-        code = upload_source_dir(client, aws.bucket, aws.prefix, handler.parent)
+        framework = serving_framework(step, ctx)
+        if framework in REPACKED_FRAMEWORKS:  # these containers read the handler from model.tar.gz/code/ only
+            assert framework is not None
+            model_data = repack_model(client, aws.bucket, aws.prefix, step.model, handler, framework)
+            code = CODE_DIR
+        else:
+            code = upload_source_dir(client, aws.bucket, aws.prefix, handler.parent)
         environment.update(
             SAGEMAKER_PROGRAM=handler.name, SAGEMAKER_SUBMIT_DIRECTORY=code, SAGEMAKER_REGION=ctx.pipeline.region
         )
-    container: dict[str, Any] = {"Image": serving_image(step, ctx), "ModelDataUrl": step.model}
+    container: dict[str, Any] = {"Image": serving_image(step, ctx), "ModelDataUrl": model_data}
     if environment:
         container["Environment"] = environment
     return container
@@ -119,11 +138,14 @@ def config_request(step: EndpointStep, name: str, model: str, tags: list[dict[st
     return request
 
 
-def wait_for_endpoint(client: AwsClient, name: str, ctx: StepContext, poll_s: float) -> dict[str, Any]:
+def wait_for_endpoint(client: AwsClient, name: str, ctx: StepContext, poll_s: float) -> dict[str, Any] | None:
+    """The endpoint once settled; None when it was being deleted and is gone (then it is absent)."""
     shown = None
     while True:
         endpoint = client.describe_endpoint(name)
         if endpoint is None:
+            if shown == "Deleting":
+                return None
             raise StepFailed(f"Endpoint {name} disappeared while waiting for it.")
         if endpoint["EndpointStatus"] != shown:
             shown = endpoint["EndpointStatus"]
@@ -138,8 +160,10 @@ def _check_existing(client: AwsClient, name: str, ctx: StepContext, poll_s: floa
     endpoint = client.describe_endpoint(name)
     if endpoint is None:
         return None
-    if endpoint["EndpointStatus"] in TRANSITIONAL:  # a killed run left it changing
+    if endpoint["EndpointStatus"] in TRANSITIONAL:  # a killed run left it changing, or a destroy deleting
         endpoint = wait_for_endpoint(client, name, ctx, poll_s)
+        if endpoint is None:
+            return None
     if endpoint["EndpointStatus"] == "Failed":
         raise StepFailed(
             f"Endpoint {name} is in state Failed and cannot be updated.",
@@ -151,6 +175,25 @@ def _check_existing(client: AwsClient, name: str, ctx: StepContext, poll_s: floa
             "Give the step another endpoint_name, or delete that endpoint first.",
         )
     return endpoint
+
+
+def wait_until_gone(client: AwsClient, name: str, ctx: StepContext, poll_s: float) -> None:
+    """DeleteEndpoint returns at once and the endpoint stays `Deleting` for a while: wait it out."""
+    shown = None
+    while (endpoint := client.describe_endpoint(name)) is not None:
+        if endpoint["EndpointStatus"] != shown:
+            shown = endpoint["EndpointStatus"]
+            ctx.reporter.status(shown)
+        client.sleep(poll_s)
+
+
+def changes_hosting(client: AwsClient, step: EndpointStep, current_config: str) -> bool:
+    """Does the step move the endpoint between instance and serverless hosting (which UpdateEndpoint refuses)?"""
+    config = client.describe_endpoint_config(current_config)
+    if config is None:
+        return False
+    serverless_now = any("ServerlessConfig" in variant for variant in config.get("ProductionVariants", []))
+    return serverless_now != (step.serverless is not None)
 
 
 def _ensure_model_and_config(client: AwsClient, step: EndpointStep, ctx: StepContext, resource: str, tags: Any) -> None:
@@ -189,11 +232,19 @@ def deploy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: floa
         if endpoint is None:
             client.create_endpoint(name, resource, tags)
             action = "created"
+        elif changes_hosting(client, step, previous_config):
+            ctx.reporter.status("replacing: SageMaker cannot update between instance and serverless hosting")
+            client.delete_endpoint(name)
+            wait_until_gone(client, name, ctx, poll_s)
+            client.create_endpoint(name, resource, tags)
+            action = "replaced"
         else:
             client.update_endpoint(name, resource)
             action = "updated"
 
     final = wait_for_endpoint(client, name, ctx, poll_s) if action != "kept" else endpoint
+    if final is None:
+        raise StepFailed(f"Endpoint {name} disappeared while waiting for it.")
     details = {
         "endpoint_config": resource,
         "model_name": resource,
@@ -215,8 +266,9 @@ def deploy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: floa
     )
 
 
-def destroy(client: AwsClient, step: EndpointStep, ctx: StepContext) -> str:
-    """Delete the endpoint and the configs and models this pipeline's step tagged as its own."""
+def destroy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: float = 0) -> str:
+    """Delete the endpoint (waiting until it is gone, so a run right after can create it again)
+    and the configs and models this pipeline's step tagged as its own."""
     pipeline = ctx.pipeline
     recorded = ctx.previous.outputs.get("endpoint_name") if ctx.previous else None
     name = recorded or endpoint_name(pipeline.name, ctx.step, step.endpoint_name)
@@ -227,6 +279,7 @@ def destroy(client: AwsClient, step: EndpointStep, ctx: StepContext) -> str:
     if endpoint is not None:
         if owned_by(client.tags(endpoint["EndpointArn"]), pipeline.name, ctx.step):
             client.delete_endpoint(name)
+            wait_until_gone(client, name, ctx, poll_s)
             removed.append(f"endpoint {name}")
         else:
             kept.append(f"endpoint {name} (not tagged as this pipeline's)")
@@ -264,7 +317,7 @@ class EndpointHandler(SageMakerHandler):
         step = ctx.pipeline.steps.get(ctx.step)
         if not isinstance(step, EndpointStep):  # the step left the spec; destroy what was recorded
             step = EndpointStep(type="endpoint", model=(ctx.previous.outputs.get("model", "") if ctx.previous else ""))
-        return destroy(self.client, step, ctx)
+        return destroy(self.client, step, ctx, self.target.poll_interval_s)
 
     def problems(self, name: str, step: EndpointStep) -> list[Problem]:
         if not step.instance:  # serverless
