@@ -18,6 +18,7 @@ from typing import Any
 
 from .home import Home, read_json, write_json_atomic
 from .protocol import (
+    HOST,
     DeleteAnswer,
     ProtocolError,
     PutAnswer,
@@ -153,6 +154,37 @@ class DaemonClient:
                 return True
             time.sleep(0.05)
         return False
+
+    # -- the local S3 -----------------------------------------------------------------------
+    def s3_url(self) -> str:
+        """The local S3's endpoint URL (AWS_ENDPOINT_URL_S3), starting the local cloud if needed."""
+        return local_url(self.ensure_running()["s3_port"])
+
+    @contextmanager
+    def hold(self):
+        """Keep the local cloud up while the block runs, though it may serve nothing (a training
+        job reads and writes its S3); yields the S3 endpoint URL. The hold is the open connection,
+        so a process that dies releases it."""
+        import http.client  # here, not at the top: plan and status import this module and must start fast
+
+        for attempt in (1, 2):
+            info = self.ensure_running()
+            connection = http.client.HTTPConnection(HOST, info["port"], timeout=REQUEST_TIMEOUT_S)
+            try:
+                connection.request("POST", "/hold", headers={"Authorization": f"Bearer {self.home.token()}"})
+                response = connection.getresponse()
+                if response.status == 200 and response.read(5) == b"held\n":
+                    break
+                raise DaemonError(f"the local cloud daemon refused to stay up: HTTP {response.status}")
+            except OSError as exc:  # it was exiting just then: start it again, once
+                connection.close()
+                if attempt == 2:
+                    raise DaemonError(f"cannot reach the local cloud daemon on port {info['port']}: {exc}") from exc
+        try:
+            connection.sock.settimeout(None)
+            yield local_url(info["s3_port"])
+        finally:
+            connection.close()
 
     # -- operations -----------------------------------------------------------------------
     def status(self) -> dict | None:

@@ -16,6 +16,9 @@ from typing import Any
 
 from ..gateway.gateway import Gateway
 from ..serving.endpoint import EndpointApp, EndpointRegistry
+from ..storage.access import Access
+from ..storage.s3api import S3Api
+from ..storage.store import ObjectStore
 from ..storage.website import Website
 from .home import Home, write_json_atomic
 from .protocol import (
@@ -47,10 +50,15 @@ class Switch:
 
 
 class Cloud:
-    def __init__(self, home: Home, log_fd: int, control_port: int):
+    def __init__(self, home: Home, log_fd: int, control_port: int, s3_port: int):
         self.home = home
         self.log_fd = log_fd
         self.control_port = control_port  # also answers the runtime API, for endpoints that do not exist
+        self.s3_port = s3_port
+        self.store = ObjectStore(home.s3_dir)
+        self.access = Access()
+        self.s3 = S3Api(self.store, self.access)
+        self.holds = 0  # clients (a training job) that need the local cloud up though it serves nothing
         self.registry = EndpointRegistry(home.models_dir)
         self.records: dict[str, dict[str, ServiceRecord]] = {service: {} for service in SERVICES}
         self.unreadable: dict[str, dict[str, Any]] = {service: {} for service in SERVICES}  # kept as found
@@ -75,7 +83,8 @@ class Cloud:
         write_json_atomic(self.home.state_file, services_document(document))
 
     def empty(self) -> bool:
-        return not any(self.records.values()) and not any(self.unreadable.values())
+        """No service to serve and nobody holding the cloud up: the daemon may exit."""
+        return not self.holds and not any(self.records.values()) and not any(self.unreadable.values())
 
     def untold_notices(self) -> tuple[str, ...]:
         fresh = tuple(self.notices[self._told :])

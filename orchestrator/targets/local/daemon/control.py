@@ -22,6 +22,7 @@ from .records import decode_put
 from .servers import PortInUse
 
 log = logging.getLogger("orchestrator.local.control")
+IDLE_AFTER_HOLD_S = 2.0  # a released hold with nothing served: the next step may still come soon
 _SERVICE = re.compile(rf"^/({'|'.join(SERVICES)})/([A-Za-z0-9_.-]{{1,128}})$")
 
 
@@ -58,6 +59,9 @@ class ControlApp:
         if not hmac.compare_digest(supplied.encode(), self.token.encode()):
             await respond_json(send, 401, {"error": "missing or wrong control token"})
             return
+        if request.path == "/hold" and request.method == "POST":
+            await self._hold(receive, send)
+            return
         body = await read_body(receive)
         try:
             payload = json.loads(body) if body else {}
@@ -66,6 +70,34 @@ class ControlApp:
             return
         status, answer = await self._dispatch(request.method, request.path, payload)
         await respond_json(send, status, answer)
+
+    async def _hold(self, receive, send) -> None:
+        """Keep the cloud up while the caller's connection is open (a training job needs its S3).
+
+        The answer's headers go out at once; its body ends only when the caller hangs up
+        or the daemon stops, so a caller that dies releases its hold with its socket."""
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"held\n", "more_body": True})
+        self.cloud.holds += 1
+        self.watch_idle(self.idle_grace_s)
+        waiter = asyncio.ensure_future(self.stop.wait())
+        try:
+            while True:
+                message = asyncio.ensure_future(receive())
+                done, _ = await asyncio.wait({message, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if waiter in done:
+                    message.cancel()
+                    break
+                if message.result()["type"] == "http.disconnect":
+                    break
+        finally:
+            waiter.cancel()
+            self.cloud.holds -= 1
+            self.watch_idle(IDLE_AFTER_HOLD_S)
+        try:
+            await send({"type": "http.response.body", "body": b""})
+        except Exception:  # the caller is gone; nothing to tell it
+            pass
 
     async def _dispatch(self, method: str, path: str, payload: dict) -> tuple[int, dict]:
         cloud = self.cloud

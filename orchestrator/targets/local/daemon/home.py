@@ -31,6 +31,11 @@ class Home:
         return self.root / "daemon.json"
 
     @property
+    def ports_file(self) -> Path:
+        """The ports the last daemon had (kept after it stops), so the next one takes them again."""
+        return self.root / "ports.json"
+
+    @property
     def token_file(self) -> Path:
         return self.root / "control.token"
 
@@ -46,6 +51,16 @@ class Home:
     def models_dir(self) -> Path:
         """Extracted model archives, one folder per deployment."""
         return self.root / "models"
+
+    @property
+    def s3_dir(self) -> Path:
+        """The local S3's buckets (storage/layout.py): artifacts, data outputs, website files."""
+        return self.root / "s3"
+
+    @property
+    def bundles_dir(self) -> Path:
+        """Lambda functions' code as deployed: one folder per function and content digest."""
+        return self.root / "bundles"
 
     def ensure(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

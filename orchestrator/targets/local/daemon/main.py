@@ -22,30 +22,41 @@ from .servers import HttpServer, PortInUse, bind
 IDLE_GRACE_S = 15.0  # how long a daemon with no services waits for its first one
 
 
+def bind_again(port: int | None):
+    """The port a previous daemon had, so what was told its address still reaches it; else any."""
+    try:
+        return bind(port or 0)
+    except PortInUse:
+        return bind(0)
+
+
 async def serve(home: Home) -> None:
     token = home.token_file.read_text().strip()
-    previous = read_json(home.daemon_file) or {}
-    try:
-        control_sock = bind(previous.get("port") or 0)
-    except PortInUse:
-        control_sock = bind(0)
-    control_port = control_sock.getsockname()[1]
-    cloud = Cloud(home, sys.stderr.fileno(), control_port)
+    previous = read_json(home.daemon_file) or read_json(home.ports_file) or {}
+    control_sock = bind_again(previous.get("port"))
+    s3_sock = bind_again(previous.get("s3_port"))
+    control_port, s3_port = control_sock.getsockname()[1], s3_sock.getsockname()[1]
+    cloud = Cloud(home, sys.stderr.fileno(), control_port, s3_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    s3 = HttpServer(cloud.s3, s3_sock)
+    await s3.start()  # first: restored endpoints and functions read their models and files from it
     await cloud.restore()
     control = ControlApp(cloud, token, stop, IDLE_GRACE_S)
     server = HttpServer(control, control_sock)
     await server.start()
-    write_json_atomic(home.daemon_file, {"pid": os.getpid(), "port": control_port, "started": time.time()})
-    logging.info("local cloud ready: pid %s, control port %s", os.getpid(), control_port)
+    ports = {"port": control_port, "s3_port": s3_port}
+    write_json_atomic(home.ports_file, ports)
+    write_json_atomic(home.daemon_file, {"pid": os.getpid(), **ports, "started": time.time()})
+    logging.info("local cloud ready: pid %s, control port %s, S3 on port %s", os.getpid(), control_port, s3_port)
     control.watch_idle(IDLE_GRACE_S)
     await stop.wait()
     logging.info("stopping")
     await cloud.close()
     await server.stop()
+    await s3.stop()
     current = read_json(home.daemon_file) or {}
     if current.get("pid") == os.getpid():
         home.daemon_file.unlink(missing_ok=True)
