@@ -33,8 +33,9 @@ def score(api: str, customer: dict) -> dict:
 
 def test_features_step_publishes_the_transform_and_the_training_data(example):
     features = example.outputs("features")
-    assert features["model"].startswith("file://") and features["model"].endswith(".tar.gz")
-    assert features["data"]
+    assert features["model"].startswith("s3://my-ml-artifacts/orchestrator/artifacts/sha256/")
+    assert features["model"].endswith("/model.tar.gz")
+    assert features["data"].startswith("s3://my-ml-artifacts/") and features["data"].endswith("/data/")
 
 
 def test_unseen_customers_are_scored_above_the_floors(example):

@@ -216,7 +216,7 @@ def test_step_errors_say_what_is_missing(target, files):
     cases = [
         (
             lambda: local.apply("endpoint", steps["deploy"], context(local, "deploy", "endpoint")),
-            "the local target cannot read the model s3://bucket/model.tar.gz",
+            "the model s3://bucket/model.tar.gz is not in the local S3",
         ),
         (
             lambda: local.apply("endpoint", steps["other"], context(local, "other", "endpoint")),

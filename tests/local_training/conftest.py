@@ -125,3 +125,20 @@ def sklearn_script(project: Project) -> Callable[[], str]:
         return "models/sentiment/train.py"
 
     return write
+
+
+def stored(home: Path, uri: str) -> Path:
+    """The file behind an s3:// output in the local S3 of `home` (read from its files, as plan does)."""
+    from orchestrator.targets.local.storage.layout import S3Layout, split_s3_uri
+
+    path = S3Layout(home / "s3").object_file(*split_s3_uri(uri))
+    assert path is not None, f"{uri} is not in the local S3"
+    return path
+
+
+def stored_keys(home: Path, uri: str) -> list[str]:
+    """Every key under an s3:// prefix in the local S3 of `home`."""
+    from orchestrator.targets.local.storage.layout import S3Layout, split_s3_uri
+
+    bucket, prefix = split_s3_uri(uri)
+    return [meta["key"] for meta in S3Layout(home / "s3").listing(bucket, prefix)]

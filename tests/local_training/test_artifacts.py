@@ -9,8 +9,14 @@ import tarfile
 from pathlib import Path
 
 from orchestrator.files import pack_folder_tar_gz
+from orchestrator.targets.local.daemon.client import DaemonClient
+from orchestrator.targets.local.storage.client import LocalS3
 from orchestrator.targets.local.training.artifacts import ArtifactStore
 from orchestrator.targets.local.training.job import run_training
+
+from .conftest import stored, stored_keys
+
+ARTIFACTS = "s3://movie-reviews-artifacts/orchestrator/artifacts/sha256/"
 
 
 def test_the_same_model_trained_twice_has_the_same_digest(project, reviews_csv, sklearn_script):
@@ -22,9 +28,10 @@ def test_the_same_model_trained_twice_has_the_same_digest(project, reviews_csv, 
     assert first.outputs["job_name"] != second.outputs["job_name"]
     assert first.details["artifact_sha256"] == second.details["artifact_sha256"]
     assert first.outputs["model"] == second.outputs["model"]
-    assert len(list((project.home / "artifacts" / "sha256").iterdir())) == 1
+    assert first.outputs["model"] == f"{ARTIFACTS}{first.details['artifact_sha256']}/model.tar.gz"
+    assert stored_keys(project.home, ARTIFACTS) == [first.outputs["model"].split("/", 3)[3]]  # stored once
 
-    with tarfile.open(first.outputs["model"].removeprefix("file://")) as tar:
+    with tarfile.open(stored(project.home, first.outputs["model"])) as tar:
         member = tar.getmember("model.joblib")
         assert (member.mtime, member.uid, member.gid, member.uname, member.mode) == (0, 0, 0, "", 0o644)
 
@@ -48,12 +55,12 @@ def test_a_second_identical_call_reuses_the_job_folder_and_leaves_no_garbage(pro
     assert first.outputs == second.outputs
     assert [path.name for path in (project.home / "jobs").iterdir()] == [first.outputs["job_name"]]
     assert list((project.home / "artifacts" / "tmp").iterdir()) == []
-    artifacts = project.home / "artifacts"
-    stored = sorted(path.relative_to(artifacts) for path in artifacts.rglob("*.tar.gz"))
-    assert stored == sorted(
+    prefix = "orchestrator/artifacts/sha256/"
+    assert stored_keys(project.home, ARTIFACTS) == sorted(
         [
-            Path("sha256", first.details["artifact_sha256"], "model.tar.gz"),
-            Path("sha256", first.details["output_sha256"], "output.tar.gz"),
+            f"{prefix}{first.details['artifact_sha256']}/model.tar.gz",
+            f"{prefix}{first.details['output_sha256']}/output.tar.gz",  # as SageMaker stores it, and unpacked:
+            f"{prefix}{first.details['output_sha256']}/data/stale.txt",
         ]
     )
 
@@ -86,14 +93,16 @@ def test_packing_depends_only_on_names_content_and_exec_bits(tmp_path):
         assert tar.getmember("link").issym() and tar.getmember("link").linkname == "a.txt"
 
 
-def test_stored_artifacts_are_read_only_and_keyed_by_their_bytes(tmp_path):
+def test_stored_artifacts_are_keyed_by_their_bytes_and_stored_once(tmp_path):
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "w.bin").write_bytes(b"\x00\x01")
-    store = ArtifactStore(tmp_path / "store")
-
-    stored = store.put_folder(tmp_path / "model", "model.tar.gz")
-
-    assert hashlib.sha256(stored.path.read_bytes()).hexdigest() == stored.digest
-    assert stored.path == tmp_path / "store" / "sha256" / stored.digest / "model.tar.gz"
-    assert stored.path.stat().st_mode & 0o777 == 0o444
-    assert store.put_folder(tmp_path / "model", "model.tar.gz") == stored
+    home = tmp_path / "home"
+    with DaemonClient(home).hold() as url:
+        store = ArtifactStore(LocalS3(url), "bucket", "team/project", tmp_path / "scratch")
+        stored_once = store.put_folder(tmp_path / "model", "model.tar.gz")
+        path = stored(home, stored_once.uri)
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == stored_once.digest
+        assert stored_once.uri == f"s3://bucket/team/project/artifacts/sha256/{stored_once.digest}/model.tar.gz"
+        assert store.put_folder(tmp_path / "model", "model.tar.gz") == stored_once
+        assert stored(home, stored_once.uri) == path  # not uploaded again: the same data file
+        assert list((tmp_path / "scratch").iterdir()) == []

@@ -12,6 +12,8 @@ import joblib
 from orchestrator.targets.local.training.job import run_training
 from orchestrator.targets.local.training.job_contract import job_name
 
+from .conftest import stored
+
 CONTRACT_SCRIPT = r"""
     import json, os, sys
 
@@ -91,10 +93,9 @@ def test_the_script_runs_under_the_training_contract(project, reviews_csv, monke
     name = "movie-reviews-train-a1b2c3d4e5f6"
     assert result.outputs["job_name"] == name
     model_uri = result.outputs["model"]
-    assert model_uri.startswith("file://")
+    assert model_uri.startswith("s3://movie-reviews-artifacts/orchestrator/artifacts/")
     assert model_uri.endswith(f"/sha256/{result.details['artifact_sha256']}/model.tar.gz")
-    archive = Path(model_uri.removeprefix("file://"))
-    assert archive.is_file() and archive.is_relative_to(project.home / "artifacts")
+    archive = stored(project.home, model_uri)
     seen = json.loads(read_member(archive, "seen.json"))
 
     assert seen["job"] == name
@@ -128,10 +129,9 @@ def test_the_script_runs_under_the_training_contract(project, reviews_csv, monke
 
     with tarfile.open(archive) as tar:
         assert tar.getnames() == ["code", "seen.json"]
-    data = Path(result.outputs["data"].removeprefix("file://"))
-    assert data.name == "data" and result.details["output_sha256"] in str(data)
-    assert (data / "report.txt").read_bytes() == b"evaluation report\n"
-    assert read_member(data.parent / "output.tar.gz", "report.txt") == b"evaluation report\n"
+    data = result.outputs["data"]
+    assert data.endswith(f"/sha256/{result.details['output_sha256']}/data/")  # a prefix, as on AWS
+    assert stored(project.home, data + "report.txt").read_bytes() == b"evaluation report\n"
 
     job_dir = project.home / "jobs" / name
     assert result.details["log"] == f".orchestrator/local/jobs/{name}/training.log"
@@ -154,7 +154,7 @@ def test_a_real_model_trains_and_its_message_names_the_metric(project, reviews_c
     assert result.message.startswith("trained in ")
     assert result.message.endswith(f" s; accuracy={result.metrics['accuracy']:.4g}")
     assert result.details["duration_s"] > 0
-    archive = Path(result.outputs["model"].removeprefix("file://"))
+    archive = stored(project.home, result.outputs["model"])
     model = joblib.load(io.BytesIO(read_member(archive, "model.joblib")))
     assert model.C == 2.0
 

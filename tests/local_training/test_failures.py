@@ -110,20 +110,19 @@ def test_a_missing_input_fails_before_anything_runs(project):
     assert not (project.home / "jobs").exists()
 
 
-def test_s3_inputs_are_refused_with_a_hint(project):
+def test_an_s3_input_missing_from_the_local_s3_fails_with_its_key(project):
     project.write("train.py", "")
     step = project.step(entry_point="train.py", inputs={"train": "s3://my-bucket/reviews/"})
 
     with pytest.raises(StepFailed) as failed:
         run_training(step, project.context(step), project.home)
 
-    assert str(failed.value) == (
-        "input channel 'train' reads s3://my-bucket/reviews/, but s3:// inputs are not reachable on the local target"
-    )
+    assert str(failed.value) == "input channel 'train': no object in the local S3 at s3://my-bucket/reviews/"
     assert failed.value.detail == (
-        "Hint: download it (aws s3 cp --recursive s3://my-bucket/reviews/ data/train/) and set "
-        "inputs.train to the local copy, or run this pipeline with target: aws."
+        "Hint: put the data there first (boto3 or `aws s3 cp --endpoint-url <the local S3's URL> FILE "
+        "s3://my-bucket/reviews/`), or name a file beside the spec instead; a step's own outputs are there once it ran."
     )
+    assert not (project.home / "jobs").exists()
 
 
 def test_custom_images_need_docker(project):

@@ -8,48 +8,35 @@ to the XGBoost endpoint as text/csv and answers `{"churn": true, "score": 0.87}`
 `churn` is `score >= THRESHOLD`.
 
 The transform is loaded once per execution environment (at cold start) from
-TRANSFORM_URI: the features step's `model.tar.gz`, a `file://` path on the local target
-or an `s3://` object on AWS.
+TRANSFORM_URI, the features step's `model.tar.gz` in S3 (the route's `s3_read` lets
+this function read exactly that object).
 """
 
+import io
 import json
 import os
 import re
 import tarfile
-import tempfile
-from pathlib import Path
-from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 import boto3
-import joblib
 import numpy as np
 
 runtime = boto3.client("sagemaker-runtime")
 
 
-def fetch_artifact(uri: str, into: Path) -> Path:
-    """A local path to the `model.tar.gz` at `uri` (s3:// is downloaded, file:// is used in place)."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "s3":
-        local = into / "model.tar.gz"
-        boto3.client("s3").download_file(parsed.netloc, unquote(parsed.path.lstrip("/")), str(local))
-        return local
-    if parsed.scheme == "file":
-        return Path(url2pathname(parsed.path))
-    raise ValueError(f"TRANSFORM_URI must be an s3:// or file:// URI, got {uri!r}")
+def load_transform(uri: str) -> dict:
+    """The fitted values in the archive's `transform.json`."""
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    archive = boto3.resource("s3").Object(bucket, key).get()["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        return json.load(tar.extractfile("transform.json"))
 
 
-def load_transform(uri: str):
-    """The fitted ColumnTransformer and the field order it expects."""
-    folder = Path(tempfile.mkdtemp(prefix="transform-"))
-    with tarfile.open(fetch_artifact(uri, folder)) as archive:
-        archive.extractall(folder, filter="data")
-    fields = json.loads((folder / "fields.json").read_text())
-    return joblib.load(folder / "transform.joblib"), fields["categorical"], fields["numeric"]
-
-
-TRANSFORM, CATEGORICAL, NUMERIC = load_transform(os.environ["TRANSFORM_URI"])
+TRANSFORM = load_transform(os.environ["TRANSFORM_URI"])
+CATEGORICAL = [column["name"] for column in TRANSFORM["categorical"]]
+NUMERIC = [column["name"] for column in TRANSFORM["numeric"]]
+MEANS = np.array([column["mean"] for column in TRANSFORM["numeric"]])
+SCALES = np.array([column["scale"] for column in TRANSFORM["numeric"]])
 THRESHOLD = float(os.environ.get("THRESHOLD", "0.5"))
 
 
@@ -59,9 +46,13 @@ def respond(status, body):
 
 def features_csv(record: dict) -> str:
     """One CSV line of model features (no header, no label) for a customer record."""
-    row = [str(record[name]) for name in CATEGORICAL] + [float(record[name]) for name in NUMERIC]
-    features = TRANSFORM.transform(np.array([row], dtype=object))
-    return ",".join(f"{value:.6g}" for value in features[0])
+    one_hot = [
+        float(str(record[column["name"]]) == category)  # an unknown category is all zeros, as fitted
+        for column in TRANSFORM["categorical"]
+        for category in column["categories"]
+    ]
+    scaled = (np.array([float(record[name]) for name in NUMERIC]) - MEANS) / SCALES
+    return ",".join(f"{value:.6g}" for value in [*one_hot, *scaled])
 
 
 def lambda_handler(event, context):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..base import StepHandler, Target
+from ..base import StepHandler, Target, TargetError
 from .daemon.client import DaemonClient
 from .gateway.handler import ApiHandler
 from .serving.handler import EndpointHandler
@@ -33,3 +33,19 @@ class LocalTarget(Target):
             "api": ApiHandler(self.client),
             "website": WebsiteHandler(self.client),
         }
+
+    def data_digests(self, uris: list[str]) -> dict[str, str]:
+        """Digests of the s3:// inputs' listings in the local S3, read from its files (nothing starts)."""
+        from .storage.layout import S3Layout
+
+        layout, digests = S3Layout(self.home / "s3"), {}
+        for uri in uris:
+            digest = layout.listing_digest(uri)
+            if digest is None:
+                raise TargetError(
+                    f"no object in the local S3 at {uri}",
+                    "put the data there with boto3 or the AWS CLI against the local cloud's S3, "
+                    "or name a file beside the spec",
+                )
+            digests[uri] = digest
+        return digests

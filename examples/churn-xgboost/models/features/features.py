@@ -3,13 +3,16 @@
 SageMaker's built-in XGBoost runs no user code, so the one-hot encoding and scaling
 happen here, in a training step of their own:
 
-- the fitted transform (a scikit-learn ColumnTransformer) and the field order it expects
-  go to SM_MODEL_DIR, so this step's `model` artifact is the transform the Lambda loads;
+- the fitted transform goes to SM_MODEL_DIR, so this step's `model` artifact is the
+  transform the Lambda loads: `transform.json`, its fitted values (each category column's
+  categories, each number's mean and scale) that the Lambda applies with numpy alone,
+  and `transform.joblib`, the scikit-learn ColumnTransformer itself, for notebooks;
 - the transformed rows go to SM_OUTPUT_DATA_DIR as `train.csv`, label first, no header:
   the format the XGBoost algorithm trains on.
 
-The transform works on a plain object array (no pandas), so the Lambda needs only
-scikit-learn to apply it.
+A pickled scikit-learn object loads only with the scikit-learn version that wrote it,
+and this step's container (framework_version) and the Lambda's requirements would have
+to agree; the JSON values load anywhere.
 """
 
 import argparse
@@ -58,6 +61,21 @@ def build_transform() -> ColumnTransformer:
     )
 
 
+def fitted_values(transform: ColumnTransformer) -> dict:
+    """What the fitted transform does, as plain values: one-hot columns in order, then scaled numbers."""
+    one_hot, scale = transform.named_transformers_["one_hot"], transform.named_transformers_["scale"]
+    return {
+        "categorical": [
+            {"name": name, "categories": [str(c) for c in categories]}
+            for name, categories in zip(CATEGORICAL, one_hot.categories_, strict=True)
+        ],
+        "numeric": [
+            {"name": name, "mean": float(mean), "scale": float(scale)}
+            for name, mean, scale in zip(NUMERIC, scale.mean_, scale.scale_, strict=True)
+        ],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "model"))
@@ -71,7 +89,7 @@ def main() -> None:
 
     model_dir = Path(args.model_dir)
     joblib.dump(transform, model_dir / "transform.joblib")
-    (model_dir / "fields.json").write_text(json.dumps({"categorical": CATEGORICAL, "numeric": NUMERIC}))
+    (model_dir / "transform.json").write_text(json.dumps(fitted_values(transform), indent=2))
 
     output_dir = Path(args.output_data_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

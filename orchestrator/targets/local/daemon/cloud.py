@@ -16,10 +16,12 @@ from typing import Any
 
 from ..gateway.gateway import Gateway
 from ..serving.endpoint import EndpointApp, EndpointRegistry
+from ..serving.inference import ModelLoadError
 from ..storage.access import Access
+from ..storage.layout import split_s3_uri
 from ..storage.s3api import S3Api
-from ..storage.store import ObjectStore
-from ..storage.website import Website
+from ..storage.store import ObjectStore, S3Error
+from ..storage.website import Website, publish
 from .home import Home, write_json_atomic
 from .protocol import (
     SERVICES,
@@ -167,8 +169,19 @@ class Cloud:
         return local_url(record.port if record else self.control_port)
 
     # -- endpoints ------------------------------------------------------------------------
+    def model_file(self, uri: str) -> str:
+        """An s3:// model of the local S3 as the path of its data file; other URIs as they are."""
+        if not uri.startswith("s3://"):
+            return uri
+        bucket, key = split_s3_uri(uri)
+        try:
+            return str(self.store.data_file(bucket, self.store.head(bucket, key)))
+        except S3Error:
+            raise ModelLoadError(f"model artifact not found in the local S3: {uri}") from None
+
     async def put_endpoint(self, name: str, spec: EndpointRequest, port: int | None = None) -> int:
-        model, model_dir = await self.registry.load(name, spec.model_uri, spec.inference, spec.environment)
+        model_file = self.model_file(spec.model_uri)
+        model, model_dir = await self.registry.load(name, model_file, spec.inference, spec.environment)
         port = self._port("endpoints", name, port)
         app = EndpointApp(self.registry, name)
         new = ("endpoints", name) not in self.servers
@@ -204,7 +217,7 @@ class Cloud:
 
     # -- apis -----------------------------------------------------------------------------
     async def put_api(self, api_id: str, spec: ApiRequest, port: int | None = None) -> int:
-        gateway = Gateway(api_id, spec, self.registry, self.runtime_url, self.log_fd)
+        gateway = Gateway(api_id, spec, self.registry, self.runtime_url, self.log_fd, local_url(self.s3_port))
         port = await self._serve("apis", api_id, gateway, self._port("apis", api_id, port))
         old = self.gateways.pop(api_id, None)
         self.gateways[api_id] = gateway
@@ -231,7 +244,8 @@ class Cloud:
     async def put_website(self, name: str, spec: WebsiteRequest, port: int | None = None) -> int:
         if not Path(spec.source).is_dir():
             raise FileNotFoundError(f"website source folder not found: {spec.source}")
-        port = await self._serve("websites", name, Website(spec), self._port("websites", name, port))
+        await asyncio.to_thread(publish, self.store, name, spec)
+        port = await self._serve("websites", name, Website(self.store, name), self._port("websites", name, port))
         self._recorded("websites", name, ServiceRecord(spec, port))
         self.save()
         return port
@@ -239,6 +253,8 @@ class Cloud:
     async def delete_website(self, name: str) -> bool:
         found = self._forget("websites", name)
         await self._unserve("websites", name)
+        if name in self.store.buckets:
+            self.store.delete_bucket(name, force=True)
         self.save()
         return found
 

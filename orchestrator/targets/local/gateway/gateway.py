@@ -62,6 +62,7 @@ class Gateway:
         endpoints: EndpointRegistry,
         runtime_url: Callable[[str], str],
         log_fd: int,
+        s3_url: str,
     ):
         self.api_id = api_id
         self.spec = spec
@@ -79,6 +80,7 @@ class Gateway:
                     **route.environment,
                     "ENDPOINT_NAME": route.endpoint,
                     "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": runtime_url(route.endpoint),
+                    "AWS_ENDPOINT_URL_S3": s3_url,
                 }
                 lambda_function = FunctionSpec(
                     name=function_name(api_id, route),

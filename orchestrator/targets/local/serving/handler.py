@@ -12,18 +12,28 @@ from ...base import StepContext, StepFailed, StepResult
 from ..daemon.protocol import EndpointRequest, invocations_url, local_url
 from ..handler import refuse_custom_image
 from ..services import ServiceHandler, probe_url
+from ..storage.layout import S3Layout, split_s3_uri
 
 
-def model_uri(model: str, project_dir: Path) -> str:
-    """The model as a file:// URI; a relative path is the project's."""
+def model_uri(model: str, project_dir: Path, layout: S3Layout) -> str:
+    """The model as an s3:// URI of the local S3, or a file:// URI; a relative path is the project's."""
     parsed = urlparse(model)
+    if parsed.scheme == "s3":
+        bucket, key = split_s3_uri(model)
+        if layout.read_meta(bucket, key) is None:
+            raise StepFailed(
+                f"the model {model} is not in the local S3",
+                "train it with the local target first (its model output is there), "
+                "or point `model:` at a model.tar.gz beside the spec",
+            )
+        return model
     if parsed.scheme == "file":
         return model
     if parsed.scheme == "":
         return (project_dir / model).resolve().as_uri()
     raise StepFailed(
         f"the local target cannot read the model {model}",
-        "local endpoints load file:// artifacts; train with the local target or point `model:` at a local model.tar.gz",
+        "local endpoints load s3:// artifacts of the local S3 or file:// ones; point `model:` at one of those",
     )
 
 
@@ -38,7 +48,7 @@ class EndpointHandler(ServiceHandler):
 
     def apply(self, step: EndpointStep, ctx: StepContext) -> StepResult:
         name = self.service_name(ctx.pipeline.name, ctx.step, step)
-        model = model_uri(step.model, ctx.project_dir)
+        model = model_uri(step.model, ctx.project_dir, S3Layout(self.client.home.s3_dir))
         inference = str(ctx.path(step.inference)) if step.inference else None
         if inference and not Path(inference).is_file():
             raise StepFailed(f"inference module not found: {step.inference}", f"looked for {inference}")

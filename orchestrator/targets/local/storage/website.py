@@ -1,10 +1,13 @@
-"""An S3 static website: index and error documents, content types, the generated config.
+"""An S3 website: a bucket of the local S3 served with S3's website-endpoint rules.
 
-Only files inside the site folder are ever served: `..`, encoded variants and symlinks
-that lead out of it all end at the error document, as a missing S3 key would. So does
-whatever `files.is_ignored` says is never a step's (`.env`, `.git/`, `.orchestrator/`
-with the control token, `node_modules/`, ...; `.well-known/` is served): the source
-folder is often the project itself, and the plan's fingerprint leaves those out too.
+Publishing copies the site folder into the bucket by the one file rule of files.py
+(`.env`, `.git/`, `.orchestrator/` with the control token, `node_modules/`, ... are
+never a step's; `.well-known/` is), plus the generated config file, and drops
+objects the folder no longer has; files that resolve outside the folder (symlinks)
+are left out. Serving then reads only objects: a key is looked up, never a path, so
+`..` and encoded variants cannot reach outside. A folder key without its slash is
+redirected when `<key>/<index>` exists, and a missing key gets the error document
+with 404, as S3 website endpoints do.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import quote
 
-from ....files import is_ignored
+from ....files import relative_files
 from ...website_config import render_config
 from ..asgi import Request, respond
 from ..daemon.protocol import WebsiteRequest
+from .s3http import object_headers, stream_file
+from .s3http import respond as respond_head
+from .store import ObjectStore
 
 TEXT_TYPES = {
     ".js": "application/javascript",
@@ -31,6 +37,7 @@ TEXT_TYPES = {
     ".map": "application/json",
 }
 NOT_FOUND_PAGE = b"<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1></body></html>"
+SITE_HEADERS = {"cache-control": "no-cache"}  # a page being worked on is never served stale
 
 
 def content_type(path: Path) -> str:
@@ -40,25 +47,42 @@ def content_type(path: Path) -> str:
     return media
 
 
-class Website:
-    def __init__(self, spec: WebsiteRequest):
-        self.spec = spec
-        self.root = Path(spec.source).resolve()
-        self.config_body, self.config_type = render_config(spec.config, spec.config_file)
+def site_files(source: Path) -> list[tuple[str, Path]]:
+    """(key, file) for what of the folder is published: the step's files that stay inside it."""
+    root = source.resolve()
+    return [(key, path) for key, path in relative_files(source) if path.resolve().is_relative_to(root)]
 
-    def _inside(self, key: str) -> Path | None:
-        """The file for an object key, or None if it is missing or outside the site."""
-        if "\x00" in key or "\\" in key:
-            return None
-        parts = [p for p in key.split("/") if p]
-        if any(is_ignored(p, is_dir=True) for p in parts[:-1]):  # `.`, `..` and hidden folders too
-            return None
-        candidate = (self.root.joinpath(*parts)).resolve()
-        if candidate != self.root and self.root not in candidate.parents:
-            return None
-        if parts and is_ignored(parts[-1], is_dir=candidate.is_dir()):
-            return None
-        return candidate
+
+def publish(store: ObjectStore, bucket: str, spec: WebsiteRequest) -> int:
+    """Make the bucket hold exactly the site (and its config file); returns the number of objects."""
+    store.ensure_bucket(bucket)
+    keep = set()
+    for key, path in site_files(Path(spec.source)):
+        upload = store.begin(bucket)
+        try:
+            upload.copy_from(path)
+            upload.finish()
+            store.commit(bucket, key, upload, content_type(path), {}, dict(SITE_HEADERS))
+        except BaseException:
+            upload.discard()
+            raise
+        keep.add(key)
+    body, media = render_config(spec.config, spec.config_file)
+    upload = store.begin(bucket)
+    upload.write(body)
+    upload.finish()
+    store.commit(bucket, spec.config_file, upload, media, {}, dict(SITE_HEADERS))
+    keep.add(spec.config_file)
+    for key in [k for k in store.bucket(bucket).keys if k not in keep]:
+        store.delete(bucket, key)
+    store.set_bucket_setting(bucket, "website", {"index": spec.index, "error": spec.error})
+    return len(keep)
+
+
+class Website:
+    def __init__(self, store: ObjectStore, bucket: str):
+        self.store = store
+        self.bucket = bucket
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -67,39 +91,27 @@ class Website:
         if request.method not in ("GET", "HEAD"):
             await respond(send, 405, b"Method Not Allowed", [("content-type", "text/plain"), ("allow", "GET, HEAD")])
             return
+        bucket = self.store.buckets.get(self.bucket)
+        config = bucket.settings.get("website") if bucket else None
+        if config is None:
+            await respond(send, 404, NOT_FOUND_PAGE, [("content-type", "text/html; charset=utf-8")])
+            return
         head = request.method == "HEAD"
         key = request.path.lstrip("/")
-        if key == self.spec.config_file:
-            await self._send(send, 200, self.config_body, self.config_type, head)
-            return
         if key == "" or key.endswith("/"):
-            key += self.spec.index
-        target = self._inside(key)
-        if target is not None and target.is_dir():
-            if (target / self.spec.index).is_file():
-                location = quote(request.path, safe="/") + "/"
-                await respond(send, 302, b"", [("location", location)])
-                return
-            target = None
-        if target is None or not target.is_file():
-            await self._not_found(send, head)
+            key += config["index"]
+        meta = bucket.objects.get(key)
+        if meta is None and f"{key}/{config['index']}" in bucket.objects:
+            await respond(send, 302, b"", [("location", quote(request.path, safe="/") + "/")])
             return
-        await self._send(send, 200, target.read_bytes(), content_type(target), head)
-
-    async def _not_found(self, send, head: bool) -> None:
-        page = self._inside(self.spec.error)
-        if page is not None and page.is_file():
-            await self._send(send, 404, page.read_bytes(), content_type(page), head)
-        else:
-            await self._send(send, 404, NOT_FOUND_PAGE, "text/html; charset=utf-8", head)
-
-    @staticmethod
-    async def _send(send, status: int, body: bytes, media: str, head: bool) -> None:
-        headers = [("content-type", media), ("cache-control", "no-cache")]
+        status = 200
+        if meta is None:
+            status, meta = 404, bucket.objects.get(config.get("error") or "")
+        if meta is None:
+            await respond(send, 404, b"" if head else NOT_FOUND_PAGE, [("content-type", "text/html; charset=utf-8")])
+            return
+        headers = object_headers(meta)
         if head:
-            headers.append(("content-length", str(len(body))))
-            raw = [(k.encode(), v.encode()) for k, v in headers]
-            await send({"type": "http.response.start", "status": status, "headers": raw})
-            await send({"type": "http.response.body", "body": b""})
+            await respond_head(send, status, [*headers, ("content-length", str(meta.size))], head=True)
             return
-        await respond(send, status, body, headers)
+        await stream_file(send, status, headers, self.store.data_file(self.bucket, meta), 0, meta.size)

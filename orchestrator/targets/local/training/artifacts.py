@@ -1,9 +1,10 @@
-"""A content-addressed store for packed artifacts: one digest, one file, never rewritten.
+"""Packed artifacts in the local S3, content-addressed: one digest, one object, never rewritten.
 
-A model is named by the sha256 of its `model.tar.gz`, so a `file://` URI recorded in
-state never changes meaning, and a retrain that yields the same model stores nothing
-new. Packing is `files.pack_folder_tar_gz`, whose bytes depend only on names, content
-and exec bits, so that "the same model" really does give the same bytes.
+A model is stored at `s3://<bucket>/<prefix>/artifacts/sha256/<digest>/model.tar.gz`,
+named by the sha256 of its bytes, so a URI recorded in state never changes meaning
+(a Lambda's `s3_read` grant of it stays right), and a retrain that yields the same
+model stores nothing new. Packing is `files.pack_folder_tar_gz`, whose bytes depend
+only on names, content and exec bits, so "the same model" really gives the same bytes.
 """
 
 from __future__ import annotations
@@ -13,17 +14,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ....files import file_digest, pack_folder_tar_gz
+from ....files import file_digest, pack_folder_tar_gz, relative_files
+from ....spec.models import Pipeline
+from ..storage.client import LocalS3
+from ..storage.layout import s3_uri
 
 
 @dataclass(frozen=True)
 class StoredArtifact:
-    digest: str  # hex sha256 of the stored file's bytes
-    path: Path
-
-    @property
-    def uri(self) -> str:
-        return self.path.as_uri()
+    digest: str  # hex sha256 of the archive's bytes
+    uri: str  # s3://...
 
 
 def folder_is_empty(folder: Path) -> bool:
@@ -35,34 +35,39 @@ def folder_is_empty(folder: Path) -> bool:
         return True
 
 
+def artifact_bucket(pipeline: Pipeline) -> tuple[str, str]:
+    """The bucket and key prefix of a pipeline's artifacts: the spec's `aws:` ones, so local URIs
+    look like the aws target's; a pipeline that names none gets `<name>-artifacts`."""
+    return pipeline.aws.bucket or f"{pipeline.name.lower()}-artifacts", pipeline.aws.prefix.strip("/")
+
+
 class ArtifactStore:
-    """Files under `<root>/sha256/<digest>/<filename>`, written by temp file + rename."""
+    def __init__(self, s3: LocalS3, bucket: str, prefix: str, scratch: Path):
+        self.s3, self.bucket, self.prefix, self.scratch = s3, bucket, prefix, scratch
 
-    def __init__(self, root: Path):
-        self.root = root
-
-    def path_for(self, digest: str, filename: str) -> Path:
-        return self.root / "sha256" / digest / filename
+    def key_for(self, digest: str, name: str) -> str:
+        return "/".join(part for part in (self.prefix, "artifacts", "sha256", digest, name) if part)
 
     def put_folder(self, folder: Path, filename: str) -> StoredArtifact:
         """Pack a folder and store the archive; an identical archive already stored is reused."""
-        scratch = self.root / "tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=scratch, prefix=f".{filename}.", suffix=".partial")
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=self.scratch, prefix=f".{filename}.", suffix=".partial")
         temp = Path(temp_name)
         try:
             with os.fdopen(fd, "wb") as handle:
                 pack_folder_tar_gz(folder, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            return self._commit(temp, file_digest(temp), filename)
+            digest = file_digest(temp)
+            key = self.key_for(digest, filename)
+            self.s3.ensure_bucket(self.bucket)
+            if not self.s3.exists(self.bucket, key):
+                self.s3.put_file(self.bucket, key, temp, "application/x-tar")
+            return StoredArtifact(digest, s3_uri(self.bucket, key))
         finally:
             temp.unlink(missing_ok=True)
 
-    def _commit(self, temp: Path, digest: str, filename: str) -> StoredArtifact:
-        final = self.path_for(digest, filename)
-        if not final.exists():
-            final.parent.mkdir(parents=True, exist_ok=True)
-            temp.chmod(0o444)  # stored artifacts are immutable; a digest must keep meaning its bytes
-            os.replace(temp, final)
-        return StoredArtifact(digest, final)
+    def put_files(self, folder: Path, digest: str, name: str) -> str:
+        """Every file of `folder` under `.../sha256/<digest>/<name>/`; returns that prefix's URI (ends in `/`)."""
+        prefix = self.key_for(digest, name) + "/"
+        for relative, path in relative_files(folder):
+            self.s3.put_file(self.bucket, prefix + relative, path)
+        return s3_uri(self.bucket, prefix)

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+from ....diagnostics import Diagnostic
+from ....spec.loader import Document
 from ....spec.models import TrainingStep
 from ...base import StepContext, StepHandler, StepResult
 from ..handler import refuse_custom_image
+from ..storage.layout import S3Layout, split_s3_uri
+
+
+def missing_input(uri: str) -> str:
+    return f"no object in the local S3 at {uri}"
 
 
 class TrainingHandler(StepHandler):
     def __init__(self, home: Path):
         self.home = home
+        self.layout = S3Layout(home / "s3")
+
+    def check(self, name: str, step: TrainingStep, doc: Document) -> Iterator[Diagnostic]:
+        """An s3:// input reads the local S3 here: one that is not there fails the plan, with its key."""
+        for channel, source in step.inputs.items():
+            if source.startswith("s3://") and "${" not in source and self.layout.listing_digest(source) is None:
+                bucket, key = split_s3_uri(source)
+                yield doc.diagnostic(
+                    ("steps", name, "inputs", channel),
+                    missing_input(source),
+                    f"bucket {bucket!r}, key {key!r}: put it there with boto3 or the AWS CLI against the local "
+                    "cloud's S3, or name a file beside the spec",
+                )
 
     def preflight(self, name: str, step: TrainingStep) -> None:
         refuse_custom_image(name, step)
@@ -24,8 +44,11 @@ class TrainingHandler(StepHandler):
         return run_training(step, ctx, self.home)
 
     def destroy(self, ctx: StepContext) -> str:
-        return f"training {ctx.step}: its model artifact stays in the local artifact store"
+        return f"training {ctx.step}: its model artifact stays in the local S3's artifact store"
 
     def probe(self, outputs: Any) -> bool | None:
         model = outputs.get("model", "")
-        return Path(urlparse(model).path).is_file() if model.startswith("file://") else None
+        if not model.startswith("s3://"):
+            return None
+        bucket, key = split_s3_uri(model)
+        return self.layout.read_meta(bucket, key) is not None

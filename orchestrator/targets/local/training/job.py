@@ -3,26 +3,31 @@
 A job gets a folder shaped like a training container's `/opt/ml` under
 `<home>/jobs/<job_name>/` (see job_contract.py). The script, or a built-in
 algorithm's local stand-in, runs with this machine's Python in its own process
-group (script_runner.py). Its `model/` folder is packed deterministically into
-the content-addressed artifact store, which is where later steps find the model;
-what it wrote to `output/data/` becomes the step's `data` output.
+group (script_runner.py), with the local S3 at AWS_ENDPOINT_URL_S3 (the local cloud
+is held up while it runs). Its `model/` folder is packed deterministically into the
+content-addressed artifact store in the local S3, where later steps find the model
+(an s3:// URI, as on AWS); what it wrote to `output/data/` becomes the step's
+`data` output, an s3:// prefix ending in `/`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import re
-import shutil
 import signal
 import sys
-import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ....spec.models import TrainingStep
 from ...base import Reporter, StepContext, StepFailed, StepResult
+from ..aws_env import local_aws_environment, without_aws
+from ..daemon.client import DaemonClient, DaemonError
 from ..handler import custom_image_refusal
-from .artifacts import ArtifactStore, StoredArtifact, folder_is_empty
+from ..storage.client import LocalS3
+from ..storage.layout import S3Layout, split_s3_uri
+from .artifacts import ArtifactStore, StoredArtifact, artifact_bucket, folder_is_empty
 from .job_contract import (
     HOST,
     JobFolder,
@@ -46,7 +51,8 @@ def run_training(step: TrainingStep, ctx: StepContext, home: Path) -> StepResult
     if step.image:
         message, hint = custom_image_refusal(ctx.step, step.image)
         raise StepFailed(message, detail=hint)
-    sources = {channel: _resolve_input(channel, source, ctx) for channel, source in step.inputs.items()}
+    layout = S3Layout(home / "s3")
+    sources = {channel: _resolve_input(channel, source, ctx, layout) for channel, source in step.inputs.items()}
     metrics = MetricParser(step.metrics)
     _warn_about_local_differences(step, ctx.reporter)
 
@@ -54,15 +60,35 @@ def run_training(step: TrainingStep, ctx: StepContext, home: Path) -> StepResult
     job = JobFolder(home / "jobs" / name)
     script = _builtin(step, job) if step.algorithm else _locate_script(step, ctx)
     ctx.reporter.status("Starting")
+    try:
+        with DaemonClient(home).hold() as s3_url:
+            return _train(step, ctx, home, Job(name, job, script, sources, metrics), s3_url, layout)
+    except DaemonError as exc:
+        raise StepFailed("the local cloud (its S3) could not be started for the training job", str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    folder: JobFolder
+    script: Script
+    sources: dict[str, Path | str]
+    metrics: MetricParser
+
+
+def _train(step: TrainingStep, ctx: StepContext, home: Path, run: Job, s3_url: str, layout: S3Layout) -> StepResult:
+    name, job, script, metrics = run.name, run.folder, run.script, run.metrics
     job.recreate()
     ctx.reporter.status("Downloading")
-    channels = stage_inputs(sources, job)
+    channels = stage_inputs(run.sources, job, layout)
     hyperparameters = encode_hyperparameters(step.hyperparameters)
     write_config(job, channels, hyperparameters, step)
     # Built-in algorithms read hyperparameters.json; script mode also gets them as arguments.
     arguments = [] if step.algorithm else command_line_arguments(hyperparameters)
     argv = [sys.executable, *script.command, *arguments]
-    env = contract_environment(job, name, channels, hyperparameters, script, step)
+    env = without_aws(contract_environment(job, name, channels, hyperparameters, script, step))
+    env.update(local_aws_environment(s3_url, ctx.pipeline.region))
+    env.update(step.environment)  # the step's own settings win, as on SageMaker
 
     ctx.reporter.status("Training")
     try:
@@ -73,7 +99,7 @@ def run_training(step: TrainingStep, ctx: StepContext, home: Path) -> StepResult
     _raise_if_failed(outcome, step, job, name, log)
 
     ctx.reporter.status("Uploading")
-    store = ArtifactStore(home / "artifacts")
+    store = ArtifactStore(LocalS3(s3_url), *artifact_bucket(ctx.pipeline), home / "artifacts" / "tmp")
     model = _store_folder(store, job.model_dir, "model.tar.gz")
     outputs = {"model": model.uri, "job_name": name}
     details: dict[str, Any] = {
@@ -84,7 +110,7 @@ def run_training(step: TrainingStep, ctx: StepContext, home: Path) -> StepResult
     }
     if not folder_is_empty(job.output_data_dir):
         output = _store_folder(store, job.output_data_dir, "output.tar.gz")
-        outputs["data"] = _unpacked(output).as_uri()
+        outputs["data"] = store.put_files(job.output_data_dir, output.digest, "data")
         details["output_sha256"] = output.digest
     for metric in metrics.missing():
         ctx.reporter.warn(f"metric {metric.name} never matched the training log (regex {metric.regex!r})")
@@ -95,18 +121,6 @@ def run_training(step: TrainingStep, ctx: StepContext, home: Path) -> StepResult
         message=_summary(outcome.duration_s, metrics.results()),
         details=details,
     )
-
-
-def _unpacked(archive: StoredArtifact) -> Path:
-    """The output data as a folder beside its archive, so a later step can use it as a channel."""
-    folder = archive.path.parent / "data"
-    if not folder.is_dir():
-        partial = archive.path.parent / ".data.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        with tarfile.open(archive.path) as tar:
-            tar.extractall(partial, filter="data")
-        partial.rename(folder)
-    return folder
 
 
 # --- checks before anything is written ---------------------------------------------------
@@ -154,18 +168,19 @@ def _locate_script(step: TrainingStep, ctx: StepContext) -> Script:
     )
 
 
-def _resolve_input(channel: str, source: str, ctx: StepContext) -> Path:
+def _resolve_input(channel: str, source: str, ctx: StepContext, layout: S3Layout) -> Path | str:
     if not CHANNEL_NAME.match(channel):
         raise StepFailed(
             f"input channel name '{channel}' is not valid",
             detail="Channel names use letters, digits, '.', '-' and '_'.",
         )
     if source.startswith("s3://"):
-        raise StepFailed(
-            f"input channel '{channel}' reads {source}, but s3:// inputs are not reachable on the local target",
-            detail=f"Hint: download it (aws s3 cp --recursive {source} data/{channel}/) and set "
-            f"inputs.{channel} to the local copy, or run this pipeline with target: aws.",
-        )
+        bucket, prefix = split_s3_uri(source)
+        if not layout.listing(bucket, prefix):
+            raise StepFailed(
+                f"input channel '{channel}': no object in the local S3 at {source}", detail=missing_object_hint(source)
+            )
+        return source
     path = ctx.path(source.removeprefix("file://"))
     if not path.exists():
         raise StepFailed(
@@ -234,6 +249,13 @@ def _failure_detail(job: JobFolder, outcome: ScriptOutcome, log: str) -> str:
         parts.append(f"Last {len(outcome.stderr_tail)} lines of stderr:\n{lines}")
     parts.append(f"Full log: {log}")
     return "\n".join(parts)
+
+
+def missing_object_hint(uri: str) -> str:
+    return (
+        f"Hint: put the data there first (boto3 or `aws s3 cp --endpoint-url <the local S3's URL> FILE {uri}`), "
+        "or name a file beside the spec instead; a step's own outputs are there once it ran."
+    )
 
 
 def _store_folder(store: ArtifactStore, folder: Path, filename: str) -> StoredArtifact:

@@ -17,6 +17,7 @@ from typing import Any
 
 from ....spec.models import TrainingStep
 from ...base import StepFailed
+from ..storage.layout import S3Layout, split_s3_uri
 
 HOST = "algo-1"
 NETWORK_INTERFACE = "eth0"
@@ -108,13 +109,19 @@ class Script:
     python_path: tuple[Path, ...] = ()  # after source_dir: e.g. where the built-in stand-ins live
 
 
-def stage_inputs(sources: dict[str, Path], job: JobFolder) -> dict[str, Path]:
-    """Copy each channel in, as SageMaker's File mode does (a file lands under its own name)."""
+def stage_inputs(sources: dict[str, Path | str], job: JobFolder, layout: S3Layout) -> dict[str, Path]:
+    """Copy each channel in, as SageMaker's File mode does (a file lands under its own name).
+
+    An s3:// source is an S3 prefix, as SageMaker reads one: every object under it,
+    named by what follows the prefix's last `/`, read from the local S3's files.
+    """
     channels: dict[str, Path] = {}
     for channel, source in sources.items():
         target = job.input_data_dir / channel
         try:
-            if source.is_dir():
+            if isinstance(source, str):
+                _download(layout, source, target)
+            elif source.is_dir():
                 shutil.copytree(source, target)
             else:
                 target.mkdir(parents=True)
@@ -123,6 +130,22 @@ def stage_inputs(sources: dict[str, Path], job: JobFolder) -> dict[str, Path]:
             raise StepFailed(f"could not copy input channel '{channel}' from {source}: {exc}") from exc
         channels[channel] = target
     return channels
+
+
+def _download(layout: S3Layout, uri: str, target: Path) -> None:
+    bucket, prefix = split_s3_uri(uri)
+    base = prefix[: prefix.rfind("/") + 1]
+    target.mkdir(parents=True)
+    for meta in layout.listing(bucket, prefix):
+        relative = meta["key"][len(base) :]
+        parts = [p for p in relative.split("/") if p not in ("", ".", "..")]
+        if not parts:
+            continue  # a "folder" marker object
+        destination = target.joinpath(*parts)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        source = layout.object_file(bucket, meta["key"])
+        if source is not None:
+            shutil.copyfile(source, destination)
 
 
 def encode_hyperparameters(hyperparameters: dict[str, Any]) -> dict[str, str]:
