@@ -77,8 +77,9 @@ def api_step(routes: list[dict], cors: dict | None = None, stage: str = "prod") 
 
 
 def api_spec(step: dict, base_dir: Path, region: str = "us-east-1") -> ApiRequest:
-    """What the target sends the daemon for this `api` step (the spec's defaults filled in)."""
-    return api_request(ApiStep.model_validate(step), Path(base_dir), region)
+    """What the target sends the daemon for this `api` step (the spec's defaults filled in, its
+    lambda routes packaged under `<base_dir>/.bundles`)."""
+    return api_request(ApiStep.model_validate(step), Path(base_dir), region, Path(base_dir) / ".bundles")
 
 
 def site_spec(source: Path, **fields) -> WebsiteRequest:

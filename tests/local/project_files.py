@@ -74,6 +74,41 @@ def not_a_dict(event, context):
     return "just a string"
 
 
+def isolation(event, context):
+    """What the function can see of this machine: its environment, sys.path, importable packages."""
+    import importlib.util
+    import sys
+
+    names = ("boto3", "numpy", "pydantic", "orchestrator", "yaml", "starlette")
+    return {"statusCode": 200, "body": json.dumps({
+        "env": dict(os.environ),
+        "path": sys.path,
+        "found": {name: importlib.util.find_spec(name) is not None for name in names},
+        "boto3": os.path.dirname(importlib.util.find_spec("boto3").origin),
+        "flags": [sys.flags.isolated, sys.flags.no_site],
+        "cwd": os.getcwd(),
+    })}
+
+
+def read_s3(event, context):
+    import boto3
+
+    query = event["queryStringParameters"]
+    try:
+        body = boto3.client("s3").get_object(Bucket=query["bucket"], Key=query["key"])["Body"].read().decode()
+        return {"statusCode": 200, "body": json.dumps({"body": body})}
+    except Exception as exc:
+        return {"statusCode": 200, "body": json.dumps({"error": getattr(exc, "response", {}).get("Error", {})})}
+
+
+def hog(event, context):
+    hoard = bytearray(int((event["queryStringParameters"] or {}).get("mb", "0")) * 1024 * 1024)
+    for i in range(0, len(hoard), 4096):
+        hoard[i] = 1  # touch every page, so the memory is really used
+    time.sleep(float((event["queryStringParameters"] or {}).get("hold", "0")))
+    return {"statusCode": 200, "body": json.dumps({"held_mb": len(hoard) // (1024 * 1024)})}
+
+
 def slow(event, context):
     time.sleep(float((event["queryStringParameters"] or {}).get("s", "0")))
     return {"statusCode": 200, "body": json.dumps({"pid": os.getpid()})}
@@ -157,6 +192,18 @@ def threshold_model(root: Path, name: str, labels: tuple[int, int]) -> Path:
     return pack(folder, root / f"{name}.tar.gz")
 
 
+# A Chalice app as written for AWS; its requirements forgot chalice, so it cannot import.
+CHALICE_APP = """
+from chalice import Chalice
+
+app = Chalice(app_name="forgot-chalice")
+
+
+@app.route("/")
+def index():
+    return {"hello": "world"}
+"""
+
 PACKED_INFERENCE = """
 import json
 
@@ -201,6 +248,9 @@ def build_project(root: Path) -> dict[str, Path]:
         "custom_inference": write(root / "models" / "custom" / "inference.py", CUSTOM_INFERENCE),
         "transform_inference": write(root / "models" / "transform" / "inference.py", TRANSFORM_INFERENCE),
         "handlers": write(root / "api" / "handlers.py", LAMBDA_HANDLERS),
+        "private": write(root / "api" / ".env", "SECRET=never bundled"),
+        "chalice_app": write(root / "chalice_api" / "app.py", CHALICE_APP),
+        "chalice_requirements": write(root / "chalice_api" / "requirements.txt", "python-slugify>=8.0\n"),
     }
     weights = root / "transform-files"
     weights.mkdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import httpx
 import pytest
@@ -62,14 +63,15 @@ def test_lambda_context_and_environment(cloud, http, files):
     assert context["invoked_function_arn"] == "arn:aws:lambda:us-east-1:123456789012:function:api-main-any-echo-id"
     assert context["aws_request_id"] == body["event"]["requestContext"]["requestId"]
     assert 0 < context["remaining_ms"] <= 29000
+    assert env.pop("AWS_ACCESS_KEY_ID").startswith("ASIA")  # the function's own credentials (test_lambdas.py)
     assert env == {
         "ENDPOINT_NAME": ENDPOINT,
         "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": f"http://127.0.0.1:{cloud['endpoint_port']}",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local",
         "GREETING": "hello",
     }
-    assert body["cwd"] == str(files["root"] / "api")
+    bundle = Path(body["cwd"])  # Lambda's working directory is its task root: the deployed bundle
+    assert bundle.parent == files["root"] / ".bundles" and (bundle / "handlers.py").is_file()
 
 
 def test_handler_print_goes_to_the_daemon_log(cloud, http):

@@ -287,8 +287,6 @@ steps:
 UNEMULATED_WARNINGS = [  # in the spec's order, as the commands print them
     "pipeline.yaml:5:5: warning: steps.api.api_key: the local API does not enforce API keys or usage plans; "
     "the aws target does",
-    "pipeline.yaml:12:9: warning: steps.api.routes[0].requirements: lambda routes run in this Python environment "
-    "locally: their requirements files are not installed\n  hint: to run it locally: pip install -r api/requirements.txt",
     "pipeline.yaml:16:5: warning: steps.site.public: public: false has no local effect: the local website is "
     "reachable from this machine only",
 ]
@@ -338,3 +336,52 @@ def test_the_next_deploy_says_what_the_local_cloud_could_not_restore(target, fil
     ctx = dataclasses.replace(context(local, "site", "website"), reporter=reporter)
     local.apply("website", local.pipeline.steps["site"], ctx)
     assert reporter.warnings == [OLD_NOTICE]
+
+
+CHECKED_SPEC = """\
+name: demo
+steps:
+  train:
+    type: training
+    framework: sklearn
+    entry_point: train.py
+    inputs:
+      train: s3://raw-data/reviews/
+  api:
+    type: api
+    routes:
+      - method: GET
+        path: /x
+        integration: lambda
+        handler: api/handlers.py:echo
+        endpoint: e
+        runtime: python3.9
+"""
+
+
+def test_the_plan_names_a_missing_s3_input_and_a_runtime_other_than_this_python(target, files, tmp_path):
+    project = tmp_path / "checked"
+    project.mkdir()
+    (project / "train.py").write_text("")
+    (project / "pipeline.yaml").write_text(CHECKED_SPEC)
+    doc = load_file(project / "pipeline.yaml", display="pipeline.yaml")
+    local = target(Pipeline.model_validate(doc.data))
+    found = sorted(local.check(doc), key=lambda d: (d.line, d.col))
+    local_python = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert [(d.severity, d.render()) for d in found] == [
+        (
+            "error",
+            "pipeline.yaml:8:14: error: steps.train.inputs.train: no object in the local S3 at s3://raw-data/reviews/\n"
+            "  hint: bucket 'raw-data', key 'reviews/': put it there with boto3 or the AWS CLI against the local "
+            "cloud's S3, or name a file beside the spec",
+        ),
+        (
+            "warning",
+            "pipeline.yaml:17:9: warning: steps.api.routes[0].runtime: runtime python3.9: the local Lambda runs this "
+            f"machine's Python ({local_python}), with its standard library and compiled wheels\n"
+            f"  hint: run the orchestrator with Python 3.9 to match, or set runtime: {local_python}",
+        ),
+    ]
+    with pytest.raises(TargetError) as caught:
+        local.data_digests(["s3://raw-data/reviews/"])
+    assert str(caught.value) == "no object in the local S3 at s3://raw-data/reviews/"

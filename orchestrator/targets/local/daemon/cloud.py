@@ -217,7 +217,9 @@ class Cloud:
 
     # -- apis -----------------------------------------------------------------------------
     async def put_api(self, api_id: str, spec: ApiRequest, port: int | None = None) -> int:
-        gateway = Gateway(api_id, spec, self.registry, self.runtime_url, self.log_fd, local_url(self.s3_port))
+        gateway = Gateway(
+            api_id, spec, self.registry, self.runtime_url, self.log_fd, local_url(self.s3_port), self.access
+        )
         port = await self._serve("apis", api_id, gateway, self._port("apis", api_id, port))
         old = self.gateways.pop(api_id, None)
         self.gateways[api_id] = gateway

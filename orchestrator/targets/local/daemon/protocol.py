@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2  # of services.json; version 1 recorded an API as its whole spec step
+SCHEMA_VERSION = 3  # of services.json; 1 recorded an API as its whole spec step, 2 ran Lambdas from the project
 HOST = "127.0.0.1"
 RUNTIME_PREFIX = "/endpoints/"  # the SageMaker runtime's InvokeEndpoint path: /endpoints/{name}/invocations
 RUNTIME_SUFFIX = "/invocations"
@@ -77,17 +77,30 @@ class EndpointRequest:
 
 
 @dataclass(frozen=True)
+class LambdaCode:
+    """What a lambda route's function runs: its bundle (LAMBDA_TASK_ROOT), with `_HANDLER`'s
+    module.function, and the layers after it on sys.path (its requirements, the runtime's boto3)."""
+
+    bundle: str
+    handler: str  # module.function, as Lambda's _HANDLER
+    layers: tuple[str, ...]
+    runtime: str  # e.g. python3.12
+    s3_read: tuple[str, ...]  # s3:// objects or prefixes ending in / that it may read
+
+
+@dataclass(frozen=True)
 class RouteRequest:
     method: str
     path: str
     integration: str  # "lambda" or "direct"
     endpoint: str
-    handler: str | None  # lambda routes: file.py:function, relative to the API's base_dir
+    handler: str | None  # lambda routes: file.py:function, relative to the API's base_dir (as the spec says)
     memory_mb: int
     timeout_s: float
     environment: dict[str, str]
     content_type: str  # direct routes: what is sent to the endpoint
     accept: str
+    code: LambdaCode | None = None  # lambda routes: what the function runs
 
 
 @dataclass(frozen=True)
@@ -121,7 +134,7 @@ class WebsiteRequest:
 
 
 ServiceRequest = EndpointRequest | ApiRequest | WebsiteRequest
-for _request in (EndpointRequest, RouteRequest, CorsRequest, ApiRequest, WebsiteRequest):
+for _request in (EndpointRequest, LambdaCode, RouteRequest, CorsRequest, ApiRequest, WebsiteRequest):
     _request.__pydantic_config__ = {"extra": "forbid"}  # read by the daemon's validation; a plain dict here
 # The services a daemon hosts, by the name the control API and services.json use for them.
 SERVICES: dict[str, type] = {"endpoints": EndpointRequest, "apis": ApiRequest, "websites": WebsiteRequest}

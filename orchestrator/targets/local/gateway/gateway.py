@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..asgi import BodyTooLarge, Request, drain, json_body, read_body, respond, respond_json
-from ..daemon.protocol import ApiRequest, RouteRequest
-from ..lambdas.pool import FunctionPool, FunctionSpec, LambdaFailed, LambdaTimeout
+from ..daemon.protocol import ApiRequest, LambdaCode, RouteRequest
+from ..lambdas.environment import lambda_environment
+from ..lambdas.pool import BOOTSTRAP, FunctionPool, FunctionSpec, LambdaFailed, LambdaTimeout
 from ..serving.endpoint import EndpointRegistry, InvocationTimeout, UnknownEndpoint
 from ..serving.inference import InvocationError
+from ..storage.access import Access, Credentials
 from .cors import CorsPolicy
 from .proxy_event import MalformedResult, build_event, read_result
 from .routing import Router
@@ -63,6 +65,7 @@ class Gateway:
         runtime_url: Callable[[str], str],
         log_fd: int,
         s3_url: str,
+        access: Access,
     ):
         self.api_id = api_id
         self.spec = spec
@@ -71,29 +74,41 @@ class Gateway:
         self.router: Router[Binding] = Router()
         self.pools: list[FunctionPool] = []
         self._inflight = 0  # requests inside this gateway, from first byte to last
-        base_dir = Path(spec.base_dir)
+        self.access = access
+        self.credentials: list[Credentials] = []
         for route in spec.routes:
             binding = Binding(route)
-            if route.integration == "lambda":
-                file, _, function = (route.handler or "").partition(":")
-                env = {
-                    **route.environment,
-                    "ENDPOINT_NAME": route.endpoint,
-                    "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": runtime_url(route.endpoint),
-                    "AWS_ENDPOINT_URL_S3": s3_url,
-                }
-                lambda_function = FunctionSpec(
-                    name=function_name(api_id, route),
-                    handler_file=(base_dir / file).resolve(),
-                    function=function or "lambda_handler",
-                    memory_mb=route.memory_mb,
-                    region=spec.region,
-                    environment=env,
-                )
-                binding.pool = FunctionPool(lambda_function, log_fd)
+            if route.integration == "lambda" and route.code is not None:
+                binding.pool = FunctionPool(self._function(route, route.code, runtime_url, s3_url), log_fd)
                 self.pools.append(binding.pool)
             self.router.add(route.method, route.path, binding)
         self.cors = CorsPolicy(spec.cors, {r.method for r in spec.routes})
+
+    def _function(
+        self, route: RouteRequest, code: LambdaCode, runtime_url: Callable[[str], str], s3_url: str
+    ) -> FunctionSpec:
+        """A lambda route's function: its code, and an environment of its own with its own credentials."""
+        name = function_name(self.api_id, route)
+        credentials = self.access.issue(name, code.s3_read)
+        self.credentials.append(credentials)
+        own = {
+            **route.environment,
+            "ENDPOINT_NAME": route.endpoint,
+            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": runtime_url(route.endpoint),
+        }
+        environment = lambda_environment(
+            function=name,
+            handler=code.handler,
+            task_root=Path(code.bundle),
+            runtime_dir=BOOTSTRAP.parent,
+            runtime=code.runtime,
+            memory_mb=route.memory_mb,
+            region=self.spec.region,
+            credentials=credentials,
+            s3_url=s3_url,
+            own=own,
+        )
+        return FunctionSpec(name, Path(code.bundle), code.layers, route.memory_mb, environment)
 
     def warm(self) -> None:
         """Start each function's first worker in the background, one at a time so the
@@ -107,6 +122,8 @@ class Gateway:
 
     async def close(self) -> None:
         await asyncio.gather(*(pool.close() for pool in self.pools))
+        for credentials in self.credentials:
+            self.access.revoke(credentials)
 
     async def drain(self, grace_s: float = 30.0) -> None:
         """Stop after the requests already inside are answered (a redeploy replaced this

@@ -1,8 +1,10 @@
 """Lambda functions as pools of warm worker processes, one invocation per worker at a time.
 
-Each worker is its own process with the function's environment, so handlers run as
-they would on Lambda: imported once, isolated from the daemon and from each other.
-A worker that times out is killed and replaced, as Lambda recycles a timed-out sandbox.
+Each worker is its own process (bootstrap.py under `python -I -S`) with only the
+function's environment and sys.path, so handlers run as they would on Lambda: imported
+once, isolated from the daemon, from this machine's packages and from each other.
+A worker that times out is killed and replaced, as Lambda recycles a timed-out sandbox;
+one whose memory passes `memory_mb` is killed, as Lambda ends a sandbox out of memory.
 """
 
 from __future__ import annotations
@@ -18,11 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger("orchestrator.local.lambda")
-WORKER_SCRIPT = Path(__file__).with_name("worker.py")
-# The daemon's environment as it started, before endpoints add their own variables:
-# a function sees only this, minus AWS settings, plus its route's environment.
-BASE_ENVIRONMENT = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ORCHESTRATOR_"))}
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 START_TIMEOUT_S = 30.0
+WATCH_INTERVAL_S = 0.05  # how often a worker's memory is read
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 class LambdaTimeout(Exception):
@@ -36,30 +37,26 @@ class LambdaFailed(Exception):
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
-    handler_file: Path
-    function: str
+    task_root: Path  # the bundle
+    layers: tuple[str, ...]  # after the bundle on sys.path: requirements, the runtime's boto3
     memory_mb: int
-    region: str
-    environment: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)  # all of it (environment.py)
 
-    def process_env(self) -> dict[str, str]:
-        env = dict(BASE_ENVIRONMENT)
-        env.update(
-            AWS_DEFAULT_REGION=self.region,
-            AWS_REGION=self.region,
-            AWS_ACCESS_KEY_ID="local",
-            AWS_SECRET_ACCESS_KEY="local",
-            AWS_LAMBDA_FUNCTION_NAME=self.name,
-            AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(self.memory_mb),
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(self.environment)
-        return env
+
+def rss_mb(pid: int) -> float | None:
+    """A process's resident memory in MB, None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * PAGE / (1024 * 1024)
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 class Worker:
     def __init__(self, process: asyncio.subprocess.Process):
         self.process = process
+        self.peak_mb = 0.0
+        self.out_of_memory = False
 
     async def call(self, document: dict) -> dict:
         data = json.dumps(document).encode("utf-8")
@@ -88,25 +85,26 @@ class FunctionPool:
         self._background: set[asyncio.Task] = set()
         self._changed = asyncio.Condition()
         self._closed = False
+        self._watchdog: asyncio.Task | None = None
 
     async def _spawn(self) -> Worker:
         spec = self.spec
         process = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-P",
-            str(WORKER_SCRIPT),
-            str(spec.handler_file),
-            spec.function,
-            spec.name,
-            str(spec.memory_mb),
-            spec.region,
+            "-I",  # no PYTHON* variables, no user site, not the script's folder on sys.path
+            "-S",  # no site-packages at all: bootstrap.py sets sys.path to the bundle and its layers
+            "-B",  # the task root is Lambda's deployed code: nothing is written into it (layers come compiled)
+            str(BOOTSTRAP),
+            *spec.layers,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=self.log_fd,
-            cwd=str(spec.handler_file.parent),
-            env=spec.process_env(),
+            cwd=str(spec.task_root),
+            env=spec.environment,
         )
         worker = Worker(process)
+        if self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch_memory())
         try:
             await asyncio.wait_for(worker.read(), START_TIMEOUT_S)
         except (TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
@@ -178,6 +176,11 @@ class FunctionPool:
             raise LambdaTimeout(self.spec.name) from exc
         except (asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
             await self._discard(worker)
+            if worker.out_of_memory:
+                raise LambdaFailed(
+                    f"function {self.spec.name}: Runtime exited with error: signal: killed "
+                    f"(Runtime.OutOfMemory: {worker.peak_mb:.0f} MB used, memory_mb is {self.spec.memory_mb})"
+                ) from exc
             raise LambdaFailed(f"function {self.spec.name} worker exited") from exc
         except BaseException:
             await self._discard(worker)
@@ -187,6 +190,31 @@ class FunctionPool:
             raise LambdaFailed(f"{reply.get('errorType')}: {reply.get('errorMessage')}")
         return reply["result"]
 
+    async def _watch_memory(self) -> None:
+        """Kill a worker whose resident memory passes memory_mb, as Lambda ends such a sandbox."""
+        limit = self.spec.memory_mb
+        while not self._closed:
+            for worker in list(self._all):
+                used = rss_mb(worker.process.pid)
+                if used is None or worker.process.returncode is not None:
+                    continue
+                worker.peak_mb = max(worker.peak_mb, used)
+                if used > limit and not worker.out_of_memory:
+                    worker.out_of_memory = True
+                    log.error(
+                        "REPORT function %s: Memory Size: %d MB Max Memory Used: %.0f MB: killed (out of memory)",
+                        self.spec.name,
+                        limit,
+                        used,
+                    )
+                    worker.kill()
+                    if worker in self._idle:  # nobody waits on it: drop it now, a request starts another
+                        async with self._changed:
+                            self._idle.remove(worker)
+                            self._all.discard(worker)
+                            self._changed.notify()
+            await asyncio.sleep(WATCH_INTERVAL_S)
+
     async def warm_quietly(self) -> None:
         try:
             await self.warm()
@@ -194,6 +222,8 @@ class FunctionPool:
             log.error("%s", exc)
 
     async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         async with self._changed:
             self._closed = True
             workers = list(self._all)

@@ -1,0 +1,111 @@
+"""One Lambda execution environment: imports the handler once, then answers invocations.
+
+A standalone script, never an import of the orchestrator: the pool runs it as
+`python -I -S bootstrap.py LAYER...`, so nothing of this machine's site-packages or
+environment reaches the function. sys.path is exactly what Lambda gives a function:
+the bundle (LAMBDA_TASK_ROOT), then each layer (its requirements, the runtime's
+boto3), then the standard library. `_HANDLER` names `module.function`, as on Lambda.
+
+Frames on stdin/stdout are a 4-byte big-endian length and a JSON document; the
+handler's own prints go to stderr (the daemon log).
+"""
+
+import importlib
+import json
+import os
+import struct
+import sys
+import time
+import traceback
+
+ACCOUNT = "123456789012"
+
+
+class LambdaContext:
+    def __init__(self, request_id, deadline):
+        environ = os.environ
+        self.function_name = environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = environ["AWS_LAMBDA_FUNCTION_VERSION"]
+        self.invoked_function_arn = f"arn:aws:lambda:{environ['AWS_REGION']}:{ACCOUNT}:function:{self.function_name}"
+        self.memory_limit_in_mb = int(environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
+        self.aws_request_id = request_id
+        self.log_group_name = environ["AWS_LAMBDA_LOG_GROUP_NAME"]
+        self.log_stream_name = environ["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+def read_frame(stream):
+    header = stream.read(4)
+    if len(header) < 4:
+        return None
+    (size,) = struct.unpack(">I", header)
+    return json.loads(stream.read(size))
+
+
+def write_frame(stream, document):
+    data = (document if isinstance(document, str) else json.dumps(document)).encode("utf-8")
+    stream.write(struct.pack(">I", len(data)) + data)
+    stream.flush()
+
+
+class HandlerError(Exception):
+    def __init__(self, error_type, message):
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def load_handler(handler):
+    """`module.function` as Lambda's runtime resolves it, with its error types."""
+    module_name, _, function = handler.rpartition(".")
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as exc:
+        raise HandlerError("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}") from exc
+    found = getattr(module, function, None)
+    if not callable(found):
+        raise HandlerError("AttributeError", f"Handler '{function}' missing on module '{module_name}'")
+    return found
+
+
+def error_frame(exc):
+    text = "".join(traceback.format_exception(exc))
+    print(text, file=sys.stderr, flush=True)
+    error_type = getattr(exc, "error_type", type(exc).__name__)
+    print(f"[ERROR] {error_type}: {exc}", file=sys.stderr, flush=True)
+    return {"ok": False, "errorType": error_type, "errorMessage": str(exc)}
+
+
+def main(argv):
+    sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], *argv[1:]]
+    sys.argv = [sys.argv[0]]
+    frames_in = os.fdopen(os.dup(0), "rb")
+    frames_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # print() in the handler goes to the log, never into the frames
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    try:
+        handler, init_error = load_handler(os.environ["_HANDLER"]), None
+    except Exception as exc:  # an init error fails every invocation, as on Lambda
+        handler, init_error = None, error_frame(exc)
+    write_frame(frames_out, {"ready": True})
+    while True:
+        request = read_frame(frames_in)
+        if request is None:
+            return 0
+        if init_error is not None:
+            write_frame(frames_out, init_error)
+            continue
+        context = LambdaContext(request["requestId"], request["deadline"])
+        try:
+            reply = json.dumps({"ok": True, "result": handler(request["event"], context)})
+        except Exception as exc:  # includes a result that is not JSON (Runtime.MarshalError)
+            reply = error_frame(exc)
+        write_frame(frames_out, reply)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
