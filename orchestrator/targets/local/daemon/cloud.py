@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..gateway.gateway import Gateway
-from ..serving.endpoint import EndpointApp, EndpointRegistry
+from ..serving.endpoint import EndpointRegistry
 from ..serving.inference import ModelLoadError
 from ..storage.access import Access
 from ..storage.layout import split_s3_uri
@@ -60,8 +60,8 @@ class Cloud:
         self.store = ObjectStore(home.s3_dir)
         self.access = Access()
         self.s3 = S3Api(self.store, self.access)
+        self.registry = EndpointRegistry(home.models_dir, home.groups_file, log_fd, control_port, local_url(s3_port))
         self.holds = 0  # clients (a training job) that need the local cloud up though it serves nothing
-        self.registry = EndpointRegistry(home.models_dir)
         self.records: dict[str, dict[str, ServiceRecord]] = {service: {} for service in SERVICES}
         self.unreadable: dict[str, dict[str, Any]] = {service: {} for service in SERVICES}  # kept as found
         self.failed: dict[str, str] = {}
@@ -181,17 +181,8 @@ class Cloud:
 
     async def put_endpoint(self, name: str, spec: EndpointRequest, port: int | None = None) -> int:
         model_file = self.model_file(spec.model_uri)
-        model, model_dir = await self.registry.load(name, model_file, spec.inference, spec.environment)
-        port = self._port("endpoints", name, port)
-        app = EndpointApp(self.registry, name)
-        new = ("endpoints", name) not in self.servers
-        if new:
-            try:
-                port = await self._serve("endpoints", name, app, port)
-            except BaseException:
-                shutil.rmtree(model_dir, ignore_errors=True)
-                raise
-        self.registry.swap(name, port, model, model_dir)
+        new = name not in self.registry.endpoints
+        port = await self.registry.deploy(name, spec, model_file, self._port("endpoints", name, port))
         self._recorded("endpoints", name, ServiceRecord(spec, port))
         if new:
             await self._rewire_apis(name)
@@ -208,8 +199,7 @@ class Cloud:
 
     async def delete_endpoint(self, name: str) -> bool:
         found = self._forget("endpoints", name)
-        await self._unserve("endpoints", name)
-        self.registry.remove(name)
+        await self.registry.remove(name)
         if found:
             await self._rewire_apis(name)  # now answered "not found" by the runtime, not a dead port
         self.save()
@@ -274,7 +264,7 @@ class Cloud:
             services[service] = {
                 name: {
                     "port": port,
-                    "serving": (service, name) in self.servers,
+                    "serving": (service, name) in self.servers or name in self.registry.endpoints,
                     "error": self.failed.get(f"{service}/{name}"),
                 }
                 for name, port in ports.items()
@@ -287,5 +277,5 @@ class Cloud:
         gateways = [*self.gateways.values(), *self._draining]
         await asyncio.gather(*(gateway.close() for gateway in gateways))
         await asyncio.gather(*(self._unserve(*key) for key in list(self.servers)))
-        self.registry.close()
+        await self.registry.close()
         shutil.rmtree(self.home.models_dir, ignore_errors=True)

@@ -14,7 +14,7 @@ import logging
 import re
 
 from ..asgi import Request, read_body, respond_json
-from ..serving.endpoint import EndpointApp
+from ..serving.endpoint import RuntimeApi
 from ..serving.inference import ModelLoadError
 from .cloud import Cloud
 from .protocol import RUNTIME_PREFIX, SERVICES, ProtocolError
@@ -32,7 +32,7 @@ class ControlApp:
         self.token = token
         self.stop = stop
         self.idle_grace_s = idle_grace_s
-        self.runtime = EndpointApp(cloud.registry, "")
+        self.runtime = RuntimeApi(cloud.registry)
         self._idle_timer: asyncio.TimerHandle | None = None
 
     def watch_idle(self, grace_s: float) -> None:

@@ -31,6 +31,11 @@ class Home:
         return self.root / "daemon.json"
 
     @property
+    def groups_file(self) -> Path:
+        """The process group of each endpoint, so a daemon started after a crash ends what the last one left."""
+        return self.root / "groups.json"
+
+    @property
     def ports_file(self) -> Path:
         """The ports the last daemon had (kept after it stops), so the next one takes them again."""
         return self.root / "ports.json"

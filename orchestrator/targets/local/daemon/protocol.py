@@ -71,9 +71,12 @@ def website_url(port: int) -> str:
 class EndpointRequest:
     """A model to serve: its artifact, the inference module (None: packed or built-in), its environment."""
 
-    model_uri: str
+    model_uri: str  # s3:// (the local S3) or file://
     inference: str | None
     environment: dict[str, str]
+    framework: str | None = None  # tensorflow follows TF Serving's contract; pytorch/tensorflow read code/
+    serverless: bool = False  # 4 MB payloads instead of 6 MB
+    region: str = "us-east-1"
 
 
 @dataclass(frozen=True)

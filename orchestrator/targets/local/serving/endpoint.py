@@ -1,33 +1,44 @@
-"""SageMaker endpoints: the container contract and the runtime InvokeEndpoint API.
+"""SageMaker endpoints, as the daemon sees them: named ports, each served by a process group.
 
-Every endpoint port answers `GET /ping` and `POST /invocations` for its own model, and
-`POST /endpoints/{name}/invocations` for any endpoint of this daemon, with the
-headers and error shapes botocore's rest-json parser expects.
+The registry deploys and swaps groups (group.py), and reaches an endpoint over HTTP
+for the gateway's direct routes and for the runtime API of the daemon's own port,
+with keep-alive connections. The model itself only ever runs in the endpoint's workers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import shutil
+import socket
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..asgi import Request, read_body, respond, respond_json
-from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX
-from .inference import InvocationContext, InvocationError, LoadedModel, load_model
+from ..asgi import read_body, respond, respond_json
+from ..daemon.home import read_json, write_json_atomic
+from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX, EndpointRequest
+from ..daemon.servers import bind
+from .app import CUSTOM_ATTRIBUTES, FORWARDED, INVOCATION_TIMEOUT_S, runtime_error, unknown_endpoint
+from .group import (
+    PAYLOAD_LIMITS,
+    EndpointGroup,
+    endpoint_environment,
+    kill_leftover_groups,
+    prepare_model,
+    worker_count,
+)
+from .http_client import ConnectFailed, HttpClient
+from .inference import InvocationError
 
-INVOCATION_TIMEOUT_S = 60.0
-VARIANT = "AllTraffic"
-ACCOUNT = "123456789012"
-CUSTOM_ATTRIBUTES = "x-amzn-sagemaker-custom-attributes"
+log = logging.getLogger("orchestrator.local.endpoint")
 
 
 class UnknownEndpoint(Exception):
     def __init__(self, name: str):
-        super().__init__(f"Endpoint {name} of account {ACCOUNT} not found.")
+        super().__init__(unknown_endpoint(name))
         self.name = name
 
 
@@ -44,57 +55,95 @@ class Answer:
 
 @dataclass
 class Endpoint:
-    """A named endpoint; `model` is replaced whole, so a request sees the old or the new one."""
+    """A named endpoint: its socket stays while groups come and go on it."""
 
     name: str
     port: int
-    model: LoadedModel
-    model_dir: Path
+    sock: socket.socket
+    group: EndpointGroup
+    retired: list[EndpointGroup] = field(default_factory=list)  # replaced groups still draining
 
 
 class EndpointRegistry:
-    """Every endpoint of the daemon by name. Models load on one thread and invocations run
-    on a pool, so neither a slow model_fn nor a slow predict ever blocks the event loop."""
-
-    def __init__(self, models_dir: Path):
+    def __init__(self, models_dir: Path, groups_file: Path, log_fd: int, control_port: int, s3_url: str):
         self.models_dir = models_dir
+        self.groups_file = groups_file
+        self.log_fd = log_fd
+        self.control_port = control_port
+        self.s3_url = s3_url
         self.endpoints: dict[str, Endpoint] = {}
-        self._invoke_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="invoke")
-        self._load_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load")
+        self.client = HttpClient()
+        self._background: set[asyncio.Task] = set()
+        kill_leftover_groups(list((read_json(groups_file) or {}).values()))  # a killed daemon's
+        self._record_groups()
 
-    async def load(
-        self, name: str, model_uri: str, inference: str | None, environment: dict[str, str]
-    ) -> tuple[LoadedModel, Path]:
-        """Load a model completely, off the event loop, without touching what serves now."""
+    def _record_groups(self) -> None:
+        write_json_atomic(self.groups_file, {name: e.group.pgid for name, e in self.endpoints.items()})
+
+    def port_of(self, name: str) -> int | None:
+        endpoint = self.endpoints.get(name)
+        return endpoint.port if endpoint else None
+
+    async def deploy(self, name: str, spec: EndpointRequest, model_file: str, port: int | None) -> int:
+        """Serve `spec` as `name`; what served before keeps serving until the new group is ready."""
         work_dir = self.models_dir / name / uuid.uuid4().hex[:12]
-        loop = asyncio.get_running_loop()
-        inference_path = Path(inference) if inference else None
+        existing = self.endpoints.get(name)
         try:
-            model = await loop.run_in_executor(
-                self._load_pool, load_model, model_uri, inference_path, environment, work_dir
-            )
+            model_dir, inference = await asyncio.to_thread(prepare_model, spec, model_file, work_dir)
+            sock = existing.sock if existing else bind(port or 0)
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
-        return model, work_dir
+        port = sock.getsockname()[1]
+        workers = worker_count(spec.environment)
+        config = {
+            "name": name,
+            "workers": workers,
+            "model_dir": str(model_dir),
+            "inference": str(inference) if inference else None,
+            "framework": spec.framework,
+            "max_payload": PAYLOAD_LIMITS[spec.serverless],
+            "control_port": self.control_port,
+        }
+        env = endpoint_environment(spec, name, port, workers, self.s3_url, inference)
+        try:
+            group = await EndpointGroup.start(name, sock, config, env, work_dir, self.log_fd)
+        except BaseException:
+            shutil.rmtree(work_dir, ignore_errors=True)
+            if existing is None:
+                sock.close()
+            raise
+        if existing is None:
+            self.endpoints[name] = Endpoint(name, port, sock, group)
+        else:
+            old, existing.group = existing.group, group
+            existing.retired.append(old)
+            await old.begin_drain()  # from here on, every new request reaches the new model
+            self._in_background(self._retire(existing, old))
+        self._record_groups()
+        return port
 
-    def swap(self, name: str, port: int, model: LoadedModel, model_dir: Path) -> Endpoint:
-        current = self.endpoints.get(name)
-        if current is None:
-            current = self.endpoints[name] = Endpoint(name=name, port=port, model=model, model_dir=model_dir)
-            return current
-        old_dir = current.model_dir
-        current.model, current.model_dir = model, model_dir  # one reference swap each
-        if old_dir != model_dir and self.models_dir in old_dir.parents:
-            # In-flight requests hold the old model object, not its files; keep them a while.
-            asyncio.get_running_loop().call_later(30, shutil.rmtree, old_dir, True)
-        return current
+    def _in_background(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._background.add(task)  # a task nobody references may be collected
+        task.add_done_callback(self._background.discard)
 
-    def remove(self, name: str) -> Endpoint | None:
+    async def _retire(self, endpoint: Endpoint, old: EndpointGroup) -> None:
+        await old.stop()
+        if old in endpoint.retired:
+            endpoint.retired.remove(old)
+        if self.models_dir in old.model_dir.parents:
+            shutil.rmtree(old.model_dir, ignore_errors=True)
+
+    async def remove(self, name: str) -> bool:
         endpoint = self.endpoints.pop(name, None)
-        if endpoint is not None:
-            shutil.rmtree(self.models_dir / name, ignore_errors=True)
-        return endpoint
+        if endpoint is None:
+            return False
+        endpoint.sock.close()  # no new connection is accepted: the port refuses from now on
+        await asyncio.gather(endpoint.group.stop(), *(group.stop() for group in endpoint.retired))
+        self._record_groups()
+        shutil.rmtree(self.models_dir / name, ignore_errors=True)
+        return True
 
     async def invoke(
         self,
@@ -105,116 +154,71 @@ class EndpointRegistry:
         custom_attributes: str | None = None,
         timeout: float = INVOCATION_TIMEOUT_S,
     ) -> Answer:
-        endpoint = self.endpoints.get(name)
-        if endpoint is None:
+        """The container's /invocations on the endpoint's port (the gateway's direct integration)."""
+        port = self.port_of(name)
+        if port is None:
             raise UnknownEndpoint(name)
-        model = endpoint.model
-        context = InvocationContext(custom_attributes=custom_attributes)
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._invoke_pool, model.invoke, body, content_type, accept, context)
+        headers = [("content-type", content_type)]
+        if accept:
+            headers.append(("accept", accept))
+        if custom_attributes is not None:
+            headers.append((CUSTOM_ATTRIBUTES, custom_attributes))
         try:
-            data, media = await asyncio.wait_for(future, timeout)
+            answer = await asyncio.wait_for(self.client.request(port, "POST", "/invocations", headers, body), timeout)
         except TimeoutError as exc:
             raise InvocationTimeout(name) from exc
-        return Answer(data, media, context.response_custom_attributes)
+        except ConnectFailed as exc:
+            raise UnknownEndpoint(name) from exc
+        if answer.status == 504:
+            raise InvocationTimeout(name)
+        if answer.status != 200:
+            try:
+                message = json.loads(answer.body)["message"]
+            except (ValueError, KeyError, TypeError):
+                message = answer.body.decode("utf-8", "replace")
+            raise InvocationError(answer.status, message)
+        return Answer(
+            answer.body, answer.header("content-type", "application/octet-stream"), answer.header(CUSTOM_ATTRIBUTES)
+        )
 
-    def close(self) -> None:
-        self._invoke_pool.shutdown(wait=False, cancel_futures=True)
-        self._load_pool.shutdown(wait=False, cancel_futures=True)
+    def status(self, name: str) -> dict:
+        endpoint = self.endpoints.get(name)
+        return {
+            "workers": endpoint.group.workers if endpoint else [],
+            "pgid": endpoint.group.pgid if endpoint else None,
+        }
+
+    async def close(self) -> None:
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*(self.remove(name) for name in list(self.endpoints)))
+        self.client.close()
 
 
-def _runtime_error(kind: str, status: int, message: str, **extra) -> tuple[int, dict, list[tuple[str, str]]]:
-    # ModelError bodies carry modeled members (capitalised), ValidationError a plain message.
-    body = {"Message": message, "ErrorCode": "MODEL_ERROR", **extra} if extra else {"message": message}
-    return status, body, [("x-amzn-errortype", f"{kind}:http://internal.amazon.com/coral/com.amazon.sage.runtime/")]
+class RuntimeApi:
+    """The runtime API on a port that hosts no endpoint (the daemon's): forwarded to the endpoint's port."""
 
-
-class EndpointApp:
-    """The ASGI app behind one endpoint's port."""
-
-    def __init__(self, registry: EndpointRegistry, name: str):
+    def __init__(self, registry: EndpointRegistry):
         self.registry = registry
-        self.name = name
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return
-        request = Request.from_scope(scope)
-        path = request.path
-        if path == "/ping" and request.method == "GET":
-            ok = self.name in self.registry.endpoints
-            await respond(send, 200 if ok else 503, b"" if ok else b"not ready")
-        elif path == "/invocations" and request.method == "POST":
-            await self._container(request, receive, send)
-        elif path.startswith(RUNTIME_PREFIX) and path.endswith(RUNTIME_SUFFIX) and request.method == "POST":
-            name = unquote(path[len(RUNTIME_PREFIX) : -len(RUNTIME_SUFFIX)])
-            await self._runtime(name, request, receive, send)
-        else:
-            await respond_json(send, 404, {"message": f"no route for {request.method} {path}"})
-
-    async def _container(self, request: Request, receive, send) -> None:
-        """The bare container contract: the model server's own status codes."""
+        path = scope["path"]
+        name = unquote(path[len(RUNTIME_PREFIX) : -len(RUNTIME_SUFFIX)]) if path.endswith(RUNTIME_SUFFIX) else ""
         body = await read_body(receive)
-        try:
-            answer = await self.registry.invoke(
-                self.name,
-                body,
-                request.header("content-type", "application/json"),
-                request.header("accept"),
-                request.header(CUSTOM_ATTRIBUTES),
-            )
-        except InvocationError as exc:
-            await respond_json(send, exc.status, {"message": str(exc)})
-            return
-        except InvocationTimeout:
-            await respond_json(send, 504, {"message": "invocation timed out"})
-            return
-        except UnknownEndpoint:
-            await respond_json(send, 503, {"message": "model not loaded"})
-            return
-        await respond(send, 200, answer.body, _answer_headers(answer))
-
-    async def _runtime(self, name: str, request: Request, receive, send) -> None:
-        request_id = str(uuid.uuid4())
-        body = await read_body(receive)
-        try:
-            answer = await self.registry.invoke(
-                name,
-                body,
-                request.header("content-type", "application/json"),
-                request.header("accept"),
-                request.header(CUSTOM_ATTRIBUTES),
-            )
-        except UnknownEndpoint as exc:
-            status, payload, headers = _runtime_error("ValidationError", 400, str(exc))
-        except InvocationError as exc:
-            status, payload, headers = _runtime_error(
-                "ModelError",
-                424,
-                f"Received {'client' if exc.status < 500 else 'server'} error ({exc.status}) "
-                f'from primary with message "{exc}". See the daemon log for more information.',
-                OriginalStatusCode=exc.status,
-                OriginalMessage=str(exc),
-                LogStreamArn=f"arn:aws:logs:local:{ACCOUNT}:log-group:/aws/sagemaker/Endpoints/{name}",
-            )
-        except InvocationTimeout:
-            status, payload, headers = _runtime_error(
-                "ModelError",
-                424,
-                "Your invocation timed out while waiting for a response from container primary.",
-                OriginalStatusCode=0,
-                OriginalMessage="timed out",
-            )
-        else:
-            headers = _answer_headers(answer)
-            headers += [("x-amzn-invoked-production-variant", VARIANT), ("x-amzn-requestid", request_id)]
-            await respond(send, 200, answer.body, headers)
-            return
-        await respond_json(send, status, payload, [*headers, ("x-amzn-requestid", request_id)])
-
-
-def _answer_headers(answer: Answer) -> list[tuple[str, str]]:
-    headers = [("content-type", answer.content_type)]
-    if answer.custom_attributes is not None:
-        headers.append((CUSTOM_ATTRIBUTES, answer.custom_attributes))
-    return headers
+        port = self.registry.port_of(name)
+        if port is not None:
+            headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+            try:
+                answer = await self.registry.client.request(
+                    port, "POST", path, [(k, v) for k, v in headers if k in FORWARDED], body
+                )
+            except ConnectFailed:
+                pass
+            else:
+                kept = [
+                    (k, v) for k, v in answer.headers if k not in ("content-length", "connection", "date", "server")
+                ]
+                await respond(send, answer.status, answer.body, kept)
+                return
+        status, payload, headers = runtime_error("ValidationError", 400, unknown_endpoint(name))
+        await respond_json(send, status, payload, [*headers, ("x-amzn-requestid", str(uuid.uuid4()))])

@@ -52,7 +52,15 @@ class EndpointHandler(ServiceHandler):
         inference = str(ctx.path(step.inference)) if step.inference else None
         if inference and not Path(inference).is_file():
             raise StepFailed(f"inference module not found: {step.inference}", f"looked for {inference}")
-        answer = self.put(name, EndpointRequest(model, inference, dict(step.environment)), ctx)
+        request = EndpointRequest(
+            model,
+            inference,
+            dict(step.environment),
+            framework=step.framework,
+            serverless=step.serverless is not None,
+            region=ctx.pipeline.region,
+        )
+        answer = self.put(name, request, ctx)
         return StepResult(
             outputs={"endpoint_name": name, "url": invocations_url(answer.port, name), "model": model},
             message=f"endpoint {name} serving on {local_url(answer.port)}",

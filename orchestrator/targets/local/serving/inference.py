@@ -3,6 +3,8 @@
 The user's inference module may define model_fn/input_fn/predict_fn/output_fn or one
 transform_fn; whatever it leaves out falls back to defaults that serve a pickled or
 joblib scikit-learn model with `{"instances": [...]}` in and `{"predictions": [...]}` out.
+`framework: tensorflow` follows TF Serving's contract instead (tf_serving.py). This runs
+in an endpoint's worker process, whose environment is the endpoint's own.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import os
 import sys
 import tarfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,40 +201,21 @@ def handler_module(inference: Path | None, model_dir: Path) -> tuple[Any | None,
     return importlib.import_module(inference_module(algorithm)), True
 
 
-@contextmanager
-def scoped_environment(environment: dict[str, str]):
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
+def load_model(model_dir: Path, inference: Path | None, framework: str | None = None) -> Any:
+    """Load fully (import, model_fn) before anything serves it; an object with `invoke`."""
+    module, builtin = handler_module(inference, model_dir)
+    if framework == "tensorflow":
+        from .tf_serving import load_tf_serving
+
+        return load_tf_serving(model_dir, module)
+    handlers = handlers_for(module)
     try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def load_model(model_uri: str, inference: Path | None, environment: dict[str, str], work_dir: Path) -> LoadedModel:
-    """Load fully (extract, import, model_fn) before anything serves it.
-
-    Endpoints share the daemon's process, so the endpoint's environment is set only
-    while its module is imported and model_fn runs; the default Accept it may name is
-    applied per request instead.
-    """
-    model_dir = extract_model(model_uri, work_dir)
-    with scoped_environment(environment):
-        module, builtin = handler_module(inference, model_dir)
-        handlers = handlers_for(module)
-        try:
-            model = handlers.model_fn(str(model_dir))
-        except ModelLoadError:
-            raise
-        except Exception as exc:
-            raise ModelLoadError(f"model_fn failed: {type(exc).__name__}: {exc}") from exc
+        model = handlers.model_fn(str(model_dir))
+    except ModelLoadError:
+        raise
+    except Exception as exc:
+        raise ModelLoadError(f"model_fn failed: {type(exc).__name__}: {exc}") from exc
     # A built-in algorithm has its own default answer format (XGBoost: CSV); the
     # inference toolkit's default for user handlers is JSON.
-    default_accept = environment.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or (
-        None if builtin else "application/json"
-    )
-    return LoadedModel(model=model, handlers=handlers, model_uri=model_uri, default_accept=default_accept)
+    default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or (None if builtin else "application/json")
+    return LoadedModel(model=model, handlers=handlers, model_uri=str(model_dir), default_accept=default_accept)
