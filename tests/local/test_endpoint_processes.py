@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import textwrap
 import time
 from pathlib import Path
@@ -140,3 +141,29 @@ def test_bodies_over_sagemakers_payload_limit_are_413(cloud, files, serverless, 
             assert http.post(f"{base}/invocations", content=at_limit).json() == {"y": 6, "accept": "application/json"}
     finally:
         client.delete("endpoints", name)
+
+
+def status_without_sending_the_body(port: int, path: str, length: int) -> int:
+    """Send only the headers of a POST declaring `length` bytes; the status that comes back.
+
+    A server that buffered the body first would wait for bytes that never come, and the read
+    below would time out (0) instead.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        conn.sendall(f"{head}Content-Length: {length}\r\n\r\n".encode())
+        try:
+            return int(conn.recv(4096).split(b" ", 2)[1])
+        except TimeoutError:
+            return 0
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(cloud):
+    over = 6 * MB + 1
+    daemon_port = cloud["client"].info()["port"]
+    asked = [
+        (cloud["transform_port"], "/invocations"),
+        (cloud["transform_port"], "/endpoints/ep-transform/invocations"),
+        (daemon_port, "/endpoints/ep-transform/invocations"),  # the runtime API on the daemon's own port
+    ]
+    assert [status_without_sending_the_body(port, path, over) for port, path in asked] == [413] * 3

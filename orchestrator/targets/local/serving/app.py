@@ -4,8 +4,8 @@ Every endpoint port answers `GET /ping` and `POST /invocations` for its own mode
 `POST /endpoints/{name}/invocations` for any endpoint of the local cloud (another
 endpoint's requests are forwarded to the daemon, which knows where it is), with the
 headers and error shapes botocore's rest-json parser expects. A body over SageMaker's
-payload limit (6 MB real-time, 4 MB serverless) is answered 413 and dropped as it
-arrives, never held.
+payload limit (6 MB real-time, 4 MB serverless) is answered 413 from its
+Content-Length, before it is read, and dropped as it arrives, never held.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote
 
-from ..asgi import BodyTooLarge, Request, drain, read_body, respond, respond_json
+from ..asgi import BodyTooLarge, Request, read_body, respond, respond_json
 from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX
 from .http_client import ConnectFailed, HttpClient
 from .inference import InvocationContext, InvocationError, LoadedModel
@@ -65,24 +65,7 @@ class EndpointApp:
             await respond_json(send, 404, {"message": f"no route for {request.method} {path}"})
 
     async def _body(self, request: Request, receive, send, runtime: bool) -> bytes | None:
-        """The body, or None once a 413 has been sent for one over the payload limit."""
-        declared = request.header("content-length")
-        try:
-            if declared is not None and declared.isdigit() and int(declared) > self.max_payload:
-                raise BodyTooLarge(complete=False)
-            return await read_body(receive, self.max_payload)
-        except BodyTooLarge as exc:
-            drained = exc.complete or await drain(receive, DRAIN_LIMIT)
-            limit_mb = self.max_payload // (1024 * 1024)
-            message = f"Request payload is larger than the endpoint's {limit_mb} MB limit."
-            headers = [] if drained else [("connection", "close")]
-            if runtime:
-                status, payload, extra = runtime_error("ValidationError", 413, message)
-                headers += extra
-            else:
-                status, payload = 413, {"message": message}
-            await respond_json(send, status, payload, headers)
-            return None
+        return await limited_body(request, receive, send, self.max_payload, runtime)
 
     async def invoke(self, body: bytes, request: Request) -> tuple[bytes, str, str | None]:
         context = InvocationContext(custom_attributes=request.header(CUSTOM_ATTRIBUTES))
@@ -168,3 +151,30 @@ def answer_headers(media: str, attributes: str | None) -> list[tuple[str, str]]:
     if attributes is not None:
         headers.append((CUSTOM_ATTRIBUTES, attributes))
     return headers
+
+
+async def limited_body(request: Request, receive, send, max_payload: int, runtime: bool) -> bytes | None:
+    """The body, or None once a 413 has been sent for one over the payload limit.
+
+    A declared Content-Length over the limit is answered before a byte of the body is read.
+    The answer goes out at once; uvicorn drops the rest of the body as it arrives and keeps
+    the connection, so a client still sending reads the 413 when it is done. A client that
+    would send more than DRAIN_LIMIT (or did not say how much) is cut off instead.
+    """
+    declared = request.header("content-length")
+    try:
+        if declared is not None and declared.isdigit() and int(declared) > max_payload:
+            raise BodyTooLarge(complete=False)
+        return await read_body(receive, max_payload)
+    except BodyTooLarge as exc:
+        limit_mb = max_payload // (1024 * 1024)
+        message = f"Request payload is larger than the endpoint's {limit_mb} MB limit."
+        bounded = declared is not None and declared.isdigit() and int(declared) <= DRAIN_LIMIT
+        headers = [] if exc.complete or bounded else [("connection", "close")]
+        if runtime:
+            status, payload, extra = runtime_error("ValidationError", 413, message)
+            headers += extra
+        else:
+            status, payload = 413, {"message": message}
+        await respond_json(send, status, payload, headers)
+        return None

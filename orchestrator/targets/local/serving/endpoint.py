@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..asgi import read_body, respond, respond_json
+from ..asgi import Request, respond, respond_json
 from ..daemon.home import read_json, write_json_atomic
 from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX, EndpointRequest
 from ..daemon.servers import bind
-from .app import CUSTOM_ATTRIBUTES, FORWARDED, INVOCATION_TIMEOUT_S, runtime_error, unknown_endpoint
+from .app import CUSTOM_ATTRIBUTES, FORWARDED, INVOCATION_TIMEOUT_S, limited_body, runtime_error, unknown_endpoint
 from .group import (
     PAYLOAD_LIMITS,
     EndpointGroup,
@@ -204,7 +204,11 @@ class RuntimeApi:
     async def __call__(self, scope, receive, send) -> None:
         path = scope["path"]
         name = unquote(path[len(RUNTIME_PREFIX) : -len(RUNTIME_SUFFIX)]) if path.endswith(RUNTIME_SUFFIX) else ""
-        body = await read_body(receive)
+        # The largest of SageMaker's limits, refused before buffering; a serverless endpoint refuses
+        # what passes its own 4 MB itself.
+        body = await limited_body(Request.from_scope(scope), receive, send, max(PAYLOAD_LIMITS.values()), runtime=True)
+        if body is None:
+            return
         port = self.registry.port_of(name)
         if port is not None:
             headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
