@@ -170,3 +170,20 @@ def test_a_site_with_dot_folders_still_serves_its_other_files(project_site):
     assert raw_get(project_site, "/docs/guide.txt") == (200, b"a guide")
     assert raw_get(project_site, "/.well-known/security.txt") == (200, b"Contact: mailto:security@example.com")
     assert raw_get(project_site, "/") == (200, b"<html><body>home</body></html>")
+
+
+def test_the_site_is_a_bucket_of_the_local_s3(cloud, site):
+    """What is published is the bucket's objects, and what is put in the bucket is served."""
+    from .test_s3 import s3_client
+
+    url, _ = site
+    s3 = s3_client(cloud["client"].s3_url())
+    published = {item["Key"] for item in s3.list_objects_v2(Bucket="site-bucket")["Contents"]}
+    assert {"index.html", "error.html", "config.js"} <= published
+    s3.put_object(Bucket="site-bucket", Key="added/later.txt", Body=b"put with boto3", ContentType="text/plain")
+    try:
+        answer = httpx.get(f"{url}/added/later.txt")
+        assert (answer.status_code, answer.content) == (200, b"put with boto3")
+    finally:
+        s3.delete_object(Bucket="site-bucket", Key="added/later.txt")
+    assert httpx.get(f"{url}/added/later.txt").status_code == 404
