@@ -1,34 +1,36 @@
-"""Throughput and latency of the local target's serving paths.
+"""Throughput of the local target's serving paths against a bare one-process server, and memory.
 
-Starts a local cloud with a tiny scikit-learn model, then sends a bounded number of
-requests from concurrent threads (one keep-alive httpx client each) to
-  (a) the endpoint's /invocations, (b) a direct API route, (c) a Lambda API route,
-and prints requests/s, p50 and p99 for each, with ratios to (a).
+Starts a local cloud with a tiny scikit-learn model (an endpoint with its default
+workers, one per core, and an API with a direct and a Lambda route), and a bare
+starlette/uvicorn server in one process that serves the same model with the same
+handlers. wrk (Debian's `wrk` package) sends POSTs on 32 connections to each for a
+fixed time; the table gives requests/s, latency and the ratio to the bare server.
+Then the memory of each endpoint worker and Lambda worker (RSS, and PSS: its share
+of pages shared with others), and with `--example`, the wall time of a first `run`
+of examples/churn-xgboost with a cold and then a warm requirements cache.
+Figures, not a test: it never fails on a slow result.
 
-    python benchmarks/serve_local.py [--requests 2000] [--threads 16]
+    python benchmarks/serve_local.py [--seconds 10] [--connections 32] [--example]
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
-import statistics
+import os
+import re
+import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
 import textwrap
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from orchestrator.spec.models import ApiStep
-from orchestrator.targets.local.daemon.client import DaemonClient
-from orchestrator.targets.local.daemon.protocol import EndpointRequest
-from orchestrator.targets.local.gateway.handler import api_request
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 HANDLER = """
 import os
@@ -44,10 +46,15 @@ def predict(event, context):
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
             "body": answer["Body"].read().decode()}
 """
-BODY = b'{"instances": [[0.5, 1.5], [2.5, 0.1]]}'
+BODY = '{"instances": [[0.5, 1.5], [2.5, 0.1]]}'
+WRK_SCRIPT = f"""
+wrk.method = "POST"
+wrk.body = '{BODY}'
+wrk.headers["Content-Type"] = "application/json"
+"""
 
 
-def build_project(root: Path) -> Path:
+def build_model(root: Path) -> Path:
     import joblib
     from sklearn.linear_model import LogisticRegression
 
@@ -61,96 +68,212 @@ def build_project(root: Path) -> Path:
     return root / "model.tar.gz"
 
 
-def load(url: str, requests: int, threads: int) -> tuple[float, list[float], int]:
-    """Send `requests` POSTs from `threads` threads; return elapsed s, latencies, failures."""
-    latencies: list[float] = []
-    failures = [0]
-    lock = threading.Lock()
-    counter = iter(range(requests))
+def serve_bare(model_dir: str, port: int) -> None:
+    """One process: starlette + uvicorn around the endpoint workers' own model loading and handlers."""
+    import asyncio
 
-    def worker() -> None:
-        mine: list[float] = []
-        # TCP_NODELAY as browsers and urllib3 set it: httpx writes headers and body
-        # separately, and Nagle + delayed ACK would add 40 ms to every request.
-        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-        with httpx.Client(timeout=60, transport=transport) as http:
-            while True:
-                with lock:
-                    if next(counter, None) is None:
-                        break
-                start = time.perf_counter()
-                reply = http.post(url, content=BODY, headers={"Content-Type": "application/json"})
-                mine.append(time.perf_counter() - start)
-                if reply.status_code != 200:
-                    failures[0] += 1
-        with lock:
-            latencies.extend(mine)
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    from orchestrator.targets.local.serving.inference import InvocationContext, load_model
+
+    model = load_model(Path(model_dir), None)
+
+    async def invocations(request: Request) -> Response:
+        body = await request.body()
+        data, media = await asyncio.to_thread(
+            model.invoke,
+            body,
+            request.headers.get("content-type", "application/json"),
+            request.headers.get("accept"),
+            InvocationContext(),
+        )
+        return Response(data, media_type=media)
+
+    async def ping(request: Request) -> Response:
+        return Response(b"")
+
+    app = Starlette(routes=[Route("/invocations", invocations, methods=["POST"]), Route("/ping", ping)])
+    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path) -> dict[str, str]:
+    threads = min(connections, os.cpu_count() or 1)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    found = {
+        "rate": re.search(r"Requests/sec:\s+([\d.]+)", out),
+        "p50": re.search(r"50%\s+(\S+)", out),
+        "p99": re.search(r"99%\s+(\S+)", out),
+        "errors": re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out),
+    }
+    return {key: (match.group(1) if match else "0") for key, match in found.items()}
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """RSS and PSS of a process, in MB."""
+    rss = pss = 0.0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Rss", "Pss"):
+            kb = float(value.split()[0]) / 1024
+            rss, pss = (kb, pss) if name == "Rss" else (rss, kb)
+    return rss, pss
+
+
+def processes() -> list[tuple[int, int, int, str]]:
+    """(pid, parent, process group, command line) of every process of this user."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != os.getuid():
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            ppid, pgid = int(fields[1]), int(fields[2])
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        found.append((int(entry.name), ppid, pgid, command))
+    return found
+
+
+def report_memory(client, endpoint: str) -> None:
+    import json
+
+    pgid = json.loads(client.home.groups_file.read_text())[endpoint]
+    daemon = client.info()["pid"]
+    rows = [("endpoint", pid, cmd) for pid, _, group, cmd in processes() if group == pgid]
+    rows += [("lambda", pid, cmd) for pid, parent, _, cmd in processes() if parent == daemon and "bootstrap.py" in cmd]
+    print(f"\n{'process':30} {'RSS MB':>8} {'PSS MB':>8}")
+    for kind, pid, command in sorted(rows):
+        role = "supervisor" if "supervisor" in command else "worker"
+        rss, pss = memory_mb(pid)
+        print(f"{kind + ' ' + role + f' ({pid})':30} {rss:8.1f} {pss:8.1f}")
+
+
+def serving(args: argparse.Namespace) -> None:
+    from orchestrator.spec.models import ApiStep
+    from orchestrator.targets.local.daemon.client import DaemonClient
+    from orchestrator.targets.local.daemon.protocol import EndpointRequest
+    from orchestrator.targets.local.gateway.handler import api_request
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        model = build_model(root)
+        script = root / "post.lua"
+        script.write_text(WRK_SCRIPT)
+        port = free_port()
+        bare = subprocess.Popen([sys.executable, __file__, "--bare", str(root / "model"), str(port)])
+        client = DaemonClient(root / "home")
+        try:
+            endpoint = client.put("bench", EndpointRequest(model.as_uri(), None, {}))
+            route = {"method": "POST", "path": "/lambda", "integration": "lambda", "handler": "handler.py:predict"}
+            direct = {"method": "POST", "path": "/direct", "integration": "direct", "endpoint": "bench"}
+            step = ApiStep.model_validate({"type": "api", "routes": [direct, {**route, "endpoint": "bench"}]})
+            api = client.put("bench-api", api_request(step, root, "us-east-1", root / "bundles"))
+            wait_for(f"http://127.0.0.1:{port}/ping")
+            targets = {
+                "bare starlette, 1 process": f"http://127.0.0.1:{port}/invocations",
+                f"endpoint ({os.cpu_count()} workers)": f"http://127.0.0.1:{endpoint.port}/invocations",
+                "direct API route": f"http://127.0.0.1:{api.port}/prod/direct",
+                "lambda API route": f"http://127.0.0.1:{api.port}/prod/lambda",
+            }
+            print(f"wrk, {args.connections} connections, {args.seconds} s per path, after a 2 s warm-up")
+            print(f"{'path':28} {'req/s':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8} {'vs bare':>8}")
+            baseline = None
+            for label, url in targets.items():
+                wrk(url, 2, args.connections, script)
+                result = wrk(url, args.seconds, args.connections, script)
+                rate = float(result["rate"])
+                baseline = baseline or rate
+                print(
+                    f"{label:28} {rate:8.0f} {result['p50']:>9} {result['p99']:>9} "
+                    f"{result['errors']:>8} {rate / baseline:7.2f}x"
+                )
+            report_memory(client, "bench")
+        finally:
+            info = client.info()
+            for service, name in (("apis", "bench-api"), ("endpoints", "bench")):
+                client.delete(service, name)  # with nothing left to serve, the daemon exits
+            if info is not None:
+                client.wait_stopped(info["pid"], 30)
+            bare.terminate()
+            bare.wait(timeout=30)
+
+
+def timed_run(project: Path, env: dict[str, str]) -> float:
     began = time.perf_counter()
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return time.perf_counter() - began, latencies, failures[0]
+    ran = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "run", "pipeline.yaml"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - began
+    subprocess.run(
+        [sys.executable, "-m", "orchestrator", "destroy", "pipeline.yaml"], cwd=project, env=env, capture_output=True
+    )
+    if ran.returncode != 0:
+        raise RuntimeError(f"run failed:\n{ran.stdout}{ran.stderr}")
+    return elapsed
 
 
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+def example_runs() -> None:
+    """First runs of the churn example: every cache empty (uv's too), then the requirements cached."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        env.update({"ORCHESTRATOR_CACHE_DIR": str(root / "cache"), "UV_CACHE_DIR": str(root / "uv-cache")})
+        print("\nfirst `run` of examples/churn-xgboost (a fresh copy each time):")
+        for label in ("cold requirements cache", "warm requirements cache"):
+            project = root / label.split()[0]
+            shutil.copytree(ROOT / "examples" / "churn-xgboost", project)
+            print(f"  {label:26} {timed_run(project, env):6.1f} s")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--example", action="store_true", help="also time the churn example's first runs")
+    parser.add_argument("--bare", nargs=2, metavar=("MODEL_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        model = build_project(root)
-        client = DaemonClient(root / "home")
-        try:
-            endpoint = client.put("bench", EndpointRequest(model.as_uri(), None, {}))
-            api = client.put(
-                "bench-api",
-                api_request(
-                    ApiStep.model_validate(
-                        {
-                            "type": "api",
-                            "routes": [
-                                {"method": "POST", "path": "/direct", "integration": "direct", "endpoint": "bench"},
-                                {
-                                    "method": "POST",
-                                    "path": "/lambda",
-                                    "integration": "lambda",
-                                    "handler": "handler.py:predict",
-                                    "endpoint": "bench",
-                                },
-                            ],
-                        }
-                    ),
-                    root,
-                    "us-east-1",
-                ),
-            )
-            targets = {
-                "(a) endpoint /invocations": f"http://127.0.0.1:{endpoint.port}/invocations",
-                "(b) direct route": f"http://127.0.0.1:{api.port}/prod/direct",
-                "(c) lambda route": f"http://127.0.0.1:{api.port}/prod/lambda",
-            }
-            print(f"{args.requests} requests per path from {args.threads} threads (keep-alive httpx clients)")
-            print(f"{'path':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7} {'vs (a)':>7}")
-            baseline = None
-            for label, url in targets.items():
-                load(url, min(200, args.requests), args.threads)  # warm: workers, connections, caches
-                elapsed, latencies, failed = load(url, args.requests, args.threads)
-                rate = len(latencies) / elapsed
-                baseline = baseline or rate
-                print(
-                    f"{label:28} {rate:8.0f} {percentile(latencies, 50) * 1000:8.1f} "
-                    f"{percentile(latencies, 99) * 1000:8.1f} {failed:7d} {rate / baseline:6.2f}x"
-                )
-        finally:
-            client.stop()
+    if args.bare:
+        serve_bare(args.bare[0], int(args.bare[1]))
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    serving(args)
+    if args.example:
+        example_runs()
     return 0
 
 
