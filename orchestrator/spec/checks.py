@@ -21,6 +21,8 @@ from .paths import REF_OR_ENV, path_problems, text_problem
 from .refs import REF
 from .service_checks import SERVICE_CHECKS
 from .text import shown
+from .transform import check_transforms
+from .tuning import check_tuning, check_tuning_training
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 # SageMaker CreateTrainingJob HyperParameters: at most 100 entries, keys up to 256 characters,
@@ -90,6 +92,8 @@ def check_instance_types(p: Pipeline, doc: Document, root: Path) -> Iterator[Dia
         valid, what = (
             (training_types(), "training") if isinstance(step, TrainingStep) else (hosting_types(), "endpoints")
         )
+        if hasattr(step, "INSTANCE_TYPES"):  # a kind with its own list (e.g. batch transform)
+            valid, what = step.INSTANCE_TYPES(), step.INSTANCE_USE
         if instance.type not in valid:
             other = hosting_types() if what == "training" else training_types()
             if instance.type in other:
@@ -328,6 +332,9 @@ CHECKS: tuple[Check, ...] = (
     check_single_website,
     check_schedule,
     *SERVICE_CHECKS,
+    check_transforms,
+    check_tuning,
+    check_tuning_training,
 )
 
 

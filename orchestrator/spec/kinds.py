@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .models import STEP_MODELS, ApiStep, EndpointStep, Strict, TrainingStep, WebsiteStep
+from .models import STEP_MODELS, ApiStep, EndpointStep, Strict, TrainingStep, TransformStep, TuningStep, WebsiteStep
 
 HANDLER = re.compile(r"^(?P<file>[^:]+\.py):(?P<func>[A-Za-z_][A-Za-z0-9_]*)$")
 
@@ -92,6 +92,17 @@ def _website_paths(step: WebsiteStep) -> list[StepPath]:
     return [StepPath(("source",), step.source, "dir", "code")]
 
 
+def _transform_paths(step: TransformStep) -> list[StepPath]:
+    paths = _endpoint_paths(step)  # type: ignore[arg-type]  (the same serving settings)
+    if not step.input.startswith("s3://"):
+        paths.append(StepPath(("input",), step.input, "any", "data"))
+    return paths
+
+
+def _tuning_paths(step: TuningStep) -> list[StepPath]:
+    return [replace(p, at=("training", *p.at)) for p in _training_paths(step.training)]
+
+
 TRAINING = Kind(
     "training",
     TrainingStep,
@@ -123,7 +134,18 @@ WEBSITE = Kind(
     name_output="bucket",
 )
 
-KINDS: Mapping[str, Kind] = {k.name: k for k in (TRAINING, ENDPOINT, API, WEBSITE)}
+TRANSFORM = Kind("transform", TransformStep, outputs=_static("data", "job_name"), paths=_transform_paths, billable=True)
+TUNING = Kind(
+    "tuning",
+    TuningStep,
+    outputs=_static("model", "job_name", "best_hyperparameters"),
+    paths=_tuning_paths,
+    billable=True,
+    reports_metrics=True,
+    unfinished_leaves_resources=False,  # as training: stopped trials keep only their artifacts
+)
+
+KINDS: Mapping[str, Kind] = {k.name: k for k in (TRAINING, ENDPOINT, API, WEBSITE, TRANSFORM, TUNING)}
 
 assert {k.model for k in KINDS.values()} == set(STEP_MODELS), "every step model has exactly one kind record"
 

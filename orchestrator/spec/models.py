@@ -183,8 +183,12 @@ class WebsiteStep(Strict):
     config_file: str = Field("config.js", pattern=r"^[A-Za-z0-9_.-]+\.(js|json)$")
 
 
+# Kinds whose models live in modules of their own (they build on the models above).
+from .transform import TransformStep  # noqa: E402
+from .tuning import TuningStep  # noqa: E402
+
 # Every kind of step, as a model; `kinds.py` holds one record per model.
-STEP_MODELS: tuple[type[Strict], ...] = (TrainingStep, EndpointStep, ApiStep, WebsiteStep)
+STEP_MODELS: tuple[type[Strict], ...] = (TrainingStep, EndpointStep, ApiStep, WebsiteStep, TransformStep, TuningStep)
 Step = Annotated[Union[STEP_MODELS], Field(discriminator="type")]  # noqa: UP007  (a union built from the tuple)
 
 
