@@ -16,6 +16,7 @@ from .gateway.handler import ApiHandler
 from .serving.handler import EndpointHandler
 from .storage.handler import WebsiteHandler
 from .training.handler import TrainingHandler
+from .transform.handler import TransformHandler
 
 
 class LocalTarget(Target):
@@ -32,6 +33,7 @@ class LocalTarget(Target):
             "endpoint": EndpointHandler(self.client),
             "api": ApiHandler(self.client),
             "website": WebsiteHandler(self.client),
+            "transform": TransformHandler(self.home),
         }
 
     def data_digests(self, uris: list[str]) -> dict[str, str]:
