@@ -56,11 +56,17 @@ class AwsTarget(Target):
     def handlers(self) -> Mapping[str, StepHandler]:
         from .endpoint import EndpointHandler
         from .training import TrainingHandler
+        from .transform import TransformHandler
         from .web.handlers import web_handlers
         from .web.handoff import WebLayer
 
         web = WebLayer(self.pipeline, self.project_dir, self.state_dir, stack_factory=self._stack_factory)
-        return {"training": TrainingHandler(self), "endpoint": EndpointHandler(self), **web_handlers(web, self)}
+        return {
+            "training": TrainingHandler(self),
+            "endpoint": EndpointHandler(self),
+            "transform": TransformHandler(self),
+            **web_handlers(web, self),
+        }
 
     def check(self, doc: Document) -> list[Diagnostic]:
         from .checks import settings_diagnostics
