@@ -81,6 +81,7 @@ def history(args, targets) -> int:
                         "metrics": a.metrics,
                         "message": a.message,
                         "error": a.error,
+                        **_trials(a.details),
                     }
                     for a in attempts
                 ],
@@ -101,6 +102,7 @@ def history(args, targets) -> int:
         for a in r["steps"]:
             metrics = " ".join(f"{k}={v:g}" for k, v in a["metrics"].items()) if a["status"] == "succeeded" else ""
             lines.append(f"    {a['step']:<16} {a['status']:<11} {_secs(a['duration_s']):>8}  {metrics}".rstrip())
+            lines.extend(_trial_lines(a))
     if live:
         lines.append("live models:")
         for m in live:
@@ -108,6 +110,23 @@ def history(args, targets) -> int:
             lines.append(f"    {m['step']:<16} run {m['run_id']}  {format_utc(m['since'])} .. {until}  {m['model']}")
     emit("\n".join(lines))
     return EXIT_OK
+
+
+def _trials(details: dict[str, Any]) -> dict[str, Any]:
+    """A tuning job's trials, as its step recorded them (a step with no trials shows none)."""
+    trials = details.get("trials") if isinstance(details, dict) else None
+    return {"trials": trials, "best_trial": details.get("best_trial")} if trials else {}
+
+
+def _trial_lines(attempt: dict[str, Any]) -> list[str]:
+    lines = []
+    for t in attempt.get("trials") or ():
+        metrics = " ".join(f"{k}={v:g}" for k, v in t.get("metrics", {}).items())
+        tuned = " ".join(f"{k}={v}" for k, v in t.get("hyperparameters", {}).items())
+        best = "  (best)" if t.get("job_name") == attempt.get("best_trial") else ""
+        parts = [f"trial {t.get('job_name')}", t.get("status", "?"), metrics, tuned]
+        lines.append("      " + "  ".join(p for p in parts if p) + best)
+    return lines
 
 
 def _duration(start: float | None, end: float | None) -> float | None:
