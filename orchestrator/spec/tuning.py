@@ -94,10 +94,10 @@ def check_tuning_training(p: "Pipeline", doc: "Document", root: object) -> Itera
         if isinstance(step, TuningStep):
             alone = p.model_copy(update={"steps": {name: step.training}})
             for check in (check_training_source, check_hyperparameters, check_instance_types):
-                yield from check(alone, _Inside(doc, name), root)
+                yield from check(alone, InsideTraining(doc, name), root)
 
 
-class _Inside:
+class InsideTraining:
     """A document whose diagnostics for step NAME point inside its `training:` key."""
 
     def __init__(self, doc: "Document", name: str):

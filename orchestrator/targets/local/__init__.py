@@ -17,6 +17,7 @@ from .serving.handler import EndpointHandler
 from .storage.handler import WebsiteHandler
 from .training.handler import TrainingHandler
 from .transform.handler import TransformHandler
+from .tuning.handler import TuningHandler
 
 
 class LocalTarget(Target):
@@ -34,6 +35,7 @@ class LocalTarget(Target):
             "api": ApiHandler(self.client),
             "website": WebsiteHandler(self.client),
             "transform": TransformHandler(self.home),
+            "tuning": TuningHandler(self.home),
         }
 
     def data_digests(self, uris: list[str]) -> dict[str, str]:

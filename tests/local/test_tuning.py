@@ -1,0 +1,157 @@
+"""Hyperparameter tuning on the local target: real trials under the training contract, ranked by the
+objective their logs report; the best trial's model is what later steps get."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from orchestrator.cli import main
+from orchestrator.spec.models import Pipeline
+from orchestrator.targets.local.tuning.sampling import trials
+
+from .jobs_project import destroy, read_prefix, status, write_project
+
+TUNING = """\
+tune:
+  type: tuning
+  training:
+    framework: sklearn
+    entry_point: model/train.py
+    inputs: {train: data/train.csv}
+    metrics: [{name: score, regex: 'score=([-0-9.]+)'}]
+  objective: {metric: score, type: Maximize}
+  ranges:
+    scale: {values: [1, 3, 5]}
+    kind: {values: [plain, fancy]}
+  strategy: Grid
+  max_parallel_jobs: 2
+score:
+  type: transform
+  model: ${steps.tune.outputs.model}
+  inference: model/inference.py
+  input: data/train.csv
+"""
+
+
+@pytest.fixture
+def grid(tmp_path):
+    spec = write_project(tmp_path, TUNING)
+    try:
+        yield spec
+    finally:
+        destroy(spec)
+
+
+def test_grid_runs_every_combination_and_the_best_trials_model_is_the_steps(grid, capsys):
+    assert main(["run", str(grid)]) == 0
+    steps = status(grid, capsys)
+    tune = steps["tune"]
+    assert tune["outputs"]["best_hyperparameters"] == {"scale": "3", "kind": "fancy"}
+    assert tune["metrics"] == {"score": 0.5}
+    assert len(tune["outputs"]["job_name"]) <= 32  # HyperParameterTuningJobName's limit
+    model = read_prefix(grid, tune["outputs"]["model"])[""]
+    with tarfile.open(fileobj=io.BytesIO(model)) as archive:
+        trained = json.load(archive.extractfile("model.json"))
+    assert trained == {"scale": 3.0, "kind": "fancy", "rows": 2}
+    # the transform downstream scores with the best model: (1+2)*3 and (3+4)*3
+    assert list(read_prefix(grid, steps["score"]["outputs"]["data"]).values()) == [b"9;2\n21;2"]
+
+    capsys.readouterr()
+    assert main(["history", str(grid), "--json"]) == 0
+    attempt = next(s for s in json.loads(capsys.readouterr().out)["runs"][0]["steps"] if s["step"] == "tune")
+    assert [(t["hyperparameters"], t["status"], t["metrics"]) for t in attempt["trials"]] == [
+        ({"scale": "1", "kind": "plain"}, "Completed", {"score": -2.0}),
+        ({"scale": "1", "kind": "fancy"}, "Completed", {"score": -1.5}),
+        ({"scale": "3", "kind": "plain"}, "Completed", {"score": 0.0}),
+        ({"scale": "3", "kind": "fancy"}, "Completed", {"score": 0.5}),
+        ({"scale": "5", "kind": "plain"}, "Completed", {"score": -2.0}),
+        ({"scale": "5", "kind": "fancy"}, "Completed", {"score": -1.5}),
+    ]
+    assert main(["history", str(grid)]) == 0
+    text = capsys.readouterr().out
+    assert f"trial {tune['outputs']['job_name']}-004  Completed  score=0.5  kind=fancy scale=3  (best)" in text
+
+    # nothing changed: no trial runs again
+    assert main(["run", str(grid)]) == 0
+    assert status(grid, capsys)["tune"]["run"] == tune["run"]
+
+
+RANDOM = """\
+tune:
+  type: tuning
+  training:
+    framework: sklearn
+    entry_point: model/train.py
+    inputs: {train: data/train.csv}
+    hyperparameters: {kind: plain}
+    metrics: [{name: score, regex: 'score=([-0-9.]+)'}]
+  objective: {metric: score, type: Minimize}
+  ranges:
+    scale: {min: 0.5, max: 6.0, scaling: Logarithmic}
+  strategy: Bayesian
+  max_jobs: 3
+  max_parallel_jobs: 3
+  seed: 7
+"""
+
+
+def test_an_unemulated_strategy_runs_seeded_random_trials_and_says_so_where_the_spec_sets_it(tmp_path, capsys):
+    spec = write_project(tmp_path, RANDOM)
+    try:
+        assert main(["validate", str(spec)]) == 0
+        err = capsys.readouterr().err
+        assert "pipeline.yaml:16:5: warning: steps.tune.strategy: the local target does not emulate the Bayesian" in err
+        assert main(["run", str(spec)]) == 0
+        assert (
+            "strategy Bayesian is not emulated locally: trials are drawn at random (seed 7)" in capsys.readouterr().err
+        )
+        tune = status(spec, capsys)["tune"]
+        step = Pipeline.model_validate({"name": "jobs", "steps": {"tune": json.loads(json.dumps(_step(spec)))}})
+        drawn = [t["scale"] for t in trials(step.steps["tune"])]
+        assert all(0.5 <= s <= 6.0 for s in drawn) and len(set(drawn)) == 3
+        closest = max(drawn, key=lambda s: abs(s - 3.0))  # Minimize: the score farthest below zero
+        assert tune["outputs"]["best_hyperparameters"] == {"scale": str(closest)}
+        assert tune["metrics"] == {"score": pytest.approx(-abs(closest - 3.0), abs=1e-4)}
+    finally:
+        destroy(spec)
+
+
+def _step(spec):
+    import yaml
+
+    return yaml.safe_load(spec.read_text())["steps"]["tune"]
+
+
+def test_random_and_grid_choose_the_same_trials_for_the_same_seed():
+    base = {"name": "p", "steps": {"t": yaml_step(strategy="Random", max_jobs=4, seed=3)}}
+    first = trials(Pipeline.model_validate(base).steps["t"])
+    assert first == trials(Pipeline.model_validate(base).steps["t"])
+    assert all(isinstance(t["n"], int) and 2 <= t["n"] <= 9 for t in first)
+    assert all(1e-4 <= t["lr"] <= 1e-1 for t in first)
+    other = {"name": "p", "steps": {"t": yaml_step(strategy="Random", max_jobs=4, seed=4)}}
+    assert trials(Pipeline.model_validate(other).steps["t"]) != first
+    grid = {
+        "name": "p",
+        "steps": {
+            "t": yaml_step(strategy="Grid", ranges={"a": {"values": [1, 2]}, "b": {"values": ["x", "y"]}}, max_jobs=3)
+        },
+    }
+    assert trials(Pipeline.model_validate(grid).steps["t"]) == [
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 2, "b": "x"},
+    ]
+
+
+def yaml_step(**overrides):
+    return {
+        "type": "tuning",
+        "training": {"framework": "sklearn", "entry_point": "train.py", "metrics": [{"name": "m", "regex": "m=(.*)"}]},
+        "objective": {"metric": "m"},
+        "ranges": {"n": {"min": 2, "max": 9}, "lr": {"min": 1e-4, "max": 1e-1, "scaling": "Logarithmic"}},
+        **overrides,
+    }
