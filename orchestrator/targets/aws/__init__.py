@@ -57,6 +57,7 @@ class AwsTarget(Target):
         from .endpoint import EndpointHandler
         from .training import TrainingHandler
         from .transform import TransformHandler
+        from .tuning import TuningHandler
         from .web.handlers import web_handlers
         from .web.handoff import WebLayer
 
@@ -65,6 +66,7 @@ class AwsTarget(Target):
             "training": TrainingHandler(self),
             "endpoint": EndpointHandler(self),
             "transform": TransformHandler(self),
+            "tuning": TuningHandler(self),
             **web_handlers(web, self),
         }
 

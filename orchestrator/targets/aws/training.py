@@ -192,6 +192,13 @@ def training_image(step: TrainingStep, region: str) -> str:
 
 def create_job(client: AwsClient, step: TrainingStep, ctx: StepContext, name: str) -> str:
     """Upload what the job reads, then create it; returns the image it runs."""
+    request = prepare_request(client, step, ctx, name)
+    client.create_training_job(request)
+    return request["AlgorithmSpecification"]["TrainingImage"]
+
+
+def prepare_request(client: AwsClient, step: TrainingStep, ctx: StepContext, name: str) -> dict[str, Any]:
+    """Upload what the job reads (inputs, code); the CreateTrainingJob request that reads it."""
     aws = ctx.pipeline.aws
     assert aws.bucket is not None
     channels = {
@@ -210,9 +217,7 @@ def create_job(client: AwsClient, step: TrainingStep, ctx: StepContext, name: st
             raise StepFailed(f"entry_point {step.entry_point} is not inside source_dir {step.source_dir}.")
         code_uri = upload_source_dir(client, aws.bucket, aws.prefix, source)
     image = training_image(step, ctx.pipeline.region)
-    request = build_request(step, ctx, name=name, image=image, channels=channels, code_uri=code_uri)
-    client.create_training_job(request)
-    return image
+    return build_request(step, ctx, name=name, image=image, channels=channels, code_uri=code_uri)
 
 
 def wait_for_job(client: AwsClient, name: str, ctx: StepContext, poll_s: float) -> dict[str, Any]:
