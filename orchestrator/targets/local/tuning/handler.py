@@ -26,7 +26,8 @@ class TuningHandler(StepHandler):
                 doc,
                 ("steps", name, "strategy"),
                 f"the local target does not emulate the {step.strategy} strategy: "
-                f"it runs {step.max_jobs or 1} trials drawn at random (seed {step.seed})",
+                f"it runs {step.max_jobs or 1} trial{'s' if (step.max_jobs or 1) != 1 else ''} "
+                f"drawn at random (seed {step.seed})",
                 "use strategy: Random or Grid for local runs that choose as aws does",
             )
 
