@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -75,9 +76,13 @@ def test_grid_runs_every_combination_and_the_best_trials_model_is_the_steps(grid
     text = capsys.readouterr().out
     assert f"trial {tune['outputs']['job_name']}-004  Completed  score=0.5  kind=fancy scale=3  (best)" in text
 
-    # nothing changed: no trial runs again
+    # nothing changed: no trial runs again; a change to the training script tunes again
     assert main(["run", str(grid)]) == 0
     assert status(grid, capsys)["tune"]["run"] == tune["run"]
+    with (grid.parent / "model" / "train.py").open("a") as script:
+        script.write("# tuned again\n")
+    assert main(["run", str(grid)]) == 0
+    assert status(grid, capsys)["tune"]["run"] != tune["run"]
 
 
 RANDOM = """\
@@ -155,3 +160,57 @@ def yaml_step(**overrides):
         "ranges": {"n": {"min": 2, "max": 9}, "lr": {"min": 1e-4, "max": 1e-1, "scaling": "Logarithmic"}},
         **overrides,
     }
+
+
+SLOW = """\
+import os, pathlib, sys, time
+marks = pathlib.Path(__file__).resolve().parents[1] / "started"
+marks.mkdir(exist_ok=True)
+(marks / str(os.getpid())).write_text("")
+time.sleep(120)
+"""
+
+
+def test_stopping_the_run_stops_every_running_trial(tmp_path, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from orchestrator.targets.local.daemon.client import pid_alive
+
+    spec = write_project(
+        tmp_path,
+        RANDOM.replace("model/train.py", "model/slow.py")
+        .replace("strategy: Bayesian", "strategy: Random")
+        .replace("max_jobs: 3\n  max_parallel_jobs: 3", "max_jobs: 2\n  max_parallel_jobs: 2"),
+    )
+    (tmp_path / "model" / "slow.py").write_text(SLOW)
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "run", str(spec)],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        started = tmp_path / "started"
+        while len(list(started.glob("*"))) < 2:  # both trials run at once
+            assert time.monotonic() < deadline and run.poll() is None, "the trials never started"
+            time.sleep(0.1)
+        trials = [int(p.name) for p in started.iterdir()]
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=60)
+        assert run.returncode != 0
+        assert "tune interrupted" in err and err.count("InProgress: 0/2 trials") == 1
+        assert not [pid for pid in trials if pid_alive(pid)]
+        assert main(["status", str(spec), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["steps"]["tune"]["status"] == "interrupted"
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        destroy(spec)

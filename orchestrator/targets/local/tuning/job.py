@@ -136,7 +136,8 @@ def _run_trials(
                 finished, _ = wait(running, timeout=SLICE_S, return_when=FIRST_COMPLETED)
                 for future in finished:
                     outcomes[running.pop(future)] = future.result()
-                ctx.reporter.status(f"InProgress: {len(outcomes)}/{len(chosen)} trials")
+                if finished:
+                    ctx.reporter.status(f"InProgress: {len(outcomes)}/{len(chosen)} trials")
         except BaseException:
             for future in running:
                 future.cancel()
