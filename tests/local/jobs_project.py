@@ -17,6 +17,8 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--scale", type=float, default=1.0)
 parser.add_argument("--kind", default="plain")
 args, _ = parser.parse_known_args()
+if args.kind == "broken":
+    raise SystemExit("broken on purpose")
 rows = pathlib.Path(os.environ["SM_CHANNEL_TRAIN"], "train.csv").read_text().split()
 model = pathlib.Path(os.environ["SM_MODEL_DIR"])
 (model / "model.json").write_text(json.dumps({"scale": args.scale, "kind": args.kind, "rows": len(rows)}))

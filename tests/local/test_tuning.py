@@ -214,3 +214,92 @@ def test_stopping_the_run_stops_every_running_trial(tmp_path, capsys):
             run.kill()
             run.wait()
         destroy(spec)
+
+
+BUILTIN = """\
+tune:
+  type: tuning
+  training:
+    algorithm: xgboost
+    inputs: {train: data/xtrain.csv, validation: data/xvalidation.csv}
+    hyperparameters: {num_round: 8, objective: "reg:squarederror"}
+  objective: {metric: "validation:rmse", type: Minimize}
+  ranges:
+    max_depth: {values: [1, 4]}
+  strategy: Grid
+  max_parallel_jobs: 2
+score:
+  type: transform
+  model: ${steps.tune.outputs.model}
+  input: data/xtest.csv
+  split_type: Line
+  assemble_with: Line
+"""
+
+
+def test_a_builtins_own_metric_ranks_its_trials_and_its_model_serves_the_transform(tmp_path, capsys):
+    import random
+
+    spec = write_project(tmp_path, BUILTIN)
+    rng = random.Random(1)
+    for name, rows in (("xtrain", 200), ("xvalidation", 60)):
+        points = [(rng.uniform(0, 4), rng.uniform(0, 4)) for _ in range(rows)]
+        text = "".join(f"{a * a + 3 * b:.4f},{a:.4f},{b:.4f}\n" for a, b in points)
+        (tmp_path / "data" / f"{name}.csv").write_text(text)
+    (tmp_path / "data" / "xtest.csv").write_text("1.0,2.0\n3.0,0.5\n")
+    try:
+        assert main(["run", str(spec)]) == 0
+        steps = status(spec, capsys)
+        capsys.readouterr()
+        assert main(["history", str(spec), "--json"]) == 0
+        attempt = next(s for s in json.loads(capsys.readouterr().out)["runs"][0]["steps"] if s["step"] == "tune")
+        scores = {t["hyperparameters"]["max_depth"]: t["metrics"]["validation:rmse"] for t in attempt["trials"]}
+        assert set(scores) == {"1", "4"}
+        best = min(scores, key=scores.get)
+        assert steps["tune"]["outputs"]["best_hyperparameters"] == {"max_depth": best}
+        assert steps["tune"]["metrics"]["validation:rmse"] == scores[best]
+        # XGBoost's own serving: one score per CSV line
+        answers = read_prefix(spec, steps["score"]["outputs"]["data"])["xtest.csv.out"].decode().split()
+        assert len(answers) == 2 and all(float(a) > 0 for a in answers)
+    finally:
+        destroy(spec)
+
+
+FAILING = """\
+tune:
+  type: tuning
+  training:
+    framework: sklearn
+    entry_point: model/train.py
+    inputs: {train: data/train.csv}
+    hyperparameters: {scale: 3}
+    metrics: [{name: score, regex: 'score=([-0-9.]+)'}]
+  objective: {metric: score}
+  ranges:
+    kind: {values: [broken, plain]}
+  strategy: Grid
+"""
+
+
+def test_a_failed_trial_is_one_outcome_and_only_all_failing_fails_the_step(tmp_path, capsys):
+    spec = write_project(tmp_path, FAILING)
+    try:
+        assert main(["run", str(spec)]) == 0
+        tune = status(spec, capsys)["tune"]
+        assert tune["outputs"]["best_hyperparameters"] == {"kind": "plain"}
+        capsys.readouterr()
+        assert main(["history", str(spec)]) == 0
+        lines = [line.strip() for line in capsys.readouterr().out.splitlines() if "trial " in line]
+        name = tune["outputs"]["job_name"]
+        assert lines == [
+            f"trial {name}-001  Failed  kind=broken",
+            f"trial {name}-002  Completed  score=0  kind=plain  (best)",
+        ]
+
+        spec.write_text(spec.read_text().replace("[broken, plain]", "[broken]"))
+        assert main(["run", str(spec)]) == 1
+        err = capsys.readouterr().err
+        assert "no trial reported the objective metric score" in err
+        assert "training script exited with status 1" in err
+    finally:
+        destroy(spec)

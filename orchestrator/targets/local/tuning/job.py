@@ -39,13 +39,23 @@ def tuning_job_name(pipeline: str, step: str, fingerprint: str) -> str:
     return name[: TUNING_NAME_MAX - len(suffix) - 1].rstrip("-") + "-" + suffix
 
 
+NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+# The lines each built-in algorithm's stand-in prints, as the real ones do (see algorithms/).
+BUILTIN_LINES = {
+    "xgboost": r"\[[0-9]+\].*#011{split}-{name}:" + NUMBER,  # [3]#011train-rmse:0.2#011validation-rmse:0.3
+    "blazingtext": r"#{split}_{name}: " + NUMBER,  # #validation_accuracy: 0.91
+}
+QUALITY_METRIC = r"#quality_metric: host=\S+,(?: epoch=\d+,)? {split} {name} <\w+>=" + NUMBER  # knn, linear-learner
+
+
 def objective_metric(step: TuningStep) -> Metric:
-    """How the objective is read from a trial's log."""
+    """How the objective is read from a trial's log: the training's own regex, or a built-in's line."""
     name = step.objective.metric
-    if step.training.algorithm:
+    algorithm = step.training.algorithm
+    if algorithm:
         split, _, metric = name.partition(":")
-        regex = rf"#quality_metric: host=\S+, {re.escape(split)} {re.escape(metric)} <\w+>=([-+0-9.eE]+)"
-        return Metric(name=name, regex=regex)
+        line = BUILTIN_LINES.get(algorithm, QUALITY_METRIC)
+        return Metric(name=name, regex=line.format(split=re.escape(split), name=re.escape(metric)))
     return next(m for m in step.training.metrics if m.name == name)
 
 
