@@ -105,3 +105,19 @@ def test_preflight_refuses_an_instance_type_batch_transform_does_not_offer(accou
         TargetError, match=re.escape("steps.score.instance.type ml.t2.medium cannot run batch transform jobs")
     ):
         target.preflight({"transform"})
+
+
+def test_a_model_from_a_tuning_step_is_served_with_its_trainings_image(account, project, boto):
+    tune = {
+        "type": "tuning",
+        "training": {"algorithm": "xgboost", "inputs": {"train": "data/reviews.csv"}},
+        "objective": {"metric": "validation:auc"},
+        "ranges": {"max_depth": {"values": [3, 5]}},
+        "strategy": "Grid",
+    }
+    score = {"type": "transform", "model": MODEL, "input": "data/reviews.csv"}
+    pipeline = make_pipeline({"tune": tune, "score": score}, **account)
+    ctx = make_ctx(pipeline, "score", project, fingerprint="b" * 64, upstream={"tune": {"model": MODEL}})
+    result = _target(pipeline, project).apply("transform", pipeline.steps["score"], ctx)
+    model = boto["sagemaker"].describe_model(ModelName=result.details["model_name"])
+    assert "xgboost" in model["PrimaryContainer"]["Image"]

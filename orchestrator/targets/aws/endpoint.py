@@ -43,11 +43,12 @@ def invocation_url(region: str, name: str) -> str:
 
 
 def _training_step_of(step: EndpointStep, ctx: StepContext) -> TrainingStep | None:
-    """The pipeline's training step whose model this endpoint serves, if any."""
+    """The pipeline's training step whose model this endpoint serves, if any (a tuning step's training too)."""
     for name, outputs in ctx.upstream.items():
         candidate = ctx.pipeline.steps.get(name)
-        if isinstance(candidate, TrainingStep) and outputs.get("model") == step.model:
-            return candidate
+        trained = candidate if isinstance(candidate, TrainingStep) else getattr(candidate, "training", None)
+        if isinstance(trained, TrainingStep) and outputs.get("model") == step.model:
+            return trained
     return None
 
 
