@@ -88,11 +88,29 @@ def _leaves(error) -> Iterator[Any]:
             for errs in branches.values()
             if not (len(errs) == 1 and errs[0].validator == "type" and not errs[0].relative_path)
         ]
+        if len(fitting) > 1 and isinstance(error.instance, dict):
+            fitting = _closest_mappings(error, branches, fitting)
         if len(fitting) == 1:
             for sub in fitting[0]:
                 yield from _leaves(sub)
             return
     yield error
+
+
+def _closest_mappings(error, branches: dict[Any, list[Any]], fitting: list[list[Any]]) -> list[list[Any]]:
+    """Of several mapping shapes a value could have (e.g. a number range or a list of values),
+    the one sharing the most keys with it, when one does: its problems are the ones to show."""
+    options = error.schema.get(error.validator, [])
+    shared = []
+    for errs in fitting:
+        index = next(i for i, e in branches.items() if e is errs)
+        branch = options[index] if isinstance(index, int) and index < len(options) else {}
+        ref = branch.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            branch = _validator().schema.get("$defs", {}).get(ref.rsplit("/", 1)[1], {})
+        shared.append(len(set(error.instance) & set(branch.get("properties", {}))))
+    best = max(shared)
+    return [fitting[shared.index(best)]] if shared.count(best) == 1 else fitting
 
 
 def _explain(doc: Document, error) -> Iterator[Diagnostic]:
