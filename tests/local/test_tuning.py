@@ -303,3 +303,37 @@ def test_a_failed_trial_is_one_outcome_and_only_all_failing_fails_the_step(tmp_p
         assert "training script exited with status 1" in err
     finally:
         destroy(spec)
+
+
+GATED = (
+    TUNING.split("score:\n")[0]
+    + """\
+deploy:
+  type: endpoint
+  model: ${steps.tune.outputs.model}
+  inference: model/inference.py
+  instance: {type: ml.t2.medium}
+  promote_when: {metric: score, at_least: 0.4}
+"""
+)
+
+
+def test_an_endpoint_gated_on_the_objective_serves_the_best_trials_model(tmp_path, capsys):
+    import urllib.request
+
+    spec = write_project(tmp_path, GATED.replace("at_least: 0.4", "at_least: 0.6"))
+    try:
+        assert main(["run", str(spec)]) == 1
+        assert "not promoted: score 0.5 is below the floor 0.6; no live model to keep" in capsys.readouterr().err
+        assert status(spec, capsys)["deploy"]["outputs"] == {}
+
+        spec.write_text(spec.read_text().replace("at_least: 0.6", "at_least: 0.4"))
+        assert main(["run", str(spec)]) == 0
+        deploy = status(spec, capsys)["deploy"]
+        request = urllib.request.Request(
+            deploy["outputs"]["url"], data=b"1,2\n", headers={"Content-Type": "text/csv"}, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.read() == b"9;1"  # (1 + 2) * the best scale, 3
+    finally:
+        destroy(spec)
