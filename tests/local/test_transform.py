@@ -145,3 +145,72 @@ def test_records_batches_and_assembly_follow_sagemakers_rules():
         list(mini_batches([b"a", b"b" * 2 * 1024 * 1024], "SingleRecord", 1))
     assert b"".join(assemble([b"1", b"2\n"], "Line")) == b"1\n2\n"
     assert b"".join(assemble([b"1", b"2\n"], "None")) == b"12\n"
+
+
+SLOW_HANDLER = """
+import os, pathlib, time
+
+
+def model_fn(model_dir):
+    pathlib.Path(os.environ["MARKS"], str(os.getpid())).write_text("")
+    return None
+
+
+def transform_fn(model, body, content_type, accept):
+    time.sleep(120)
+    return body
+"""
+
+
+def test_a_transform_job_dies_with_a_killed_run_and_the_next_run_starts_it_clean(tmp_path, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from orchestrator.targets.local.daemon.client import pid_alive
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    spec = write_project(
+        tmp_path,
+        TRAINING
+        + f"""\
+score:
+  type: transform
+  model: ${{steps.train.outputs.model}}
+  inference: model/slow.py
+  input: data/train.csv
+  environment: {{MARKS: {marks}}}
+""",
+    )
+    (tmp_path / "model" / "slow.py").write_text(SLOW_HANDLER)
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "run", str(spec)],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(marks.iterdir()):
+            assert time.monotonic() < deadline and run.poll() is None, "the transform job never started"
+            time.sleep(0.1)
+        server = int(next(marks.iterdir()).name)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while pid_alive(server):
+            assert time.monotonic() < deadline, "the transform job outlived the killed run"
+            time.sleep(0.1)
+        (tmp_path / "model" / "slow.py").write_text(SLOW_HANDLER.replace("time.sleep(120)", "pass"))
+        assert main(["run", str(spec)]) == 0
+        out = read_prefix(spec, status(spec, capsys)["score"]["outputs"]["data"])
+        assert out == {"train.csv.out": b"1,2\n3,4\n"}
+    finally:
+        if run.poll() is None:
+            run.kill()
+        destroy(spec)

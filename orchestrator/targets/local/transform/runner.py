@@ -4,13 +4,18 @@ It runs as an endpoint's container does (its environment, its own process group,
 loaded by the serving code with the user's handlers), and feeds it the job's requests:
 each input object cut into mini-batches (batches.py), each answer written to the object's
 `.out` file. One JSON line per finished object on stdout; a failure is one line on stderr
-and exit status 1, which fails the job.
+and exit status 1, which fails the job. It dies with the command that started it (even a
+`kill -9` of it): the next run starts the job again in a fresh folder, so one job's answers
+come from one process.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 from .batches import PayloadTooLarge, assemble, mini_batches, records
@@ -36,7 +41,23 @@ def transform_object(model, source: Path, target: Path, config: dict) -> dict:
     return {"records": len(items), "requests": requests}
 
 
+PARENT_CHECK_S = 0.2
+
+
+def die_with_parent() -> None:
+    """Exit at once when the process that started the job is gone (it was killed)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    die_with_parent()
     config = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     from ..serving.inference import InvocationError, ModelLoadError, load_model
 
