@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -111,9 +112,11 @@ def test_an_unemulated_strategy_runs_seeded_random_trials_and_says_so_where_the_
         err = capsys.readouterr().err
         assert "pipeline.yaml:16:5: warning: steps.tune.strategy: the local target does not emulate the Bayesian" in err
         assert main(["run", str(spec)]) == 0
-        assert (
-            "strategy Bayesian is not emulated locally: trials are drawn at random (seed 7)" in capsys.readouterr().err
-        )
+        err = capsys.readouterr().err
+        assert "strategy Bayesian is not emulated locally: trials are drawn at random (seed 7)" in err
+        cores = os.cpu_count() or 1
+        bounded = f"{cores} trial{'s' if cores != 1 else ''} at a time: this machine has {cores} cores"
+        assert (bounded in err) == (cores < 3)  # max_parallel_jobs 3, bounded by this machine
         tune = status(spec, capsys)["tune"]
         step = Pipeline.model_validate({"name": "jobs", "steps": {"tune": json.loads(json.dumps(_step(spec)))}})
         drawn = [t["scale"] for t in trials(step.steps["tune"])]

@@ -91,6 +91,10 @@ def run_tuning(step: TuningStep, ctx: StepContext, home: Path) -> StepResult:
     metrics = [*step.training.metrics] if not step.training.algorithm else [objective]
     chosen = trials(step)
     width = min(step.max_parallel_jobs, os.cpu_count() or 1)
+    if width < min(step.max_parallel_jobs, len(chosen)):
+        ctx.reporter.info(
+            f"{width} trial{'s' if width != 1 else ''} at a time: this machine has {os.cpu_count()} cores"
+        )
     ctx.reporter.status(f"InProgress: 0/{len(chosen)} trials")
     outcomes = _run_trials(step, ctx, home, name, chosen, metrics, width)
     scored = [t for t in outcomes if t["status"] == "Completed" and objective.name in t["metrics"]]
