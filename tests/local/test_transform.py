@@ -3,9 +3,17 @@ cut into requests and assembled as SageMaker's SplitType/BatchStrategy/AssembleW
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from orchestrator.cli import main
+from orchestrator.targets.local.daemon.client import pid_alive
 from orchestrator.targets.local.transform.batches import PayloadTooLarge, assemble, mini_batches, records
 
 from .jobs_project import TRAINING, destroy, read_prefix, status, write_project
@@ -163,14 +171,6 @@ def transform_fn(model, body, content_type, accept):
 
 
 def test_a_transform_job_dies_with_a_killed_run_and_the_next_run_starts_it_clean(tmp_path, capsys):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    from orchestrator.targets.local.daemon.client import pid_alive
 
     marks = tmp_path / "marks"
     marks.mkdir()

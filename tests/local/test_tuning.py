@@ -6,13 +6,21 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
+import signal
+import subprocess
+import sys
 import tarfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orchestrator.cli import main
 from orchestrator.spec.models import Pipeline
+from orchestrator.targets.local.daemon.client import pid_alive
 from orchestrator.targets.local.tuning.sampling import trials
 
 from .jobs_project import destroy, read_prefix, status, write_project
@@ -129,7 +137,6 @@ def test_an_unemulated_strategy_runs_seeded_random_trials_and_says_so_where_the_
 
 
 def _step(spec):
-    import yaml
 
     return yaml.safe_load(spec.read_text())["steps"]["tune"]
 
@@ -175,13 +182,6 @@ time.sleep(120)
 
 
 def test_stopping_the_run_stops_every_running_trial(tmp_path, capsys):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from orchestrator.targets.local.daemon.client import pid_alive
 
     spec = write_project(
         tmp_path,
@@ -241,7 +241,6 @@ score:
 
 
 def test_a_builtins_own_metric_ranks_its_trials_and_its_model_serves_the_transform(tmp_path, capsys):
-    import random
 
     spec = write_project(tmp_path, BUILTIN)
     rng = random.Random(1)
@@ -322,7 +321,6 @@ deploy:
 
 
 def test_an_endpoint_gated_on_the_objective_serves_the_best_trials_model(tmp_path, capsys):
-    import urllib.request
 
     spec = write_project(tmp_path, GATED.replace("at_least: 0.4", "at_least: 0.6"))
     try:
