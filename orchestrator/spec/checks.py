@@ -18,6 +18,8 @@ from .loader import Document
 from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
 from .names import endpoint_name
 from .paths import REF_OR_ENV, path_problems, text_problem
+from .processing import ProcessingStep, processing_types
+from .processing_checks import check_processing
 from .refs import REF
 from .service_checks import SERVICE_CHECKS
 from .text import shown
@@ -84,14 +86,17 @@ def check_training_source(p: Pipeline, doc: Document, root: Path) -> Iterator[Di
                 )
 
 
+# Which instance types each kind of job runs on; the rest are endpoints (hosting).
+INSTANCE_RULES = {TrainingStep: (training_types, "training"), ProcessingStep: (processing_types, "processing")}
+
+
 def check_instance_types(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
     for name, step in p.steps.items():
         instance = getattr(step, "instance", None)
         if instance is None:
             continue
-        valid, what = (
-            (training_types(), "training") if isinstance(step, TrainingStep) else (hosting_types(), "endpoints")
-        )
+        types, what = INSTANCE_RULES.get(type(step), (hosting_types, "endpoints"))
+        valid = types()
         if hasattr(step, "INSTANCE_TYPES"):  # a kind with its own list (e.g. batch transform)
             valid, what = step.INSTANCE_TYPES(), step.INSTANCE_USE
         if instance.type not in valid:
@@ -322,6 +327,7 @@ def check_schedule(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnosti
 
 CHECKS: tuple[Check, ...] = (
     check_training_source,
+    check_processing,
     check_hyperparameters,
     check_instance_types,
     check_endpoints,

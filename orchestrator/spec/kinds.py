@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .models import STEP_MODELS, ApiStep, EndpointStep, Strict, TrainingStep, TransformStep, TuningStep, WebsiteStep
+from .processing import ProcessingStep
 
 HANDLER = re.compile(r"^(?P<file>[^:]+\.py):(?P<func>[A-Za-z_][A-Za-z0-9_]*)$")
 
@@ -145,7 +146,28 @@ TUNING = Kind(
     unfinished_leaves_resources=False,  # as training: stopped trials keep only their artifacts
 )
 
-KINDS: Mapping[str, Kind] = {k.name: k for k in (TRAINING, ENDPOINT, API, WEBSITE, TRANSFORM, TUNING)}
+
+def _processing_paths(step: ProcessingStep) -> list[StepPath]:
+    paths: list[StepPath] = []
+    if step.entry_point:  # the framework processor ships the script alone, or source_dir with it
+        paths.append(StepPath(("entry_point",), step.entry_point, "file", None if step.source_dir else "code"))
+    if step.source_dir:
+        paths.append(StepPath(("source_dir",), step.source_dir, "dir", "code"))
+    for name, value in step.inputs.items():
+        paths.append(StepPath(("inputs", name), value, "any", "data"))
+    return paths
+
+
+PROCESSING = Kind(
+    "processing",
+    ProcessingStep,
+    outputs=lambda step: ("job_name", *step.outputs),  # each output the step names is an s3:// prefix
+    paths=_processing_paths,
+    billable=True,
+    unfinished_leaves_resources=False,  # a job that failed stopped; what it wrote stays, as on SageMaker
+)
+
+KINDS: Mapping[str, Kind] = {k.name: k for k in (TRAINING, ENDPOINT, API, WEBSITE, PROCESSING, TRANSFORM, TUNING)}
 
 assert {k.model for k in KINDS.values()} == set(STEP_MODELS), "every step model has exactly one kind record"
 

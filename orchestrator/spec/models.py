@@ -184,11 +184,20 @@ class WebsiteStep(Strict):
 
 
 # Kinds whose models live in modules of their own (they build on the models above).
+from .processing import ProcessingStep  # noqa: E402
 from .transform import TransformStep  # noqa: E402
 from .tuning import TuningStep  # noqa: E402
 
 # Every kind of step, as a model; `kinds.py` holds one record per model.
-STEP_MODELS: tuple[type[Strict], ...] = (TrainingStep, EndpointStep, ApiStep, WebsiteStep, TransformStep, TuningStep)
+STEP_MODELS: tuple[type[Strict], ...] = (
+    TrainingStep,
+    EndpointStep,
+    ApiStep,
+    WebsiteStep,
+    ProcessingStep,
+    TransformStep,
+    TuningStep,
+)
 Step = Annotated[Union[STEP_MODELS], Field(discriminator="type")]  # noqa: UP007  (a union built from the tuple)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from ..base import StepHandler, Target, TargetError
 from .daemon.client import DaemonClient
 from .gateway.handler import ApiHandler
+from .processing.handler import ProcessingHandler
 from .serving.handler import EndpointHandler
 from .storage.handler import WebsiteHandler
 from .training.handler import TrainingHandler
@@ -34,6 +35,7 @@ class LocalTarget(Target):
             "endpoint": EndpointHandler(self.client),
             "api": ApiHandler(self.client),
             "website": WebsiteHandler(self.client),
+            "processing": ProcessingHandler(self.home),
             "transform": TransformHandler(self.home),
             "tuning": TuningHandler(self.home),
         }

@@ -52,7 +52,7 @@ def run_training(step: TrainingStep, ctx: StepContext, home: Path) -> StepResult
         message, hint = custom_image_refusal(ctx.step, step.image)
         raise StepFailed(message, detail=hint)
     layout = S3Layout(home / "s3")
-    sources = {channel: _resolve_input(channel, source, ctx, layout) for channel, source in step.inputs.items()}
+    sources = {channel: resolve_input(channel, source, ctx, layout) for channel, source in step.inputs.items()}
     metrics = MetricParser(step.metrics)
     _warn_about_local_differences(step, ctx.reporter)
 
@@ -168,7 +168,7 @@ def _locate_script(step: TrainingStep, ctx: StepContext) -> Script:
     )
 
 
-def _resolve_input(channel: str, source: str, ctx: StepContext, layout: S3Layout) -> Path | str:
+def resolve_input(channel: str, source: str, ctx: StepContext, layout: S3Layout) -> Path | str:
     if not CHANNEL_NAME.match(channel):
         raise StepFailed(
             f"input channel name '{channel}' is not valid",

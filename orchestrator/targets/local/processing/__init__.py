@@ -1,0 +1,1 @@
+"""Local processing jobs under SageMaker Processing's container contract (job.py runs one)."""

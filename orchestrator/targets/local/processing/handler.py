@@ -1,0 +1,51 @@
+"""Processing steps: a local job under SageMaker Processing's contract (job.py runs it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ....diagnostics import Diagnostic
+from ....spec.loader import Document
+from ....spec.processing import ProcessingStep
+from ...base import StepContext, StepHandler, StepResult
+from ..handler import refuse_custom_image
+from ..storage.layout import S3Layout, split_s3_uri
+from ..training.handler import missing_input
+
+
+class ProcessingHandler(StepHandler):
+    def __init__(self, home: Path):
+        self.home = home
+        self.layout = S3Layout(home / "s3")
+
+    def check(self, name: str, step: ProcessingStep, doc: Document) -> Iterator[Diagnostic]:
+        """An s3:// input reads the local S3 here: one that is not there fails the plan, with its key."""
+        for input_name, source in step.inputs.items():
+            if source.startswith("s3://") and "${" not in source and self.layout.listing_digest(source) is None:
+                bucket, key = split_s3_uri(source)
+                yield doc.diagnostic(
+                    ("steps", name, "inputs", input_name),
+                    missing_input(source),
+                    f"bucket {bucket!r}, key {key!r}: put it there with boto3 or the AWS CLI against the local "
+                    "cloud's S3, or name a file beside the spec",
+                )
+
+    def preflight(self, name: str, step: ProcessingStep) -> None:
+        refuse_custom_image(name, step)
+
+    def apply(self, step: ProcessingStep, ctx: StepContext) -> StepResult:
+        from .job import run_processing  # the job side loads only when a run processes
+
+        return run_processing(step, ctx, self.home)
+
+    def destroy(self, ctx: StepContext) -> str:
+        return f"processing {ctx.step}: its outputs stay in the local S3, as a finished job's do"
+
+    def probe(self, outputs: Any) -> bool | None:
+        """Every published output prefix still holds its objects (the local S3 may have been wiped)."""
+        prefixes = [v for k, v in outputs.items() if k != "job_name" and isinstance(v, str) and v.startswith("s3://")]
+        if not prefixes:
+            return None
+        return all(self.layout.listing_digest(uri) is not None for uri in prefixes)
