@@ -55,6 +55,7 @@ class AwsTarget(Target):
 
     def handlers(self) -> Mapping[str, StepHandler]:
         from .endpoint import EndpointHandler
+        from .processing import ProcessingHandler
         from .training import TrainingHandler
         from .transform import TransformHandler
         from .tuning import TuningHandler
@@ -65,6 +66,7 @@ class AwsTarget(Target):
         return {
             "training": TrainingHandler(self),
             "endpoint": EndpointHandler(self),
+            "processing": ProcessingHandler(self),
             "transform": TransformHandler(self),
             "tuning": TuningHandler(self),
             **web_handlers(web, self),
