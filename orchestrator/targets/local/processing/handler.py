@@ -13,6 +13,7 @@ from ...base import StepContext, StepHandler, StepResult
 from ..handler import refuse_custom_image
 from ..storage.layout import S3Layout, split_s3_uri
 from ..training.handler import missing_input
+from ..training.running import stop_step_jobs
 
 
 class ProcessingHandler(StepHandler):
@@ -41,7 +42,8 @@ class ProcessingHandler(StepHandler):
         return run_processing(step, ctx, self.home)
 
     def destroy(self, ctx: StepContext) -> str:
-        return f"processing {ctx.step}: its outputs stay in the local S3, as a finished job's do"
+        stopped = stop_step_jobs(self.home, ctx.pipeline.name, ctx.step)
+        return f"processing {ctx.step}: its outputs stay in the local S3, as a finished job's do{stopped}"
 
     def probe(self, outputs: Any) -> bool | None:
         """Every published output prefix still holds its objects (the local S3 may have been wiped)."""

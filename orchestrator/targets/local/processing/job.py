@@ -26,8 +26,9 @@ from ..daemon.client import DaemonClient, DaemonError
 from ..handler import custom_image_refusal
 from ..storage.client import LocalS3
 from ..storage.layout import S3Layout
+from ..training import running
 from ..training.artifacts import ArtifactStore, artifact_bucket
-from ..training.job import resolve_input
+from ..training.job import resolve_input, stop_leftover
 from ..training.job_contract import job_name, stage_inputs
 from ..training.script_runner import MetricParser, ScriptOutcome, run_script
 from . import launch
@@ -67,6 +68,8 @@ def _process(
     s3_url: str,
     layout: S3Layout,
 ) -> StepResult:
+    pid_file = running.pid_file(folder.root.parent, name)
+    stop_leftover(pid_file, name, ctx.reporter)
     folder.recreate(step.outputs)
     ctx.reporter.status("Downloading")
     stage_inputs(sources, folder, layout)
@@ -89,7 +92,7 @@ def _process(
     ctx.reporter.status("Processing")
     try:
         outcome = run_script(argv, folder.code_dir, env, folder.log_file, step.max_runtime_s, MetricParser([]),
-                             ctx.reporter)  # fmt: skip
+                             ctx.reporter, pid_file)  # fmt: skip
     finally:
         for staged in step.inputs:
             shutil.rmtree(folder.input_data_dir / staged, ignore_errors=True)

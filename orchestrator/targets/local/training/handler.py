@@ -12,6 +12,7 @@ from ....spec.models import TrainingStep
 from ...base import StepContext, StepHandler, StepResult
 from ..handler import refuse_custom_image
 from ..storage.layout import S3Layout, split_s3_uri
+from .running import stop_step_jobs
 
 
 def missing_input(uri: str) -> str:
@@ -44,7 +45,8 @@ class TrainingHandler(StepHandler):
         return run_training(step, ctx, self.home)
 
     def destroy(self, ctx: StepContext) -> str:
-        return f"training {ctx.step}: its model artifact stays in the local S3's artifact store"
+        stopped = stop_step_jobs(self.home, ctx.pipeline.name, ctx.step)
+        return f"training {ctx.step}: its model artifact stays in the local S3's artifact store{stopped}"
 
     def probe(self, outputs: Any) -> bool | None:
         model = outputs.get("model", "")

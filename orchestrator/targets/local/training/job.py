@@ -27,6 +27,7 @@ from ..daemon.client import DaemonClient, DaemonError
 from ..handler import custom_image_refusal
 from ..storage.client import LocalS3
 from ..storage.layout import S3Layout, split_s3_uri
+from . import running
 from .artifacts import ArtifactStore, StoredArtifact, artifact_bucket, folder_is_empty
 from .job_contract import (
     HOST,
@@ -78,6 +79,8 @@ class Job:
 
 def _train(step: TrainingStep, ctx: StepContext, home: Path, run: Job, s3_url: str, layout: S3Layout) -> StepResult:
     name, job, script, metrics = run.name, run.folder, run.script, run.metrics
+    pid_file = running.pid_file(job.root.parent, name)
+    stop_leftover(pid_file, name, ctx.reporter)
     job.recreate()
     ctx.reporter.status("Downloading")
     channels = stage_inputs(run.sources, job, layout)
@@ -92,7 +95,9 @@ def _train(step: TrainingStep, ctx: StepContext, home: Path, run: Job, s3_url: s
 
     ctx.reporter.status("Training")
     try:
-        outcome = run_script(argv, script.source_dir, env, job.log_file, step.max_runtime_s, metrics, ctx.reporter)
+        outcome = run_script(
+            argv, script.source_dir, env, job.log_file, step.max_runtime_s, metrics, ctx.reporter, pid_file
+        )
     finally:
         job.drop_input_copies()
     log = _display_path(job.log_file, ctx.project_dir)
@@ -121,6 +126,14 @@ def _train(step: TrainingStep, ctx: StepContext, home: Path, run: Job, s3_url: s
         message=_summary(outcome.duration_s, metrics.results()),
         details=details,
     )
+
+
+def stop_leftover(pid_file: Path, name: str, reporter: Reporter) -> None:
+    """A job of this name still running (its command died and it did not follow) is stopped
+    before the new attempt starts in a clean folder: one model, one process."""
+    stopped = running.stop(pid_file)
+    if stopped is not None:
+        reporter.warn(f"stopped job {name} (process group {stopped}), left running by an earlier run")
 
 
 # --- checks before anything is written ---------------------------------------------------

@@ -2,7 +2,8 @@
 
 The script's stdout and stderr reach the reporter, the log file and the metric
 regexes line by line as they are printed; a timeout or Ctrl-C stops the whole
-process group, as StopTrainingJob stops a container.
+process group, as StopTrainingJob stops a container. The group is led by a watchdog
+(job_watchdog.py) that stops it when this process dies, however it dies.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import queue
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -21,6 +23,7 @@ from typing import IO
 
 from ....spec.models import Metric
 from ...base import Reporter, StepFailed
+from . import job_watchdog, running
 
 STDERR_TAIL_LINES = 20
 STOP_GRACE_S = 2.0  # between SIGTERM and SIGKILL when a job is stopped
@@ -73,21 +76,26 @@ def run_script(
     max_runtime_s: float,
     metrics: MetricParser,
     reporter: Reporter,
+    pid_file: Path | None = None,
 ) -> ScriptOutcome:
-    """Run the script, streaming its lines to the reporter, the log file and the metric parser."""
+    """Run the script, streaming its lines to the reporter, the log file and the metric parser.
+
+    While it runs, `pid_file` records its process group (see running.py)."""
     started = time.monotonic()
     try:
         process = subprocess.Popen(
-            argv,
+            [sys.executable, job_watchdog.__file__, *argv],
             cwd=cwd,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # held open by this process only: its end is the watchdog's signal
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
     except OSError as exc:
         raise StepFailed(f"could not start the training script: {exc}") from exc
+    if pid_file is not None:
+        running.record(pid_file, process.pid)
     lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
     readers = [
         threading.Thread(target=_pump, args=(process.stdout, "stdout", lines), daemon=True),
@@ -104,11 +112,13 @@ def run_script(
         outcome.returncode = _wait(process, deadline, outcome)
     except BaseException:  # Ctrl-C, or a reporter that raised: the job must not outlive us
         _stop(process)
+        _close(process, pid_file)
         raise
     finally:
         for reader in readers:
             reader.join(timeout=1.0)
     _kill_group(process, signal.SIGKILL)  # whatever the script left running, as a container's end would
+    _close(process, pid_file)
     outcome.duration_s = time.monotonic() - started
     outcome.stderr_tail = list(tail)
     return outcome
@@ -176,6 +186,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         pass
     _kill_group(process, signal.SIGKILL)
     process.wait()
+
+
+def _close(process: subprocess.Popen[bytes], pid_file: Path | None) -> None:
+    if process.stdin is not None:
+        process.stdin.close()
+    if pid_file is not None:
+        pid_file.unlink(missing_ok=True)
 
 
 def _kill_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
