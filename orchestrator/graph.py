@@ -45,6 +45,14 @@ def step_refs(name: str, raw_step: Any) -> list[Ref]:
     ]
 
 
+def gate_sources(raw_step: Any) -> list[str]:
+    """The step a promotion gate reads (`promote_when: {from: evaluate}`): it runs first, and
+    its change changes the gated step."""
+    gate = raw_step.get("promote_when") if isinstance(raw_step, Mapping) else None
+    source = gate.get("from") if isinstance(gate, Mapping) else None
+    return [source] if isinstance(source, str) else []
+
+
 @dataclass(frozen=True)
 class Graph:
     order: tuple[str, ...]  # topological, ties broken by spec order
@@ -98,7 +106,12 @@ def build_graph(doc: Document) -> Graph:
     """Order the steps so each runs after the steps it references; cycles are diagnostics."""
     steps: dict[str, Any] = doc.data.get("steps") or {}
     deps = {
-        name: tuple(dict.fromkeys(r.step for r in step_refs(name, raw) if r.step in steps and r.step != name))
+        name: tuple(
+            dict.fromkeys(
+                [r.step for r in step_refs(name, raw) if r.step in steps and r.step != name]
+                + [s for s in gate_sources(raw) if s in steps and s != name]
+            )
+        )
         for name, raw in steps.items()
     }
     order: list[str] = []
