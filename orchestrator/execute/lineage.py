@@ -33,14 +33,29 @@ def is_live(store: StateStore, step: str, model: str) -> bool:
     return any(m.until is None and m.model == model for m in store.live_models(step))
 
 
+def gate_source(spec: Spec, step: str) -> str | None:
+    """The step whose report gates this one (`promote_when.from`), if it names one."""
+    promote_when = getattr(spec.pipeline.steps[step], "promote_when", None)
+    return promote_when.from_ if promote_when is not None else None
+
+
+def _metrics_of(store: StateStore, outcome: RunOutcome, step: str) -> dict[str, float]:
+    """This run's metrics of a step, or the recorded ones when it was kept."""
+    src = outcome.results.get(step)
+    res = store.resources().get(step)
+    return dict(src.metrics if src else (res.metrics if res else {}))
+
+
 def source_metrics(spec: Spec, store: StateStore, op: Op, outcome: RunOutcome) -> tuple[dict[str, float], str]:
-    """The metrics and data fingerprint of the step that produced a serving step's model."""
+    """The metrics of a serving step's model and the fingerprint of the data it was trained on.
+
+    The metrics are the step's that produced the model, or the report's of the step its gate
+    reads (`promote_when.from`, an evaluation on held-out data), so `beats_live` compares like with like.
+    """
     source = next((dep for dep in spec.graph.deps[op.step] if KINDS[spec.kind(dep)].reports_metrics), None)
-    if not source:
-        return {}, ""
-    src = outcome.results.get(source)
-    res = store.resources().get(source)
-    metrics = dict(src.metrics if src else (res.metrics if res else {}))
+    evaluation = gate_source(spec, op.step)
+    metrics = _metrics_of(store, outcome, evaluation or source) if (evaluation or source) else {}
+    res = store.resources().get(source) if source else None
     data = (res.components.get("data") if res else None) or {}
     return metrics, digest(data) if data else ""
 
@@ -48,7 +63,12 @@ def source_metrics(spec: Spec, store: StateStore, op: Op, outcome: RunOutcome) -
 def gate(spec: Spec, store: StateStore, op: Op, promote_when: PromoteWhen, outcome: RunOutcome) -> Decision:
     new_metrics, _ = source_metrics(spec, store, op, outcome)
     live = [m for m in store.live_models(op.step) if m.until is None]
-    return decide(promote_when, new_metrics, live[0].metrics if live else None)
+    live_metrics = live[0].metrics if live else None
+    if promote_when.from_ and promote_when.metric not in new_metrics:
+        known = ", ".join(sorted(new_metrics)) or "none"
+        reason = f"the report of step '{promote_when.from_}' has no '{promote_when.metric}' (its metrics: {known})"
+        return Decision(False, reason, None, (live_metrics or {}).get(promote_when.metric))
+    return decide(promote_when, new_metrics, live_metrics)
 
 
 def reject(

@@ -19,7 +19,7 @@ from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
 from .names import endpoint_name
 from .paths import REF_OR_ENV, path_problems, text_problem
 from .processing import ProcessingStep, processing_types
-from .processing_checks import check_processing
+from .processing_checks import check_processing, gate_source_problems
 from .refs import REF
 from .service_checks import SERVICE_CHECKS
 from .text import shown
@@ -144,7 +144,9 @@ def check_promotion_metric(p: Pipeline, doc: Document, root: Path) -> Iterator[D
             continue
         m = REF.fullmatch(step.model)
         source = p.steps.get(m.group(1)) if m else None
-        if isinstance(source, TrainingStep):
+        if gate.from_ is not None:
+            yield from gate_source_problems(p, doc, name, gate.from_)
+        elif isinstance(source, TrainingStep):
             names = [metric.name for metric in source.metrics]
             if gate.metric not in names:
                 hint = did_you_mean(gate.metric, names) or (

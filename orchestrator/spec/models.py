@@ -85,6 +85,11 @@ class PromoteWhen(Strict):
     """The gate a new model must pass before it replaces the live one."""
 
     metric: str
+    from_: str | None = Field(
+        None,
+        alias="from",
+        description="A processing step with a report whose metric gates the model, instead of the training log's.",
+    )
     at_least: float | None = Field(None, description="Floor the new model's metric must reach.")
     at_most: float | None = Field(None, description="Ceiling for metrics where lower is better.")
     beats_live: bool = Field(False, description="The new model must beat the live model's metric.")

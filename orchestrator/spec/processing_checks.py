@@ -87,3 +87,30 @@ def _limits(name: str, step: ProcessingStep, doc: Document) -> Iterator[Diagnost
                 at + ("environment", key),
                 f"environment value of {len(value)} characters; processing jobs take at most {MAX_ENVIRONMENT_VALUE}",
             )
+
+
+def gate_source_problems(p: Pipeline, doc: Document, endpoint: str, source: str) -> Iterator[Diagnostic]:
+    """`promote_when.from` names a processing step whose report holds the gate's metric.
+
+    The report's keys are known only once the job wrote it, so the metric is checked when the gate runs.
+    """
+    at = ("steps", endpoint, "promote_when", "from")
+    step = p.steps.get(source)
+    reporting = [n for n, s in p.steps.items() if isinstance(s, ProcessingStep) and s.report is not None]
+    if step is None:
+        hint = did_you_mean(source, p.steps) or (
+            "processing steps with a report: " + ", ".join(reporting) if reporting else None
+        )
+        yield doc.diagnostic(at, f"promote_when.from names no step '{shown(source)}'", hint)
+    elif not isinstance(step, ProcessingStep):
+        yield doc.diagnostic(
+            at,
+            f"promote_when.from names '{shown(source)}', a {step.type} step; it must be a processing step with a report",
+            "drop 'from' to gate on the training's metrics",
+        )
+    elif step.report is None:
+        yield doc.diagnostic(
+            at,
+            f"processing step '{shown(source)}' has no report to read the metric from",
+            f"add report: {{output: ..., file: evaluation.json}} to step '{source}'",
+        )
