@@ -125,3 +125,81 @@ def test_a_failing_script_fails_the_step_with_its_stderr(cli_project):
     assert done.returncode != 0
     assert "processing script exited with status 3" in done.stderr
     assert "bad input" in done.stderr
+
+
+LIBRARIES = r"""
+import glob, json, os, shutil
+from pathlib import Path
+import numpy as np
+import pandas as pd
+from features import scale  # a module of source_dir, shipped beside the script
+
+frame = pd.read_csv("/opt/ml/processing/input/raw/data.csv", header=None)
+out = Path("/opt/ml/processing/output/features")
+frame.assign(scaled=scale(frame[1])).to_csv(out / "features.csv", index=False)
+np.savetxt(str(out / "first.txt"), frame[0].to_numpy())
+shutil.copytree("/opt/ml/processing/input/raw", out / "raw-copy")
+walked = sorted(name for _, _, names in os.walk("/opt/ml/processing/input") for name in names)
+found = sorted(glob.glob("/opt/ml/processing/input/**/*.py", recursive=True))
+(out / "seen.json").write_text(json.dumps({"walked": walked, "found": found, "file": __file__}))
+"""
+
+
+def test_libraries_read_and_write_the_container_paths_and_source_dir_ships_whole(cli_project):
+    cli_project.write("prep/run.py", LIBRARIES)
+    cli_project.write("prep/features.py", "def scale(column):\n    return column / column.max()\n")
+    cli_project.write("data.csv", "".join(f"{i},{i * 2}\n" for i in range(1, 5)))
+    cli_project.write(
+        "pipeline.yaml",
+        """
+        name: libs
+        steps:
+          features:
+            type: processing
+            framework: sklearn
+            entry_point: prep/run.py
+            source_dir: prep
+            inputs: {raw: data.csv}
+            outputs: [features]
+        """,
+    )
+    done = cli_project.cli("run", "pipeline.yaml")
+    assert done.returncode == 0, done.stderr
+    outputs = cli_project.status()["steps"]["features"]["outputs"]
+    out = cli_project.home / "jobs" / outputs["job_name"] / "processing" / "output" / "features"
+    assert (out / "features.csv").read_text().splitlines()[0] == "0,1,scaled"
+    assert (out / "first.txt").read_text().split() == [f"{i:.18e}" for i in (1.0, 2.0, 3.0, 4.0)]
+    assert (out / "raw-copy" / "data.csv").is_file()
+    seen = json.loads((out / "seen.json").read_text())
+    assert seen["walked"] == ["data.csv", "features.py", "run.py"]
+    assert seen["found"] == [
+        "/opt/ml/processing/input/code/features.py",
+        "/opt/ml/processing/input/code/run.py",
+    ]
+    assert seen["file"] == "/opt/ml/processing/input/code/run.py"
+    # published as files under an s3:// prefix of the local S3, read back with the layout the S3 API serves
+    from orchestrator.targets.local.storage.layout import S3Layout
+
+    layout = S3Layout(cli_project.home / "s3")
+    bucket, _, prefix = outputs["features"].removeprefix("s3://").partition("/")
+    keys = sorted(meta["key"].removeprefix(prefix) for meta in layout.listing(bucket, prefix))
+    assert keys == ["features.csv", "first.txt", "raw-copy/data.csv", "seen.json"]
+
+
+def test_max_runtime_stops_the_job(cli_project):
+    cli_project.write("slow.py", "import time\nprint('started', flush=True)\ntime.sleep(120)\n")
+    cli_project.write(
+        "pipeline.yaml",
+        """
+        name: slow
+        steps:
+          slow:
+            type: processing
+            framework: sklearn
+            entry_point: slow.py
+            max_runtime_s: 1
+        """,
+    )
+    done = cli_project.cli("run", "pipeline.yaml")
+    assert done.returncode != 0
+    assert "stopped after 1 s (max_runtime_s)" in done.stderr

@@ -19,7 +19,8 @@ import types
 CONTAINER_ROOT = "/opt/ml"
 ROOT_VARIABLE = "ORCHESTRATOR_LOCAL_OPT_ML"
 ONE_PATH = ("open", "stat", "lstat", "listdir", "scandir", "mkdir", "rmdir", "remove", "unlink", "access", "chmod",
-            "utime", "chdir", "readlink", "truncate")  # fmt: skip
+            "lchmod", "chown", "lchown", "utime", "chdir", "readlink", "truncate", "statvfs", "pathconf", "chflags",
+            "listxattr", "getxattr", "setxattr", "removexattr", "mkfifo", "mknod")  # fmt: skip
 TWO_PATHS = ("rename", "replace", "link", "symlink")
 
 
