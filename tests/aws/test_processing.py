@@ -29,6 +29,21 @@ class Requests(AwsClient):
         return super().call(service, operation, **params)
 
 
+class StillRunning(Requests):
+    """moto's processing jobs complete at once; this one reports InProgress for its first describes."""
+
+    def __init__(self, *args, polls: int = 10**6, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.polls = polls
+
+    def call(self, service, operation, **params):
+        answer = super().call(service, operation, **params)
+        if operation == "DescribeProcessingJob" and self.polls > 0 and answer["ProcessingJobStatus"] == "Completed":
+            self.polls -= 1
+            answer = {**answer, "ProcessingJobStatus": "InProgress"}
+        return answer
+
+
 def _target(pipeline: Pipeline, project, client=None) -> AwsTarget:
     target = AwsTarget(pipeline, project, project / ".orchestrator", client=client or new_client())
     target.poll_interval_s = 0
@@ -117,6 +132,19 @@ def test_a_missing_report_fails_the_step(account, project):
         )
 
 
+def test_a_run_that_waits_on_a_running_job_shows_its_status_until_it_completes(account, project):
+    pipeline = _pipeline(account)
+    reporter = Recorder()
+    client = new_client(StillRunning, polls=2)
+    _target(pipeline, project, client).apply(
+        "processing",
+        pipeline.steps["evaluate"],
+        make_ctx(pipeline, "evaluate", project, fingerprint=FINGERPRINT, reporter=reporter),
+    )
+    assert reporter.of("status") == ["InProgress", "Completed"]
+    assert [op for op, _ in client.sent].count("DescribeProcessingJob") == 3
+
+
 def test_destroy_stops_a_running_job_and_leaves_a_finished_one(account, project, boto):
     pipeline = _pipeline(account)
     target = _target(pipeline, project)
@@ -126,6 +154,11 @@ def test_destroy_stops_a_running_job_and_leaves_a_finished_one(account, project,
     previous = Previous(FINGERPRINT, result.outputs, {}, {}, 1)
     ctx = make_ctx(pipeline, "evaluate", project, fingerprint=FINGERPRINT, previous=previous)
     assert "stays in SageMaker's history" in target.destroy("processing", ctx)
+    running = _target(pipeline, project, new_client(StillRunning))
+    name = result.outputs["job_name"]
+    assert running.destroy("processing", ctx) == f"Stopped processing job {name}."
+    job = boto["sagemaker"].describe_processing_job(ProcessingJobName=name)
+    assert job["ProcessingJobStatus"] == "Stopped"
 
 
 def test_plan_marks_processing_billed_on_aws(account, project):

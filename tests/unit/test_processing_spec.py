@@ -69,3 +69,14 @@ def test_the_framework_processor_owns_the_code_input(tmp_path, capsys):
     assert "steps.prepare.inputs.code: input name 'code' is where the framework processor puts the script" in (
         capsys.readouterr().err
     )
+
+
+def test_plan_marks_a_processing_step_billed_on_aws(tmp_path, capsys):
+    spec = write(
+        tmp_path,
+        SPEC.replace(
+            "name: prep\n", 'name: prep\ntarget: aws\naws: {role_arn: "arn:aws:iam::123456789012:role/R", bucket: b}\n'
+        ),
+    )
+    assert main(["plan", str(spec)]) == 0
+    assert "+ prepare  run      new step  [billed]" in capsys.readouterr().out
