@@ -95,7 +95,9 @@ def check_instance_types(p: Pipeline, doc: Document, root: Path) -> Iterator[Dia
         instance = getattr(step, "instance", None)
         if instance is None:
             continue
-        types, what = INSTANCE_RULES.get(type(step), (hosting_types, "endpoints"))
+        types, what = next(
+            (rule for kind, rule in INSTANCE_RULES.items() if isinstance(step, kind)), (hosting_types, "endpoints")
+        )
         valid = types()
         if hasattr(step, "INSTANCE_TYPES"):  # a kind with its own list (e.g. batch transform)
             valid, what = step.INSTANCE_TYPES(), step.INSTANCE_USE
