@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "schema": "orchestrator.commands.validate:schema",
     "export": "orchestrator.commands.export:export",
     "invoke": "orchestrator.commands.invoke:invoke",
+    "logs": "orchestrator.commands.logs:logs",
 }
 
 
@@ -137,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="show the request line and the response headers")
     p.add_argument("--json", action="store_true", help="the answer as JSON: status, headers, body")
     p.add_argument("-o", "--output", metavar="FILE", help="write the response body to FILE")
+    p.add_argument("--target", choices=["local", "aws"], help="the target it is deployed on (default: as recorded)")
+
+    p = cmd("logs", "a step's log: a training job's, an endpoint's, an API's access log and its Lambda routes'")
+    p.add_argument("step", metavar="STEP", help="a training, endpoint or api step")
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing new events until Ctrl-C")
+    p.add_argument("--since", metavar="AGE|TIME", help="only events of the last AGE (30s, 10m, 2h, 1d) or after TIME")
+    p.add_argument("--route", metavar="'METHOD /path'", help="api steps: only this lambda route's function log")
+    p.add_argument("--json", action="store_true", help="one JSON object per event")
     p.add_argument("--target", choices=["local", "aws"], help="the target it is deployed on (default: as recorded)")
     return parser
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..spec.loader import Document
 
 __all__ = [
+    "LogFeed",
+    "LogRequest",
     "NullReporter",
     "Previous",
     "Reporter",
@@ -99,6 +101,28 @@ class StepContext:
         return (self.project_dir / relative).resolve()
 
 
+@dataclass(frozen=True)
+class LogRequest:
+    """Which log `logs` reads: one step's, from its recorded outputs ({} when nothing is recorded)."""
+
+    pipeline: Pipeline
+    step: str
+    outputs: Mapping[str, Any]
+    since: float | None = None  # epoch seconds; None: all that is kept
+    route: str | None = None  # api steps: only this lambda route's function ("POST /predict")
+
+
+class LogFeed(Protocol):
+    """A step's log events, in time order: each `poll` returns those that came since the last one.
+
+    An event is a dict with `ts` (epoch seconds), `message`, `source` (what wrote it: "training",
+    "endpoint", "lambda POST /predict", "access") and, where known, `request_id`; access entries
+    also carry `method`, `path`, `status` and `latency_ms`.
+    """
+
+    def poll(self) -> list[dict[str, Any]]: ...
+
+
 @dataclass
 class StepResult:
     outputs: dict[str, Any]
@@ -141,6 +165,13 @@ class StepHandler(ABC):
     def preflight(self, name: str, step: Any) -> None:
         """Raise TargetError if this step cannot run on the target at all (checked before anything is spent)."""
 
+    def logs(self, step: Any, request: LogRequest) -> LogFeed:
+        """The step's log as this target keeps it; read-only. Kinds without one say so."""
+        raise TargetError(
+            f"step '{request.step}' keeps no log on this target",
+            "logs reads training, endpoint and api steps",
+        )
+
     def probe(self, outputs: Mapping[str, Any]) -> bool | None:
         """Read-only, cheap: does the resource still exist? None when unknown.
 
@@ -182,6 +213,10 @@ class Target(ABC):
 
     def probe(self, kind: str, outputs: Mapping[str, Any]) -> bool | None:
         return self._handler(kind).probe(outputs)
+
+    def logs(self, step: Any, request: LogRequest) -> LogFeed:
+        """A feed of the step's log (`logs`, `logs --follow`): read-only, no lock taken."""
+        return self._handler(step.type).logs(step, request)
 
     def data_digests(self, uris: list[str]) -> dict[str, str] | None:
         """Digests of the s3:// inputs' listings, taken when a run starts; None when the target cannot list them."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import time
 from pathlib import Path
 
 import httpx
@@ -74,9 +76,27 @@ def test_lambda_context_and_environment(cloud, http, files):
     assert bundle.parent == files["root"] / ".bundles" and (bundle / "handlers.py").is_file()
 
 
-def test_handler_print_goes_to_the_daemon_log(cloud, http):
-    http.get(f"{cloud['api']}/echo/printed")
-    assert "echo handler saw /echo/printed" in cloud["log"].read_text()
+def function_messages(client, function: str, awaited: str) -> list[str]:
+    """The messages of a lambda function's log, once one of them starts with `awaited`."""
+    log = client.home.root / "logs" / "lambdas" / f"{function}.log"
+    deadline = time.monotonic() + 10
+    while True:
+        messages = [json.loads(line)["message"] for line in log.read_text().splitlines()] if log.exists() else []
+        if any(m.startswith(awaited) for m in messages) or time.monotonic() > deadline:
+            return messages
+
+
+def test_handler_print_goes_to_the_functions_log_with_its_request_id(cloud, http):
+    answer = http.get(f"{cloud['api']}/echo/printed")
+    request_id = answer.headers["x-amzn-requestid"]
+    log = cloud["client"].home.root / "logs" / "lambdas" / "api-main-any-echo-id.log"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (log.exists() and request_id in log.read_text()):
+        time.sleep(0.05)
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    printed = [e for e in events if e["message"] == "echo handler saw /echo/printed"]
+    assert printed and printed[-1]["request_id"] == request_id
+    assert "echo handler saw" not in cloud["log"].read_text()  # the daemon's own log stays its own
 
 
 def test_lambda_headers_and_multi_value_headers_are_returned(cloud, http):
@@ -104,9 +124,10 @@ def test_handler_exception_is_502_and_the_traceback_stays_in_the_log(cloud, http
     assert answer.status_code == 502
     assert answer.json() == {"message": "Internal server error"}
     assert "secret detail" not in answer.text
-    log = cloud["log"].read_text()
-    assert "Traceback (most recent call last)" in log
-    assert "RuntimeError: secret detail that stays in the log" in log
+    function_log = function_messages(cloud["client"], "api-main-post-boom", "[ERROR] RuntimeError")
+    assert "Traceback (most recent call last):" in function_log
+    assert "[ERROR] RuntimeError: secret detail that stays in the log" in function_log
+    assert "RuntimeError: secret detail that stays in the log" in cloud["log"].read_text()
 
 
 @pytest.mark.parametrize("path", ["/malformed", "/not-a-dict"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..base import StepContext, StepFailed, StepHandler
+from ..base import LogRequest, StepContext, StepFailed, StepHandler
 from .daemon.client import DaemonClient, DaemonError, Removal
 from .daemon.protocol import PutAnswer, ServiceRequest
 
@@ -60,6 +60,10 @@ class ServiceHandler(StepHandler):
     def service_name(self, pipeline: str, step_name: str, step: Any) -> str:
         """The name this step's service gets: the same on apply and on a destroy without a record."""
         raise NotImplementedError
+
+    def recorded_name(self, step: Any, request: LogRequest) -> str:
+        """The service's name as its last run recorded it, else as this handler names it."""
+        return request.outputs.get(self.output) or self.service_name(request.pipeline.name, request.step, step)
 
     def put(self, name: str, request: ServiceRequest, ctx: StepContext) -> PutAnswer:
         answer = daemon_call(f"{self.verb} {self.noun} {name}", self.client.put, name, request)

@@ -60,7 +60,7 @@ class Cloud:
         self.store = ObjectStore(home.s3_dir)
         self.access = Access()
         self.s3 = S3Api(self.store, self.access)
-        self.registry = EndpointRegistry(home.models_dir, home.groups_file, log_fd, control_port, local_url(s3_port))
+        self.registry = EndpointRegistry(home.models_dir, home.groups_file, home.root, control_port, local_url(s3_port))
         self.holds = 0  # clients (a training job) that need the local cloud up though it serves nothing
         self.records: dict[str, dict[str, ServiceRecord]] = {service: {} for service in SERVICES}
         self.unreadable: dict[str, dict[str, Any]] = {service: {} for service in SERVICES}  # kept as found
@@ -208,7 +208,7 @@ class Cloud:
     # -- apis -----------------------------------------------------------------------------
     async def put_api(self, api_id: str, spec: ApiRequest, port: int | None = None) -> int:
         gateway = Gateway(
-            api_id, spec, self.registry, self.runtime_url, self.log_fd, local_url(self.s3_port), self.access
+            api_id, spec, self.registry, self.runtime_url, self.home.root, local_url(self.s3_port), self.access
         )
         port = await self._serve("apis", api_id, gateway, self._port("apis", api_id, port))
         old = self.gateways.pop(api_id, None)

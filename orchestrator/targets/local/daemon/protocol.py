@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,12 @@ def api_url(port: int, stage: str) -> str:
 
 def website_url(port: int) -> str:
     return local_url(port, "/")
+
+
+def function_name(api_id: str, method: str, path: str) -> str:
+    """The Lambda function a route of an API runs as (its log is named after it)."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "root"
+    return f"{api_id}-{method.lower()}-{slug}"[:64]
 
 
 # -- requests: what each kind of service needs -------------------------------------------------

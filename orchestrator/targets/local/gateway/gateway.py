@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..asgi import BodyTooLarge, Request, drain, json_body, read_body, respond, respond_json
-from ..daemon.protocol import ApiRequest, LambdaCode, RouteRequest
+from ..daemon.protocol import ApiRequest, LambdaCode, RouteRequest, function_name
 from ..lambdas.environment import lambda_environment
 from ..lambdas.pool import BOOTSTRAP, FunctionPool, FunctionSpec, LambdaFailed, LambdaTimeout
+from ..logbook import LogWriter, Redactor, log_file
 from ..serving.endpoint import EndpointRegistry, InvocationTimeout, UnknownEndpoint
 from ..serving.inference import InvocationError
 from ..storage.access import Access, Credentials
@@ -49,11 +50,6 @@ class Binding:
     pool: FunctionPool | None = None
 
 
-def function_name(api_id: str, route: RouteRequest) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", route.path).strip("-") or "root"
-    return f"{api_id}-{route.method.lower()}-{slug}"[:64]
-
-
 class Gateway:
     """The ASGI app for one API's port; `/{stage}/...` is routed, everything else is 403."""
 
@@ -63,7 +59,7 @@ class Gateway:
         spec: ApiRequest,
         endpoints: EndpointRegistry,
         runtime_url: Callable[[str], str],
-        log_fd: int,
+        logs_root: Path,
         s3_url: str,
         access: Access,
     ):
@@ -76,10 +72,14 @@ class Gateway:
         self._inflight = 0  # requests inside this gateway, from first byte to last
         self.access = access
         self.credentials: list[Credentials] = []
+        redact = Redactor(value for route in spec.routes for value in route.environment.values())
+        self.access_log = LogWriter(log_file(logs_root, "access", api_id), redact)
         for route in spec.routes:
             binding = Binding(route)
             if route.integration == "lambda" and route.code is not None:
-                binding.pool = FunctionPool(self._function(route, route.code, runtime_url, s3_url), log_fd)
+                function = self._function(route, route.code, runtime_url, s3_url)
+                own_log = LogWriter(log_file(logs_root, "lambdas", function.name), Redactor(route.environment.values()))
+                binding.pool = FunctionPool(function, own_log)
                 self.pools.append(binding.pool)
             self.router.add(route.method, route.path, binding)
         self.cors = CorsPolicy(spec.cors, {r.method for r in spec.routes})
@@ -88,7 +88,7 @@ class Gateway:
         self, route: RouteRequest, code: LambdaCode, runtime_url: Callable[[str], str], s3_url: str
     ) -> FunctionSpec:
         """A lambda route's function: its code, and an environment of its own with its own credentials."""
-        name = function_name(self.api_id, route)
+        name = function_name(self.api_id, route.method, route.path)
         credentials = self.access.issue(name, code.s3_read)
         self.credentials.append(credentials)
         own = {
@@ -139,10 +139,33 @@ class Gateway:
         if scope["type"] != "http":
             return
         self._inflight += 1
+        started, answered = time.monotonic(), {"status": 0, "request_id": None}
+
+        async def watched(message) -> None:
+            if message["type"] == "http.response.start":
+                answered["status"] = message["status"]
+                headers = dict(message.get("headers") or ())
+                answered["request_id"] = headers.get(b"x-amzn-requestid", b"").decode("latin-1") or None
+            await send(message)
+
         try:
-            await self._serve(scope, receive, send)
+            await self._serve(scope, receive, watched)
         finally:
             self._inflight -= 1
+            self._access(scope, answered, started)
+
+    def _access(self, scope, answered: dict, started: float) -> None:
+        """One line of the stage's access log, with API Gateway's $context fields: method, path, status, latency."""
+        latency_ms = round((time.monotonic() - started) * 1000, 1)
+        method, path, status = scope["method"], scope["path"], answered["status"]
+        self.access_log.write(
+            f"{method} {path} {status} {latency_ms} ms",
+            answered["request_id"],
+            method=method,
+            path=path,
+            status=status,
+            latency_ms=latency_ms,
+        )
 
     async def _serve(self, scope, receive, send) -> None:
         request = Request.from_scope(scope)

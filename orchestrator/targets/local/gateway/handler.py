@@ -13,11 +13,13 @@ from pathlib import Path
 from ....diagnostics import Diagnostic
 from ....spec.loader import Document
 from ....spec.models import ApiStep, Cors, Route
-from ...base import StepContext, StepFailed, StepResult
+from ...base import LogRequest, StepContext, StepFailed, StepResult
 from ...lambda_bundle import bundle_files, private_folders
 from ..daemon.protocol import ApiRequest, CorsRequest, LambdaCode, RouteRequest, api_url
 from ..handler import warning
 from ..lambdas.packaging import requirements_env, runtime_layer, stage_bundle
+from ..logbook import LocalFeed
+from ..logs import api_feed
 from ..services import ServiceHandler
 
 API_KEYS_IGNORED = "the local API does not enforce API keys or usage plans; the aws target does"
@@ -118,6 +120,11 @@ class ApiHandler(ServiceHandler):
                 )
         if step.api_key is not None:
             yield warning(doc, ("steps", name, "api_key"), API_KEYS_IGNORED)
+
+    def logs(self, step: ApiStep, request: LogRequest) -> LocalFeed:
+        """The stage's access log and its lambda routes' function logs (one route's with `request.route`)."""
+        routes = [(route.method, route.path, route.integration) for route in step.routes]
+        return api_feed(self.client.home.root, self.recorded_name(step, request), routes, request)
 
     def apply(self, step: ApiStep, ctx: StepContext) -> StepResult:
         api_id = self.service_name(ctx.pipeline.name, ctx.step, step)

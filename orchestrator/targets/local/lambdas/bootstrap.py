@@ -7,12 +7,15 @@ the bundle (LAMBDA_TASK_ROOT), then each layer (its requirements, the runtime's
 boto3), then the standard library. `_HANDLER` names `module.function`, as on Lambda.
 
 Frames on stdin/stdout are a 4-byte big-endian length and a JSON document; the
-handler's own prints go to stderr (the daemon log).
+handler's own prints go to stderr (the function's log), between the START and
+END/REPORT lines Lambda's runtime writes for each invocation, so every line can be
+tied to its request id.
 """
 
 import importlib
 import json
 import os
+import resource
 import struct
 import sys
 import time
@@ -80,6 +83,19 @@ def error_frame(exc):
     return {"ok": False, "errorType": error_type, "errorMessage": str(exc)}
 
 
+def report(request_id, duration_ms, memory_mb):
+    """The END and REPORT lines Lambda writes after each invocation."""
+    used_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    sys.stdout.flush()
+    print(f"END RequestId: {request_id}", file=sys.stderr, flush=True)
+    print(
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {max(1, round(duration_ms))} ms"
+        f"\tMemory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def main(argv):
     sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], *argv[1:]]
     sys.argv = [sys.argv[0]]
@@ -99,11 +115,15 @@ def main(argv):
         if init_error is not None:
             write_frame(frames_out, init_error)
             continue
-        context = LambdaContext(request["requestId"], request["deadline"])
+        request_id = request["requestId"]
+        context = LambdaContext(request_id, request["deadline"])
+        print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
+        started = time.monotonic()
         try:
             reply = json.dumps({"ok": True, "result": handler(request["event"], context)})
         except Exception as exc:  # includes a result that is not JSON (Runtime.MarshalError)
             reply = error_frame(exc)
+        report(request_id, (time.monotonic() - started) * 1000, context.memory_limit_in_mb)
         write_frame(frames_out, reply)
 
 

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..logbook import LambdaLines, LogWriter, pump_lines
+
 log = logging.getLogger("orchestrator.local.lambda")
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 START_TIMEOUT_S = 30.0
@@ -53,8 +55,9 @@ def rss_mb(pid: int) -> float | None:
 
 
 class Worker:
-    def __init__(self, process: asyncio.subprocess.Process):
+    def __init__(self, process: asyncio.subprocess.Process, log: LogWriter):
         self.process = process
+        self.output = asyncio.get_running_loop().create_task(pump_lines(process.stderr, LambdaLines(log).line))
         self.peak_mb = 0.0
         self.out_of_memory = False
 
@@ -75,9 +78,9 @@ class Worker:
 
 
 class FunctionPool:
-    def __init__(self, spec: FunctionSpec, log_fd: int, max_workers: int = 4):
+    def __init__(self, spec: FunctionSpec, log: LogWriter, max_workers: int = 4):
         self.spec = spec
-        self.log_fd = log_fd
+        self.log = log  # the function's own log: its prints and errors, by request id
         self.max_workers = max_workers
         self._idle: list[Worker] = []
         self._all: set[Worker] = set()
@@ -98,11 +101,11 @@ class FunctionPool:
             *spec.layers,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            stderr=self.log_fd,
+            stderr=asyncio.subprocess.PIPE,
             cwd=str(spec.task_root),
             env=spec.environment,
         )
-        worker = Worker(process)
+        worker = Worker(process, self.log)
         if self._watchdog is None:
             self._watchdog = asyncio.get_running_loop().create_task(self._watch_memory())
         try:
@@ -173,10 +176,16 @@ class FunctionPool:
             replacement = asyncio.get_running_loop().create_task(self.warm_quietly())
             self._background.add(replacement)  # a task nobody references may be collected
             replacement.add_done_callback(self._background.discard)
+            self.log.write(f"{request_id} Task timed out after {timeout:.2f} seconds", request_id)
             raise LambdaTimeout(self.spec.name) from exc
         except (asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
             await self._discard(worker)
             if worker.out_of_memory:
+                self.log.write(
+                    f"REPORT RequestId: {request_id}\tMemory Size: {self.spec.memory_mb} MB\t"
+                    f"Max Memory Used: {worker.peak_mb:.0f} MB\tError: Runtime exited with error: signal: killed",
+                    request_id,
+                )
                 raise LambdaFailed(
                     f"function {self.spec.name}: Runtime exited with error: signal: killed "
                     f"(Runtime.OutOfMemory: {worker.peak_mb:.0f} MB used, memory_mb is {self.spec.memory_mb})"

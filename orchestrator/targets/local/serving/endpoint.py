@@ -21,6 +21,7 @@ from ..asgi import Request, respond, respond_json
 from ..daemon.home import read_json, write_json_atomic
 from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX, EndpointRequest
 from ..daemon.servers import bind
+from ..logbook import LogWriter, Redactor, log_file
 from .app import CUSTOM_ATTRIBUTES, FORWARDED, INVOCATION_TIMEOUT_S, limited_body, runtime_error, unknown_endpoint
 from .group import (
     PAYLOAD_LIMITS,
@@ -65,10 +66,10 @@ class Endpoint:
 
 
 class EndpointRegistry:
-    def __init__(self, models_dir: Path, groups_file: Path, log_fd: int, control_port: int, s3_url: str):
+    def __init__(self, models_dir: Path, groups_file: Path, logs_root: Path, control_port: int, s3_url: str):
         self.models_dir = models_dir
         self.groups_file = groups_file
-        self.log_fd = log_fd
+        self.logs_root = logs_root  # each endpoint's container output goes to its own log (logbook.py)
         self.control_port = control_port
         self.s3_url = s3_url
         self.endpoints: dict[str, Endpoint] = {}
@@ -107,7 +108,8 @@ class EndpointRegistry:
         }
         env = endpoint_environment(spec, name, port, workers, self.s3_url, inference)
         try:
-            group = await EndpointGroup.start(name, sock, config, env, work_dir, self.log_fd)
+            log = LogWriter(log_file(self.logs_root, "endpoints", name), Redactor(spec.environment.values()))
+            group = await EndpointGroup.start(name, sock, config, env, work_dir, log)
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             if existing is None:

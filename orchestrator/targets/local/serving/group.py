@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..aws_env import local_aws_environment
 from ..daemon.protocol import EndpointRequest
+from ..logbook import LogWriter, pump_lines
 from .inference import ModelLoadError, extract_model
 
 log = logging.getLogger("orchestrator.local.endpoint")
@@ -89,10 +90,18 @@ def endpoint_environment(
 class EndpointGroup:
     """One running supervisor and its workers, in a process group of their own."""
 
-    def __init__(self, name: str, process: asyncio.subprocess.Process, model_dir: Path, workers: list[int]):
+    def __init__(
+        self,
+        name: str,
+        process: asyncio.subprocess.Process,
+        model_dir: Path,
+        workers: list[int],
+        output: asyncio.Task | None = None,
+    ):
         self.name, self.process, self.model_dir, self.workers = name, process, model_dir, workers
         self.draining = asyncio.Event()
         self._events = asyncio.get_running_loop().create_task(self._follow())
+        self._output = output  # copies the container's stderr into the endpoint's log until it ends
 
     @property
     def pgid(self) -> int:
@@ -100,7 +109,7 @@ class EndpointGroup:
 
     @classmethod
     async def start(
-        cls, name: str, sock: socket.socket, config: dict, env: dict[str, str], model_dir: Path, log_fd: int
+        cls, name: str, sock: socket.socket, config: dict, env: dict[str, str], model_dir: Path, log: LogWriter
     ) -> EndpointGroup:
         """A group whose every worker has loaded the model; ModelLoadError with the reason otherwise."""
         process = await asyncio.create_subprocess_exec(
@@ -109,12 +118,13 @@ class EndpointGroup:
             SUPERVISOR,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            stderr=log_fd,
+            stderr=asyncio.subprocess.PIPE,
             env=env,
             cwd=str(model_dir),
             pass_fds=(sock.fileno(),),
             start_new_session=True,  # its own process group, as a container is its own world
         )
+        output = asyncio.get_running_loop().create_task(pump_lines(process.stderr, log.write))
         try:
             process.stdin.write((json.dumps({**config, "fd": sock.fileno()}) + "\n").encode())
             await process.stdin.drain()
@@ -127,7 +137,7 @@ class EndpointGroup:
             _kill_group(process.pid)
             await process.wait()
             raise ModelLoadError(said["error"])
-        return cls(name, process, model_dir, said["workers"])
+        return cls(name, process, model_dir, said["workers"], output)
 
     async def _follow(self) -> None:
         """The supervisor's later news: the workers it restarted."""
@@ -173,6 +183,8 @@ class EndpointGroup:
         _kill_group(self.pgid)
         await self.process.wait()
         self._events.cancel()
+        if self._output is not None:  # the last lines the workers wrote reach the log
+            await asyncio.wait([self._output], timeout=1.0)
 
 
 def _kill_group(pgid: int) -> None:

@@ -8,9 +8,11 @@ from urllib.parse import urlparse
 
 from ....spec.models import EndpointStep
 from ....spec.names import endpoint_name
-from ...base import StepContext, StepFailed, StepResult
+from ...base import LogRequest, StepContext, StepFailed, StepResult
 from ..daemon.protocol import EndpointRequest, invocations_url, local_url
 from ..handler import refuse_custom_image
+from ..logbook import LocalFeed
+from ..logs import endpoint_feed
 from ..services import ServiceHandler, probe_url
 from ..storage.layout import S3Layout, split_s3_uri
 
@@ -42,6 +44,10 @@ class EndpointHandler(ServiceHandler):
 
     def service_name(self, pipeline: str, step_name: str, step: EndpointStep) -> str:
         return endpoint_name(pipeline, step_name, step.endpoint_name)
+
+    def logs(self, step: EndpointStep, request: LogRequest) -> LocalFeed:
+        """The container's output (its prints, the model server's errors), as CloudWatch keeps an endpoint's."""
+        return endpoint_feed(self.client.home.root, self.recorded_name(step, request), request)
 
     def preflight(self, name: str, step: EndpointStep) -> None:
         refuse_custom_image(name, step)

@@ -87,13 +87,25 @@ def watch_supervisor() -> None:
     threading.Thread(target=wait, name="supervisor-watch", daemon=True).start()
 
 
+NEWS = sys.stdout  # to the supervisor; main() moves the model's own prints off it
+
+
 def tell(document: dict) -> None:
-    sys.stdout.write(json.dumps(document) + "\n")
-    sys.stdout.flush()
+    NEWS.write(json.dumps(document) + "\n")
+    NEWS.flush()
+
+
+def prints_to_the_log() -> None:
+    """The model's prints go where a container's stdout goes (the endpoint's log), never into the news."""
+    global NEWS
+    NEWS = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
 
 
 def main(argv: list[str]) -> int:
     config = json.loads(argv[1])
+    prints_to_the_log()
     from .app import EndpointApp
     from .inference import ModelLoadError, load_model
 

@@ -9,8 +9,10 @@ from typing import Any
 from ....diagnostics import Diagnostic
 from ....spec.loader import Document
 from ....spec.models import TrainingStep
-from ...base import StepContext, StepHandler, StepResult
+from ...base import LogRequest, StepContext, StepHandler, StepResult
 from ..handler import refuse_custom_image
+from ..logbook import LocalFeed
+from ..logs import training_feed
 from ..storage.layout import S3Layout, split_s3_uri
 from .running import stop_step_jobs
 
@@ -35,6 +37,10 @@ class TrainingHandler(StepHandler):
                     f"bucket {bucket!r}, key {key!r}: put it there with boto3 or the AWS CLI against the local "
                     "cloud's S3, or name a file beside the spec",
                 )
+
+    def logs(self, step: TrainingStep, request: LogRequest) -> LocalFeed:
+        """The job's output, each line with its time (stdout and stderr, as CloudWatch keeps a job's)."""
+        return training_feed(self.home, request)
 
     def preflight(self, name: str, step: TrainingStep) -> None:
         refuse_custom_image(name, step)

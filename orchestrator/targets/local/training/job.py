@@ -25,6 +25,7 @@ from ...base import Reporter, StepContext, StepFailed, StepResult
 from ..aws_env import local_aws_environment, without_aws
 from ..daemon.client import DaemonClient, DaemonError
 from ..handler import custom_image_refusal
+from ..logbook import LogWriter, Redactor, log_file
 from ..storage.client import LocalS3
 from ..storage.layout import S3Layout, split_s3_uri
 from . import running
@@ -95,8 +96,9 @@ def _train(step: TrainingStep, ctx: StepContext, home: Path, run: Job, s3_url: s
 
     ctx.reporter.status("Training")
     try:
+        events = LogWriter(log_file(home, "training", name), Redactor(step.environment.values()))
         outcome = run_script(
-            argv, script.source_dir, env, job.log_file, step.max_runtime_s, metrics, ctx.reporter, pid_file
+            argv, script.source_dir, env, job.log_file, step.max_runtime_s, metrics, ctx.reporter, pid_file, events
         )
     finally:
         job.drop_input_copies()

@@ -23,6 +23,7 @@ from typing import IO
 
 from ....spec.models import Metric
 from ...base import Reporter, StepFailed
+from ..logbook import LogWriter
 from . import job_watchdog, running
 
 STDERR_TAIL_LINES = 20
@@ -77,10 +78,13 @@ def run_script(
     metrics: MetricParser,
     reporter: Reporter,
     pid_file: Path | None = None,
+    events: LogWriter | None = None,
 ) -> ScriptOutcome:
     """Run the script, streaming its lines to the reporter, the log file and the metric parser.
 
-    While it runs, `pid_file` records its process group (see running.py)."""
+    While it runs, `pid_file` records its process group (see running.py). `events` (the job's
+    log in the local cloud's logbook, read by `logs`) gets each line with its time; both files
+    get them with the step's environment values masked."""
     started = time.monotonic()
     try:
         process = subprocess.Popen(
@@ -108,7 +112,7 @@ def run_script(
     deadline = started + max_runtime_s
     try:
         with log_file.open("w", encoding="utf-8") as log:
-            _follow(process, lines, log, tail, deadline, outcome, metrics, reporter)
+            _follow(process, lines, log, tail, deadline, outcome, metrics, reporter, events)
         outcome.returncode = _wait(process, deadline, outcome)
     except BaseException:  # Ctrl-C, or a reporter that raised: the job must not outlive us
         _stop(process)
@@ -133,6 +137,7 @@ def _follow(
     outcome: ScriptOutcome,
     metrics: MetricParser,
     reporter: Reporter,
+    events: LogWriter | None = None,
 ) -> None:
     open_streams = 2
     exited_at: float | None = None
@@ -152,8 +157,10 @@ def _follow(
         if line is None:
             open_streams -= 1
             continue
-        log.write(f"{line}\n")
+        log.write(f"{events.redact(line) if events else line}\n")
         log.flush()
+        if events is not None:
+            events.write(line, stream=stream)
         if stream == "stderr":
             tail.append(line)
         metrics.feed(line)
