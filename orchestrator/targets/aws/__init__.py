@@ -126,6 +126,12 @@ class AwsTarget(Target):
         )
         return notes + bundle_notes(self.pipeline, self.project_dir, self.state_dir)
 
+    def logs(self, step, request):
+        """CloudWatch Logs, read through the counted client (logs.py)."""
+        from .logs import feed_for
+
+        return feed_for(self.client, step, request)
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
