@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import EXIT_OK
+from ..errors import EXIT_OK, OrchestratorError
 from ..state import open_store
 from ..state.base import StateStore, format_utc
 from ..validate import Spec, validate_file
@@ -38,10 +38,43 @@ def status_document(spec: Spec, store: StateStore) -> dict[str, Any]:
     return {"pipeline": spec.pipeline.name, "run": last, "steps": steps}
 
 
+def live_figures(spec: Spec, store: StateStore, targets) -> dict[str, dict[str, Any]]:
+    """What each recorded resource's target reports about it now (a live endpoint's workers and traffic)."""
+    from .common import make_target
+
+    found: dict[str, dict[str, Any]] = {}
+    made: dict[str, Any] = {}
+    for name, res in store.resources().items():
+        target_name = res.target or spec.pipeline.target
+        try:
+            target = made.get(target_name) or made.setdefault(
+                target_name, make_target(target_name, spec, targets, None)
+            )
+            figures = target.live(res.kind, res.outputs)
+        except OrchestratorError:
+            continue
+        if figures:
+            found[name] = figures
+    for target in made.values():
+        target.close()
+    return found
+
+
+def _live_line(figures: dict[str, Any]) -> str:
+    parts = [f"workers {figures['workers']}", f"{figures['requests']} requests", f"{figures['errors']} errors"]
+    if figures.get("p50_ms") is not None:
+        parts.append(f"p50 {figures['p50_ms']:g} ms, p99 {figures['p99_ms']:g} ms")
+    since = f" since {format_utc(figures['since'])}" if figures.get("since") else ""
+    return "    live: " + ", ".join(parts) + since
+
+
 def status(args, targets) -> int:
     spec = validate_file(args.file, strict_env=False)
     store = open_store(spec.pipeline, spec.root, create=False)
     doc = status_document(spec, store)
+    for name, figures in live_figures(spec, store, targets).items():
+        if name in doc["steps"]:
+            doc["steps"][name]["live"] = figures
     if args.json:
         emit_json(doc)
         return EXIT_OK
@@ -58,6 +91,8 @@ def status(args, targets) -> int:
     for name, s in doc["steps"].items():
         out = ", ".join(f"{k}={v}" for k, v in s["outputs"].items())
         lines.append(f"  {name:<16} {s['status']:<12} {out}")
+        if s.get("live"):
+            lines.append(_live_line(s["live"]))
     emit("\n".join(lines))
     return EXIT_OK
 

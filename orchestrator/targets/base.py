@@ -172,6 +172,11 @@ class StepHandler(ABC):
             "logs reads training, endpoint and api steps",
         )
 
+    def live(self, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read-only: what the running resource reports about itself now (e.g. an endpoint's
+        workers, requests served and latencies); None when the target cannot tell. `status` shows it."""
+        return None
+
     def probe(self, outputs: Mapping[str, Any]) -> bool | None:
         """Read-only, cheap: does the resource still exist? None when unknown.
 
@@ -213,6 +218,9 @@ class Target(ABC):
 
     def probe(self, kind: str, outputs: Mapping[str, Any]) -> bool | None:
         return self._handler(kind).probe(outputs)
+
+    def live(self, kind: str, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        return self._handler(kind).live(outputs)
 
     def logs(self, step: Any, request: LogRequest) -> LogFeed:
         """A feed of the step's log (`logs`, `logs --follow`): read-only, no lock taken."""

@@ -267,3 +267,23 @@ def test_a_step_without_a_log_and_an_unknown_route_are_usage_errors(deployed, ca
     assert main(["logs", str(spec), "deploy", "--route", "POST /predict"]) == 2
     assert main(["logs", str(spec), "train", "--since", "yesterday"]) == 2
     assert "give e.g. --since 10m" in capsys.readouterr().err
+
+
+def test_status_shows_a_live_endpoints_workers_requests_and_latency(deployed):
+    spec, _ = deployed
+    before = json.loads(_cli_out(spec, "status", "--json"))["steps"]["deploy"]["live"]
+    for _ in range(5):
+        assert _post(_url(spec, "deploy"), b'{"instances": [[0.5]]}')[0] == 200
+    deadline = time.monotonic() + 10
+    while True:  # workers write their counts every half second
+        live = json.loads(_cli_out(spec, "status", "--json"))["steps"]["deploy"]["live"]
+        if live["requests"] >= before["requests"] + 5 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert live["requests"] == before["requests"] + 5
+    assert live["workers"] == (os.cpu_count() or 1) and live["version"] == 1
+    assert 0 < live["p50_ms"] <= live["p99_ms"] < 60_000
+    assert live["since"] <= time.time()
+    text = _cli_out(spec, "status")
+    assert f"    live: workers {live['workers']}, {live['requests']} requests, " in text
+    assert "p50 " in text and " ms, p99 " in text

@@ -269,6 +269,10 @@ class Cloud:
                 }
                 for name, port in ports.items()
             }
+        for name, entry in services["endpoints"].items():
+            stats = self.registry.stats(name)
+            if stats is not None:
+                entry["stats"] = stats.to_json()
         return services
 
     async def close(self) -> None:

@@ -178,6 +178,35 @@ class PutAnswer:
     notices: tuple[str, ...] = ()  # what the daemon found on restore that the caller should be told
 
 
+STATS_VERSION = 1  # of EndpointStats in the status answer
+
+
+@dataclass(frozen=True)
+class EndpointStats:
+    """A live endpoint's figures since it was deployed, as the daemon's status answers them."""
+
+    workers: int
+    requests: int
+    errors: int
+    p50_ms: float | None  # None: no request yet
+    p99_ms: float | None
+    since: float | None  # epoch seconds of its first worker's start
+    version: int = STATS_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def read_stats(data: Any) -> EndpointStats | None:
+    """An endpoint's stats in a status answer; None when absent or of another version."""
+    if not isinstance(data, dict) or data.get("version") != STATS_VERSION:
+        return None
+    try:
+        return read_answer(EndpointStats, data)
+    except (ProtocolError, TypeError):
+        return None
+
+
 @dataclass(frozen=True)
 class DeleteAnswer:
     name: str

@@ -11,6 +11,7 @@ Content-Length, before it is read, and dropped as it arrives, never held.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote
@@ -19,6 +20,7 @@ from ..asgi import BodyTooLarge, Request, read_body, respond, respond_json
 from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX
 from .http_client import ConnectFailed, HttpClient
 from .inference import InvocationContext, InvocationError, LoadedModel
+from .stats import WorkerStats
 
 INVOCATION_TIMEOUT_S = 60.0
 VARIANT = "AllTraffic"
@@ -41,8 +43,11 @@ def unknown_endpoint(name: str) -> str:
 class EndpointApp:
     """The ASGI app of one endpoint worker."""
 
-    def __init__(self, name: str, model: LoadedModel, max_payload: int, control_port: int):
+    def __init__(
+        self, name: str, model: LoadedModel, max_payload: int, control_port: int, stats: WorkerStats | None = None
+    ):
         self.name = name
+        self.stats = stats or WorkerStats(None)  # what `status` shows: requests, errors, latencies
         self.model = model
         self.max_payload = max_payload
         self.control_port = control_port
@@ -68,6 +73,15 @@ class EndpointApp:
         return await limited_body(request, receive, send, self.max_payload, runtime)
 
     async def invoke(self, body: bytes, request: Request) -> tuple[bytes, str, str | None]:
+        started, ok = time.perf_counter(), False
+        try:
+            answer = await self._invoke(body, request)
+            ok = True
+            return answer
+        finally:
+            self.stats.record((time.perf_counter() - started) * 1000, ok)
+
+    async def _invoke(self, body: bytes, request: Request) -> tuple[bytes, str, str | None]:
         context = InvocationContext(custom_attributes=request.header(CUSTOM_ATTRIBUTES))
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from ..asgi import Request, respond, respond_json
 from ..daemon.home import read_json, write_json_atomic
-from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX, EndpointRequest
+from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX, EndpointRequest, EndpointStats
 from ..daemon.servers import bind
 from ..logbook import LogWriter, Redactor, log_file
 from .app import CUSTOM_ATTRIBUTES, FORWARDED, INVOCATION_TIMEOUT_S, limited_body, runtime_error, unknown_endpoint
@@ -33,6 +33,7 @@ from .group import (
 )
 from .http_client import ConnectFailed, HttpClient
 from .inference import InvocationError
+from .stats import merged, percentile
 
 log = logging.getLogger("orchestrator.local.endpoint")
 
@@ -105,6 +106,7 @@ class EndpointRegistry:
             "framework": spec.framework,
             "max_payload": PAYLOAD_LIMITS[spec.serverless],
             "control_port": self.control_port,
+            "stats_dir": str(self.stats_dir(name)),  # kept across redeploys: counts are the endpoint's
         }
         env = endpoint_environment(spec, name, port, workers, self.s3_url, inference)
         try:
@@ -183,12 +185,30 @@ class EndpointRegistry:
             answer.body, answer.header("content-type", "application/octet-stream"), answer.header(CUSTOM_ATTRIBUTES)
         )
 
+    def stats_dir(self, name: str) -> Path:
+        return self.models_dir / name / "stats"
+
     def status(self, name: str) -> dict:
         endpoint = self.endpoints.get(name)
         return {
             "workers": endpoint.group.workers if endpoint else [],
             "pgid": endpoint.group.pgid if endpoint else None,
         }
+
+    def stats(self, name: str) -> EndpointStats | None:
+        """What the endpoint's workers counted since it was deployed; None for one not served here."""
+        endpoint = self.endpoints.get(name)
+        if endpoint is None:
+            return None
+        total = merged(self.stats_dir(name))
+        return EndpointStats(
+            workers=len(endpoint.group.workers),
+            requests=total["requests"],
+            errors=total["errors"],
+            p50_ms=percentile(total["buckets"], 0.50),
+            p99_ms=percentile(total["buckets"], 0.99),
+            since=total["started"],
+        )
 
     async def close(self) -> None:
         for task in self._background:

@@ -9,7 +9,8 @@ from urllib.parse import urlparse
 from ....spec.models import EndpointStep
 from ....spec.names import endpoint_name
 from ...base import LogRequest, StepContext, StepFailed, StepResult
-from ..daemon.protocol import EndpointRequest, invocations_url, local_url
+from ..daemon.client import DaemonError
+from ..daemon.protocol import EndpointRequest, invocations_url, local_url, read_stats
 from ..handler import refuse_custom_image
 from ..logbook import LocalFeed
 from ..logs import endpoint_feed
@@ -44,6 +45,17 @@ class EndpointHandler(ServiceHandler):
 
     def service_name(self, pipeline: str, step_name: str, step: EndpointStep) -> str:
         return endpoint_name(pipeline, step_name, step.endpoint_name)
+
+    def live(self, outputs: Any) -> dict[str, Any] | None:
+        """Workers, requests served, errors and p50/p99 latency since deploy, from the daemon (None: not running)."""
+        name = outputs.get("endpoint_name")
+        try:
+            status = self.client.status() if name else None
+        except DaemonError:
+            return None
+        entry = ((status or {}).get("services", {}).get("endpoints") or {}).get(name) or {}
+        stats = read_stats(entry.get("stats"))
+        return stats.to_json() if stats else None
 
     def logs(self, step: EndpointStep, request: LogRequest) -> LocalFeed:
         """The container's output (its prints, the model server's errors), as CloudWatch keeps an endpoint's."""

@@ -108,6 +108,7 @@ def main(argv: list[str]) -> int:
     prints_to_the_log()
     from .app import EndpointApp
     from .inference import ModelLoadError, load_model
+    from .stats import WorkerStats
 
     sock = socket.socket(fileno=config["fd"])
     try:
@@ -117,7 +118,9 @@ def main(argv: list[str]) -> int:
     except ModelLoadError as exc:
         tell({"error": str(exc)})
         return 3
-    app = EndpointApp(config["name"], model, config["max_payload"], config["control_port"])
+    stats = WorkerStats(Path(config["stats_dir"]) if config.get("stats_dir") else None)
+    stats.start_writing()
+    app = EndpointApp(config["name"], model, config["max_payload"], config["control_port"], stats)
     server = DrainingServer(
         uvicorn.Config(
             app,
