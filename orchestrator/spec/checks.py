@@ -124,6 +124,7 @@ def check_endpoints(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnost
                 "an endpoint needs 'instance' or 'serverless'",
                 "e.g. instance: {type: ml.t2.medium} or serverless: {memory_mb: 2048}",
             )
+        yield from _autoscaling_problems(name, step, doc)
         final = endpoint_name(p.name, name, step.endpoint_name)
         if REF_OR_ENV.search(final):
             continue
@@ -137,6 +138,24 @@ def check_endpoints(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnost
         if final in seen:
             yield doc.diagnostic(where, f"endpoint name '{shown(final)}' is also used by step '{seen[final]}'")
         seen[final] = name
+
+
+def _autoscaling_problems(name: str, step: EndpointStep, doc: Document) -> Iterator[Diagnostic]:
+    scaling = step.autoscaling
+    if scaling is None:
+        return
+    at = ("steps", name, "autoscaling")
+    if step.serverless:
+        yield doc.diagnostic(
+            at,
+            "autoscaling is for real-time endpoints; a serverless endpoint scales by its concurrency",
+            "remove autoscaling, or raise serverless.max_concurrency; or use instance: instead of serverless:",
+            key=True,
+        )
+    if scaling.min > scaling.max:
+        yield doc.diagnostic(
+            at + ("min",), f"autoscaling min ({scaling.min}) is over max ({scaling.max})", "min must be at most max"
+        )
 
 
 def check_promotion_metric(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:

@@ -81,6 +81,19 @@ class Serverless(Strict):
     max_concurrency: int = Field(5, ge=1, le=200)
 
 
+class Autoscaling(Strict):
+    """Target tracking on invocations per instance (Application Auto Scaling on aws; worker processes locally)."""
+
+    min: int = Field(1, ge=1, le=100, description="Fewest instances.")
+    max: int = Field(ge=1, le=100, description="Most instances.")
+    target_invocations_per_instance: int = Field(
+        ge=1,
+        description="Invocations per instance per minute the endpoint is scaled to keep (SageMakerVariantInvocationsPerInstance).",
+    )
+    scale_in_cooldown_s: int = Field(300, ge=0, le=86400, description="Wait after a scale-in before the next one.")
+    scale_out_cooldown_s: int = Field(60, ge=0, le=86400, description="Wait after a scale-out before the next one.")
+
+
 class PromoteWhen(Strict):
     """The gate a new model must pass before it replaces the live one."""
 
@@ -115,6 +128,7 @@ class EndpointStep(Strict):
     image: str | None = None
     instance: Instance | None = None
     serverless: Serverless | None = None
+    autoscaling: Autoscaling | None = None
     environment: dict[str, str] = Field(default_factory=_no_entries)
     promote_when: PromoteWhen | None = None
     data_capture: DataCapture | None = None

@@ -75,6 +75,17 @@ def function_name(api_id: str, method: str, path: str) -> str:
 
 
 @dataclass(frozen=True)
+class ScalingRequest:
+    """Target tracking for an endpoint: its workers follow invocations per worker per minute."""
+
+    min: int
+    max: int
+    target_invocations_per_instance: int
+    scale_in_cooldown_s: int
+    scale_out_cooldown_s: int
+
+
+@dataclass(frozen=True)
 class EndpointRequest:
     """A model to serve: its artifact, the inference module (None: packed or built-in), its environment."""
 
@@ -84,6 +95,7 @@ class EndpointRequest:
     framework: str | None = None  # tensorflow follows TF Serving's contract; pytorch/tensorflow read code/
     serverless: bool = False  # 4 MB payloads instead of 6 MB
     region: str = "us-east-1"
+    autoscaling: ScalingRequest | None = None  # None: a fixed number of workers
 
 
 @dataclass(frozen=True)
@@ -144,7 +156,7 @@ class WebsiteRequest:
 
 
 ServiceRequest = EndpointRequest | ApiRequest | WebsiteRequest
-for _request in (EndpointRequest, LambdaCode, RouteRequest, CorsRequest, ApiRequest, WebsiteRequest):
+for _request in (ScalingRequest, EndpointRequest, LambdaCode, RouteRequest, CorsRequest, ApiRequest, WebsiteRequest):
     _request.__pydantic_config__ = {"extra": "forbid"}  # read by the daemon's validation; a plain dict here
 # The services a daemon hosts, by the name the control API and services.json use for them.
 SERVICES: dict[str, type] = {"endpoints": EndpointRequest, "apis": ApiRequest, "websites": WebsiteRequest}

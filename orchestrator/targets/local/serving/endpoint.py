@@ -23,6 +23,7 @@ from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX, EndpointRequest, E
 from ..daemon.servers import bind
 from ..logbook import LogWriter, Redactor, log_file
 from .app import CUSTOM_ATTRIBUTES, FORWARDED, INVOCATION_TIMEOUT_S, limited_body, runtime_error, unknown_endpoint
+from .autoscaler import Autoscaler, bounds
 from .group import (
     PAYLOAD_LIMITS,
     EndpointGroup,
@@ -74,6 +75,7 @@ class EndpointRegistry:
         self.control_port = control_port
         self.s3_url = s3_url
         self.endpoints: dict[str, Endpoint] = {}
+        self.scalers: dict[str, Autoscaler] = {}
         self.client = HttpClient()
         self._background: set[asyncio.Task] = set()
         kill_leftover_groups(list((read_json(groups_file) or {}).values()))  # a killed daemon's
@@ -97,7 +99,7 @@ class EndpointRegistry:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
         port = sock.getsockname()[1]
-        workers = worker_count(spec.environment)
+        workers = bounds(spec.autoscaling)[0] if spec.autoscaling else worker_count(spec.environment)
         config = {
             "name": name,
             "workers": workers,
@@ -125,7 +127,23 @@ class EndpointRegistry:
             await old.begin_drain()  # from here on, every new request reaches the new model
             self._in_background(self._retire(existing, old))
         self._record_groups()
+        self._follow_traffic(name, spec)
         return port
+
+    def _follow_traffic(self, name: str, spec: EndpointRequest) -> None:
+        """With autoscaling, a worker count that follows the request rate (autoscaler.py)."""
+        old = self.scalers.pop(name, None)
+        if old is not None:
+            old.stop()
+        if spec.autoscaling is None:
+            return
+        self.scalers[name] = Autoscaler(
+            name,
+            spec.autoscaling,
+            requests=lambda: merged(self.stats_dir(name))["requests"],
+            workers=lambda: len(self.endpoints[name].group.workers),
+            scale=lambda count: self.endpoints[name].group.scale(count),
+        )
 
     def _in_background(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -140,6 +158,9 @@ class EndpointRegistry:
             shutil.rmtree(old.model_dir, ignore_errors=True)
 
     async def remove(self, name: str) -> bool:
+        scaler = self.scalers.pop(name, None)
+        if scaler is not None:
+            scaler.stop()
         endpoint = self.endpoints.pop(name, None)
         if endpoint is None:
             return False

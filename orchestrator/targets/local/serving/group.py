@@ -157,6 +157,15 @@ class EndpointGroup:
     def alive(self) -> bool:
         return self.process.returncode is None
 
+    async def scale(self, count: int) -> None:
+        """Ask the supervisor for `count` workers; its answer (the new list) arrives as news."""
+        if self.alive and not self.process.stdin.is_closing():
+            try:
+                self.process.stdin.write((json.dumps({"scale": count}) + "\n").encode())
+                await self.process.stdin.drain()
+            except (ConnectionError, RuntimeError):
+                return
+
     async def begin_drain(self) -> None:
         """Tell the workers to stop taking requests; returns once each has begun (it stops accepting,
         and each open connection gets one last answer that says close)."""

@@ -10,7 +10,7 @@ from ....spec.models import EndpointStep
 from ....spec.names import endpoint_name
 from ...base import LogRequest, StepContext, StepFailed, StepResult
 from ..daemon.client import DaemonError
-from ..daemon.protocol import EndpointRequest, invocations_url, local_url, read_stats
+from ..daemon.protocol import EndpointRequest, ScalingRequest, invocations_url, local_url, read_stats
 from ..handler import refuse_custom_image
 from ..logbook import LocalFeed
 from ..logs import endpoint_feed
@@ -77,6 +77,7 @@ class EndpointHandler(ServiceHandler):
             framework=step.framework,
             serverless=step.serverless is not None,
             region=ctx.pipeline.region,
+            autoscaling=ScalingRequest(**step.autoscaling.model_dump()) if step.autoscaling else None,
         )
         answer = self.put(name, request, ctx)
         return StepResult(

@@ -36,6 +36,8 @@ class Supervisor:
         self.failures = 0
         self.drain_begun: dict[int, asyncio.Event] = {}
         self.listeners: set[asyncio.Task] = set()
+        self.keepers: set[asyncio.Task] = set()
+        self.retiring: set[int] = set()  # workers asked to stop by a scale-in: not restarted
 
     async def spawn(self) -> asyncio.subprocess.Process:
         """A worker, ready to serve; ModelLoadError-like failures raise RuntimeError with the reason."""
@@ -79,7 +81,8 @@ class Supervisor:
         while True:
             code = await process.wait()
             self.workers.pop(process.pid, None)
-            if self.draining:
+            if self.draining or process.pid in self.retiring:
+                self.retiring.discard(process.pid)
                 return
             delay = RESTART_DELAYS_S[min(self.failures, len(RESTART_DELAYS_S) - 1)]
             self.failures += 1
@@ -94,6 +97,30 @@ class Supervisor:
                 continue
             self.failures = 0
             tell({"workers": sorted(self.workers)})
+
+    def keep_in_background(self, process: asyncio.subprocess.Process) -> None:
+        keeper = asyncio.ensure_future(self.keep(process))
+        self.keepers.add(keeper)
+        keeper.add_done_callback(self.keepers.discard)
+
+    async def scale(self, count: int) -> None:
+        """Start workers up to `count`, or stop the newest ones gracefully (they finish what they have)."""
+        serving = [pid for pid in self.workers if pid not in self.retiring]
+        if count > len(serving):
+            for _ in range(count - len(serving)):
+                try:
+                    self.keep_in_background(await self.spawn())
+                except RuntimeError as exc:
+                    print(f"endpoint {self.config['name']}: starting a worker failed: {exc}", file=sys.stderr)
+                    break
+        for pid in sorted(serving, reverse=True)[: max(0, len(serving) - count)]:
+            self.retiring.add(pid)
+            try:
+                self.workers[pid].send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        print(f"endpoint {self.config['name']}: scaled to {count} worker(s)", file=sys.stderr, flush=True)
+        tell({"workers": sorted(pid for pid in self.workers if pid not in self.retiring)})
 
     async def drain(self) -> None:
         self.draining = True
@@ -124,7 +151,8 @@ async def run(config: dict) -> int:
         await supervisor.drain()
         return 3
     tell({"ready": True, "workers": sorted(supervisor.workers)})
-    keepers = [asyncio.ensure_future(supervisor.keep(process)) for process in started]
+    for process in started:
+        supervisor.keep_in_background(process)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -132,9 +160,11 @@ async def run(config: dict) -> int:
         line = await reader.readline()
         if not line or line.strip() == b"drain":  # the daemon asked, or it is gone
             break
+        if line.startswith(b"{"):  # {"scale": N}: the daemon's autoscaler
+            await supervisor.scale(int(json.loads(line)["scale"]))
     os.close(config["fd"])  # nothing new is accepted here: the daemon, or the next group, has the socket
     await supervisor.drain()
-    for keeper in keepers:
+    for keeper in list(supervisor.keepers):
         keeper.cancel()
     return 0
 
