@@ -52,7 +52,7 @@ def logs(args, targets) -> int:
         feed = target.logs(step, request)
         show(feed.poll(), args.json)
         while args.follow:
-            pause(FOLLOW_INTERVAL_S)
+            pause(getattr(feed, "interval_s", FOLLOW_INTERVAL_S))
             show(feed.poll(), args.json)
     except KeyboardInterrupt:  # --follow ends with Ctrl-C: that is its normal end
         sys.stderr.write("\n")

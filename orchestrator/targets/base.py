@@ -117,7 +117,8 @@ class LogFeed(Protocol):
 
     An event is a dict with `ts` (epoch seconds), `message`, `source` (what wrote it: "training",
     "endpoint", "lambda POST /predict", "access") and, where known, `request_id`; access entries
-    also carry `method`, `path`, `status` and `latency_ms`.
+    also carry `method`, `path`, `status` and `latency_ms`. A feed may set `interval_s`, how
+    long `--follow` waits between polls (default one second).
     """
 
     def poll(self) -> list[dict[str, Any]]: ...

@@ -46,6 +46,7 @@ class CloudWatchFeed:
     optional: frozenset[str] = frozenset()  # groups that may not exist (the access log, until enabled)
     started: bool = False
     page_size: int | None = None  # FilterLogEvents' `limit` (None: its default, up to 10,000 events)
+    interval_s: float = 5.0  # between polls of --follow: FilterLogEvents is limited to 5 calls a second per account
 
     def poll(self) -> list[dict[str, Any]]:
         events = [event for source in self.sources for event in self._read(source)]
