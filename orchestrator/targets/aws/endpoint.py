@@ -17,7 +17,7 @@ from ...spec.instance_types import hosting_types
 from ...spec.models import EndpointStep, TrainingStep
 from ...spec.names import endpoint_name
 from ..base import StepContext, StepFailed, StepResult
-from . import images
+from . import autoscaling, images
 from .model_code import CODE_DIR, REPACKED_FRAMEWORKS, repack_model
 from .naming import (
     owned_by,
@@ -225,6 +225,8 @@ def deploy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: floa
     name = endpoint_name(pipeline.name, ctx.step, step.endpoint_name)
 
     endpoint = _check_existing(client, name, ctx, poll_s)
+    scaled = step.autoscaling is not None or autoscaling.recorded(ctx)
+    released = False  # deregistered ahead of an update
     previous_config = endpoint["EndpointConfigName"] if endpoint else None
     if previous_config == resource:
         action = "kept"
@@ -235,11 +237,15 @@ def deploy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: floa
             action = "created"
         elif changes_hosting(client, step, previous_config):
             ctx.reporter.status("replacing: SageMaker cannot update between instance and serverless hosting")
+            if scaled:  # SageMaker refuses to delete a variant registered for autoscaling
+                released = autoscaling.deregister(client, name)
             client.delete_endpoint(name)
             wait_until_gone(client, name, ctx, poll_s)
             client.create_endpoint(name, resource, tags)
             action = "replaced"
         else:
+            if scaled:  # SageMaker refuses to update a variant registered for autoscaling
+                released = autoscaling.deregister(client, name)
             client.update_endpoint(name, resource)
             action = "updated"
 
@@ -260,9 +266,12 @@ def deploy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: floa
                 f"Updating endpoint {name} failed; the previous config {previous_config} stays live.", reason, details
             )
         raise StepFailed(f"Endpoint {name} is {final['EndpointStatus']} after deploying {resource}.", reason, details)
+    scaling = autoscaling.follow(client, name, step.autoscaling, released) if scaled else None
+    if scaling:
+        details["autoscaling"] = scaling
     return StepResult(
         outputs={"endpoint_name": name, "url": invocation_url(pipeline.region, name), "model": step.model},
-        message=f"endpoint {name} {action} with config {resource}",
+        message=f"endpoint {name} {action} with config {resource}" + (f"; {scaling}" if scaling else ""),
         details=details,
     )
 
@@ -279,6 +288,9 @@ def destroy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: flo
     endpoint = client.describe_endpoint(name)
     if endpoint is not None:
         if owned_by(client.tags(endpoint["EndpointArn"]), pipeline.name, ctx.step):
+            scaled = step.autoscaling is not None or autoscaling.recorded(ctx)
+            if scaled and autoscaling.deregister(client, name):  # first: SageMaker refuses to delete it otherwise
+                removed.append(f"the autoscaling of {name}")
             client.delete_endpoint(name)
             wait_until_gone(client, name, ctx, poll_s)
             removed.append(f"endpoint {name}")
