@@ -170,7 +170,7 @@ class StepHandler(ABC):
         """The step's log as this target keeps it; read-only. Kinds without one say so."""
         raise TargetError(
             f"step '{request.step}' keeps no log on this target",
-            "logs reads training, endpoint and api steps",
+            "logs reads training, processing, endpoint and api steps",
         )
 
     def live(self, outputs: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""`logs` on the local target: a real run (training, endpoint, api), real requests, then each step's log.
+"""`logs` on the local target: a real run (processing, training, endpoint, api), real requests, then each step's log.
 
 The training job's lines, the endpoint container's prints, a lambda route's prints and
 errors tied to their request id, the gateway's access log; `--since`, `--json`, `--route`;
@@ -51,6 +51,12 @@ def predict_fn(data, model):
     return model.predict(data).tolist()
 """
 
+PREPARE = """
+import os, pathlib
+print("preparing with", os.environ["API_TOKEN"])
+(pathlib.Path("/opt/ml/processing/output/rows") / "rows.csv").write_text("0,1\\n")
+"""
+
 HANDLERS = """
 import json, os
 import boto3
@@ -69,6 +75,12 @@ SPEC = """\
 version: 1
 name: logged
 steps:
+  prep:
+    type: processing
+    framework: sklearn
+    entry_point: prepare.py
+    outputs: [rows]
+    environment: {API_TOKEN: '${env:LOGS_TEST_TOKEN}'}
   train:
     type: training
     framework: sklearn
@@ -104,6 +116,7 @@ def _post(url: str, body: bytes) -> tuple[int, dict]:
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
     root = tmp_path_factory.mktemp("logged")
+    write(root / "prepare.py", PREPARE)
     write(root / "train.py", TRAIN)
     write(root / "inference.py", INFERENCE)
     write(root / "api" / "handlers.py", HANDLERS)
@@ -162,6 +175,13 @@ def test_the_training_jobs_lines_with_their_times(deployed):
     assert all(abs(e["ts"] - time.time()) < 3600 for e in events)
     text = _cli_out(spec, "logs", "train")
     assert " training starting the training job\n" in text
+
+
+def test_a_processing_jobs_lines_with_the_secret_masked(deployed):
+    spec, _ = deployed
+    events = _events(spec, "prep")
+    assert [e["message"] for e in events] == ["preparing with ****"]
+    assert {e["source"] for e in events} == {"processing"}
 
 
 def test_an_endpoints_prints_and_a_lambdas_lines_by_request_id(deployed):

@@ -17,14 +17,18 @@ from .training.job_contract import job_name
 
 
 def training_feed(home: Path, request: LogRequest) -> LocalFeed:
+    return job_feed(home, "training", request)
+
+
+def job_feed(home: Path, kind: str, request: LogRequest) -> LocalFeed:
     """The job that ran last: the recorded one, else the newest of this step's jobs."""
     name = request.outputs.get("job_name")
     if not name:
         stem = job_name(request.pipeline.name, request.step, "")
-        folder = home / "logs" / "training"
+        folder = home / "logs" / kind
         found = sorted(folder.glob(f"{stem}-*.log"), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
         name = found[-1].name.removesuffix(".log") if found else stem
-    return LocalFeed([FileCursor(log_file(home, "training", name), "training")], request.since)
+    return LocalFeed([FileCursor(log_file(home, kind, name), kind)], request.since)
 
 
 def endpoint_feed(home: Path, name: str, request: LogRequest) -> LocalFeed:

@@ -9,8 +9,10 @@ from typing import Any
 from ....diagnostics import Diagnostic
 from ....spec.loader import Document
 from ....spec.processing import ProcessingStep
-from ...base import StepContext, StepHandler, StepResult
+from ...base import LogRequest, StepContext, StepHandler, StepResult
 from ..handler import refuse_custom_image
+from ..logbook import LocalFeed
+from ..logs import job_feed
 from ..storage.layout import S3Layout, split_s3_uri
 from ..training.handler import missing_input
 from ..training.running import stop_step_jobs
@@ -32,6 +34,10 @@ class ProcessingHandler(StepHandler):
                     f"bucket {bucket!r}, key {key!r}: put it there with boto3 or the AWS CLI against the local "
                     "cloud's S3, or name a file beside the spec",
                 )
+
+    def logs(self, step: ProcessingStep, request: LogRequest) -> LocalFeed:
+        """The job's output, each line with its time, as for a training job."""
+        return job_feed(self.home, "processing", request)
 
     def preflight(self, name: str, step: ProcessingStep) -> None:
         refuse_custom_image(name, step)

@@ -24,6 +24,7 @@ from ...base import StepContext, StepFailed, StepResult
 from ..aws_env import local_aws_environment, without_aws
 from ..daemon.client import DaemonClient, DaemonError
 from ..handler import custom_image_refusal
+from ..logbook import LogWriter, Redactor, log_file
 from ..storage.client import LocalS3
 from ..storage.layout import S3Layout
 from ..training import running
@@ -91,8 +92,9 @@ def _process(
 
     ctx.reporter.status("Processing")
     try:
+        events = LogWriter(log_file(home, "processing", name), Redactor(step.environment.values()))
         outcome = run_script(argv, folder.code_dir, env, folder.log_file, step.max_runtime_s, MetricParser([]),
-                             ctx.reporter, pid_file)  # fmt: skip
+                             ctx.reporter, pid_file, events)  # fmt: skip
     finally:
         for staged in step.inputs:
             shutil.rmtree(folder.input_data_dir / staged, ignore_errors=True)
