@@ -41,9 +41,14 @@ def _model(service: str):
     return botocore.session.get_session().get_service_model(service)
 
 
+# Some models write Java's UTF-16 view of "any character beyond the BMP" as a surrogate-pair range,
+# which Python's engines read as a reversed range: say it as the code points it means.
+_JAVA_SURROGATE_RANGE = r"\uD800\uDC00-\uDBFF\uDFFF"
+
+
 @cache
 def _pattern(text: str) -> regex.Pattern:
-    return regex.compile(text)
+    return regex.compile(text.replace(_JAVA_SURROGATE_RANGE, r"\U00010000-\U0010FFFF"))
 
 
 def constraints(service: str, operation: str) -> list[Constraint]:
