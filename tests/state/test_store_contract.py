@@ -146,6 +146,7 @@ while True:
         store.step_started(StepRun(run.id, step, "endpoint", "run", "running", "fp", time.time()))
         store.step_finished(run.id, step, "succeeded", outputs={"n": run.id})
     store.finish_run(run.id, "succeeded")
+    print("finished", run.id, flush=True)
 """
 
 
@@ -165,7 +166,9 @@ def test_a_writer_killed_mid_write_leaves_consistent_state(make_store, tmp_path,
         text=True,
     )
     assert proc.stdout.readline().strip() == "ready"
-    time.sleep(1.5)
+    for _ in range(2):  # two whole runs written, however slow the machine; then a kill at any point of the third
+        assert proc.stdout.readline().startswith("finished")
+    time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
 
