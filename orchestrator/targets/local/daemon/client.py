@@ -175,6 +175,10 @@ class DaemonClient:
                 response = connection.getresponse()
                 if response.status == 200 and response.read(5) == b"held\n":
                     break
+                if response.status == 503 and attempt == 1:  # it was stopping: let it go, start it again
+                    connection.close()
+                    self.wait_stopped(info["pid"])
+                    continue
                 raise DaemonError(f"the local cloud daemon refused to stay up: HTTP {response.status}")
             except OSError as exc:  # it was exiting just then: start it again, once
                 connection.close()

@@ -75,7 +75,11 @@ class ControlApp:
         """Keep the cloud up while the caller's connection is open (a training job needs its S3).
 
         The answer's headers go out at once; its body ends only when the caller hangs up
-        or the daemon stops, so a caller that dies releases its hold with its socket."""
+        or the daemon stops, so a caller that dies releases its hold with its socket. A daemon
+        already stopping refuses (503): the caller waits for it to exit and starts a fresh one."""
+        if self.stop.is_set():
+            await respond_json(send, 503, {"error": "the local cloud is stopping"})
+            return
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": b"held\n", "more_body": True})
         self.cloud.holds += 1
