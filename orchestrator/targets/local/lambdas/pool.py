@@ -165,11 +165,17 @@ class FunctionPool:
             self._changed.notify()
 
     async def invoke(self, event: dict, request_id: str, timeout: float) -> object:
-        worker = await self._acquire()
+        """The function's answer within `timeout`, counted from now: time spent waiting for a
+        free worker is part of it, as API Gateway's integration timeout counts it."""
         deadline = time.time() + timeout
         try:
+            worker = await asyncio.wait_for(self._acquire(), timeout)
+        except TimeoutError as exc:
+            raise LambdaTimeout(self.spec.name) from exc
+        try:
             reply = await asyncio.wait_for(
-                worker.call({"event": event, "requestId": request_id, "deadline": deadline}), timeout
+                worker.call({"event": event, "requestId": request_id, "deadline": deadline}),
+                max(0.0, deadline - time.time()),
             )
         except TimeoutError as exc:
             await self._discard(worker)
