@@ -22,6 +22,14 @@ import time
 import traceback
 
 ACCOUNT = "123456789012"
+# Synchronous invocations answer at most 6 MB; past it Lambda returns this error instead.
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+MAX_RESPONSE = 6_291_556
+TOO_LARGE = {
+    "ok": False,
+    "errorType": "Function.ResponseSizeTooLarge",
+    "errorMessage": f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE} bytes).",
+}
 
 
 class LambdaContext:
@@ -120,7 +128,11 @@ def main(argv):
         print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
         started = time.monotonic()
         try:
-            reply = json.dumps({"ok": True, "result": handler(request["event"], context)})
+            result = json.dumps(handler(request["event"], context))
+            reply = '{"ok": true, "result": ' + result + "}"
+            if len(result.encode("utf-8")) > MAX_RESPONSE:
+                print(f"[ERROR] {TOO_LARGE['errorType']}: {TOO_LARGE['errorMessage']}", file=sys.stderr, flush=True)
+                reply = TOO_LARGE
         except Exception as exc:  # includes a result that is not JSON (Runtime.MarshalError)
             reply = error_frame(exc)
         report(request_id, (time.monotonic() - started) * 1000, context.memory_limit_in_mb)
