@@ -27,19 +27,21 @@ class Request:
     query_string: bytes
     headers: list[tuple[str, str]]  # lower-cased names, in arrival order
     client_ip: str
+    raw_headers: list[tuple[str, str]] = field(default_factory=list)  # names as the server passed them
     _index: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_scope(cls, scope: dict) -> Request:
-        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         client = scope.get("client") or ("127.0.0.1", 0)
         return cls(
             method=scope["method"],
             path=scope["path"],
             raw_path=scope.get("raw_path") or scope["path"].encode(),
             query_string=scope.get("query_string", b""),
-            headers=headers,
+            headers=[(k.lower(), v) for k, v in raw],
             client_ip=client[0],
+            raw_headers=raw,
         )
 
     def header(self, name: str, default: str | None = None) -> str | None:
