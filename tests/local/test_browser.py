@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import api_spec, api_step, lambda_route, site_spec
+from .conftest import ENDPOINT, api_spec, api_step, site_spec
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +16,13 @@ def test_page_shows_the_models_answer_from_the_api(chromium, cloud, files):
     api = client.put(
         "browser-api",
         api_spec(
-            api_step([lambda_route("POST", "/predict", "predict")], cors={"allow_origins": [origin]}), files["root"]
+            # A direct route: API Gateway adds the CORS headers to its answers. A Lambda proxy
+            # answer carries only the headers the function returns (no CORS unless it sets them).
+            api_step(
+                [{"method": "POST", "path": "/predict", "integration": "direct", "endpoint": ENDPOINT}],
+                cors={"allow_origins": [origin]},
+            ),
+            files["root"],
         ),
     )
     api_url = f"http://127.0.0.1:{api.port}/prod"

@@ -111,12 +111,44 @@ def test_greedy_path_parameter(cloud, http):
     assert event["pathParameters"] == {"proxy": "a/b/c.txt"}
 
 
-def test_binary_bodies_are_base64_both_ways(cloud, http):
+def test_binary_bodies_are_base64_both_ways_for_the_documents_binary_media_types(cloud, files, http):
+    """API Gateway converts only bodies of a binary media type: a base64 answer is decoded when
+    its Content-Type (or the Accept) is one, a request body is base64 in the event when its
+    Content-Type is one. The document declares a direct route's non-text types.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/lambda-proxy-binary-media.html
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html
+    """
+    client = cloud["client"]
+    routes = [
+        lambda_route("GET", "/binary", "binary"),
+        lambda_route("POST", "/echo/{id}", "echo"),
+        {
+            "method": "POST",
+            "path": "/octets",
+            "integration": "direct",
+            "endpoint": ENDPOINT,
+            "content_type": "application/octet-stream",
+        },
+    ]
+    api = client.put("api-binary", api_spec(api_step(routes), files["root"]))
+    base = f"http://127.0.0.1:{api.port}/prod"
+    try:
+        answer = http.get(f"{base}/binary")
+        assert answer.content == bytes([0, 255, 1]) + b"bin"
+        octets = {"Content-Type": "application/octet-stream"}
+        event = http.post(f"{base}/echo/bin", content=bytes([0, 255, 254]), headers=octets).json()["event"]
+        assert event["isBase64Encoded"] is True
+        assert base64.b64decode(event["body"]) == bytes([0, 255, 254])
+    finally:
+        client.delete("apis", "api-binary")
+
+
+def test_without_binary_media_types_a_base64_answer_stays_text(cloud, http):
+    """The shared API has no binary media types: API Gateway passes the base64 text as it is."""
     answer = http.get(f"{cloud['api']}/binary")
-    assert answer.content == bytes([0, 255, 1]) + b"bin"
-    event = http.post(f"{cloud['api']}/echo/bin", content=bytes([0, 255, 254])).json()["event"]
-    assert event["isBase64Encoded"] is True
-    assert base64.b64decode(event["body"]) == bytes([0, 255, 254])
+    assert answer.content == base64.b64encode(bytes([0, 255, 1]) + b"bin")
+    event = http.post(f"{cloud['api']}/echo/text", content=b"plain text").json()["event"]
+    assert (event["isBase64Encoded"], event["body"]) == (False, "plain text")
 
 
 def test_handler_exception_is_502_and_the_traceback_stays_in_the_log(cloud, http):
@@ -166,7 +198,9 @@ def test_body_over_10_mb_is_413(cloud, http):
 def test_direct_route_passes_body_and_headers_to_the_endpoint(cloud, http):
     answer = http.post(f"{cloud['api']}/invocations", json={"instances": [[3]]})
     assert (answer.status_code, answer.json()) == (200, {"predictions": [1]})
-    csv = http.post(f"{cloud['api']}/csv", content="0\n3\n")
+    # API Gateway takes a request without Content-Type as application/json, which the csv
+    # route has no template for (passthrough never: 415), so the client names the type.
+    csv = http.post(f"{cloud['api']}/csv", content="0\n3\n", headers={"Content-Type": "text/csv"})
     assert (csv.status_code, csv.headers["content-type"], csv.text) == (200, "text/csv", "0\n1\n")
 
 
@@ -175,10 +209,18 @@ def test_slow_endpoint_behind_a_direct_route_is_504(cloud, http):
     assert (answer.status_code, answer.json()) == (504, {"message": "Endpoint request timed out"})
 
 
-def test_unknown_endpoint_is_502_for_both_integrations(cloud, http):
-    for path in ("/missing-direct", "/predict-missing"):
-        answer = http.post(f"{cloud['api']}{path}", json={"instances": [[1]]})
-        assert (answer.status_code, answer.json()) == (502, {"message": "Internal server error"})
+def test_unknown_endpoint_is_400_behind_a_direct_route_and_502_behind_a_lambda(cloud, http):
+    """SageMaker answers an unknown endpoint with 400 ValidationError: a direct route maps it by
+    the document's 4xx selectionPattern to its generic body; the Lambda's boto3 raises, so 502.
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html#API_runtime_InvokeEndpoint_Errors
+    """
+    direct = http.post(f"{cloud['api']}/missing-direct", json={"instances": [[1]]})
+    assert (direct.status_code, direct.json()) == (
+        400,
+        {"message": "The model could not process the request", "requestId": direct.headers["x-amzn-requestid"]},
+    )
+    answer = http.post(f"{cloud['api']}/predict-missing", json={"instances": [[1]]})
+    assert (answer.status_code, answer.json()) == (502, {"message": "Internal server error"})
     log = cloud["log"].read_text()
     assert "Endpoint no-such-endpoint of account 123456789012 not found." in log
 
@@ -189,9 +231,15 @@ def test_a_handler_that_cannot_be_loaded_is_502_with_the_reason_in_the_log(cloud
     assert "AttributeError: Handler 'missing_function' missing on module 'handlers'" in cloud["log"].read_text()
 
 
-def test_a_model_error_behind_a_direct_route_is_424(cloud, http):
+def test_a_model_error_behind_a_direct_route_is_400_with_the_documents_generic_body(cloud, http):
+    """SageMaker's ModelError (424) matches the document's 4xx selectionPattern: the caller gets
+    400 and the generic body with the request id, never OriginalMessage or LogStreamArn."""
     answer = http.post(f"{cloud['api']}/invocations", json={"rows": 1})
-    assert (answer.status_code, answer.json()) == (424, {"message": "Received client error (400) from the model"})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"message": "The model could not process the request", "requestId": answer.headers["x-amzn-requestid"]},
+    )
+    assert "OriginalMessage" not in answer.text and "LogStream" not in answer.text
 
 
 def test_a_lambda_whose_endpoint_was_deleted_fails_fast_with_502(cloud, files, http):

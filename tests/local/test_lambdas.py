@@ -140,13 +140,13 @@ def test_requirements_are_installed_once_into_a_cached_environment(files, tmp_pa
     )
     shown: list[str] = []
     first = api_request(step, files["root"], "us-east-1", tmp_path / "bundles", show=shown.append)
-    layers = first.routes[0].code.layers
+    layers = first.functions[0].code.layers
     assert len(layers) == 2 and (Path(layers[0]) / "slugify").is_dir()  # the requirements' env, then boto3
     assert any("installing requirements.txt" in line for line in shown)
     assert any("python-slugify" in line for line in shown)  # the installer's own lines, as progress
     shown.clear()
     again = api_request(step, files["root"], "us-east-1", tmp_path / "bundles", show=shown.append)
-    assert again.routes[0].code == first.routes[0].code
+    assert again.functions[0].code == first.functions[0].code
     assert shown == [f"requirements.txt: installed before (cache {Path(layers[0]).name})"]
     runtime = json.dumps(sorted(p.name for p in Path(layers[1]).iterdir()))
     assert "boto3" in runtime and "botocore" in runtime

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.apidoc import ApiValues, compile_document
+from orchestrator.spec.models import ApiStep
 from orchestrator.targets.local.daemon.client import DaemonError, Removal
 from orchestrator.targets.local.daemon.protocol import (
     SCHEMA_VERSION,
@@ -27,12 +29,12 @@ from .conftest import api_spec, lambda_route, site_spec, stop_daemon
 
 OLD_NOTICE = (
     "the local cloud restored none of its services: services.json has schema_version 1 (by an older "
-    "orchestrator); this orchestrator reads version 3. The file is kept as services.v1.json; "
+    "orchestrator); this orchestrator reads version 4. The file is kept as services.v1.json; "
     "run the pipeline again to deploy them"
 )
 NEW_NOTICE = (
-    "the local cloud restored none of its services: services.json has schema_version 4 (by a newer "
-    "orchestrator); this orchestrator reads version 3. The file is kept as services.v4.json; "
+    "the local cloud restored none of its services: services.json has schema_version 5 (by a newer "
+    "orchestrator); this orchestrator reads version 4. The file is kept as services.v5.json; "
     "run the pipeline again to deploy them, or use the newer orchestrator that wrote it"
 )
 
@@ -84,12 +86,12 @@ def test_reading_a_record_names_its_version(tmp_path, files):
     for content, message in [
         (
             version_1_record(files, 1),
-            "services.json has schema_version 1 (by an older orchestrator); this orchestrator reads version 3",
+            "services.json has schema_version 1 (by an older orchestrator); this orchestrator reads version 4",
         ),
         (
             {"endpoints": {}},
             "services.json has no schema_version (not a record this orchestrator wrote); "
-            "this orchestrator reads version 3",
+            "this orchestrator reads version 4",
         ),
     ]:
         path.write_text(json.dumps(content))
@@ -127,17 +129,17 @@ def test_an_older_record_is_set_aside_and_said_so_on_the_next_deploy_and_in_stat
 def test_a_newer_record_is_never_overwritten_nor_edited(daemons, files):
     client = daemons.new("newer")
     client.home.ensure()
-    newer = {**version_1_record(files, 1), "schema_version": 4}
+    newer = {**version_1_record(files, 1), "schema_version": 5}
     client.home.state_file.write_text(json.dumps(newer))
     with pytest.raises(DaemonError) as caught:
         client.delete("apis", "old-api")  # no daemon runs: the client would edit the record itself
     assert str(caught.value) == (
-        f"cannot update the local cloud's record {client.home.state_file}: services.json has schema_version 4 "
-        "(by a newer orchestrator); this orchestrator reads version 3; use the newer orchestrator that wrote it"
+        f"cannot update the local cloud's record {client.home.state_file}: services.json has schema_version 5 "
+        "(by a newer orchestrator); this orchestrator reads version 4; use the newer orchestrator that wrote it"
     )
     assert json.loads(client.home.state_file.read_text()) == newer
     assert client.put("site", site_spec(files["site"])).notices == (NEW_NOTICE,)
-    assert json.loads((client.home.root / "services.v4.json").read_text()) == newer
+    assert json.loads((client.home.root / "services.v5.json").read_text()) == newer
 
 
 def test_destroy_without_a_daemon_leaves_an_older_record_alone(daemons, files):
@@ -184,26 +186,27 @@ def test_a_request_of_the_wrong_shape_is_refused_with_its_fields(cloud):
 
 
 def test_an_api_request_carries_every_value_the_gateway_uses(files):
-    request = api_spec(
-        {"type": "api", "routes": [lambda_route("POST", "/p", "predict", s3_read=["s3://b/k"])]}, files["root"]
-    )
-    code = request.routes[0].code
+    """The daemon gets the API's OpenAPI document (the one `export` prints, with local ARNs),
+    the functions its integrations name, and the stage's settings: never the spec step."""
+    step = {"type": "api", "routes": [lambda_route("POST", "/p", "predict", s3_read=["s3://b/k"])]}
+    request = api_spec(step, files["root"])
+    code = request.functions[0].code
     assert Path(code.bundle).parent == files["root"] / ".bundles"
     assert len(code.layers) == 1 and (Path(code.layers[0]) / "boto3").is_dir()  # no requirements: the runtime only
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:post-p"
+    values = ApiValues(title="local-prod", region="us-east-1", lambda_arns={"POST /p": arn})
+    document = compile_document(ApiStep.model_validate(step), values)
     assert dataclasses.asdict(request) == {
         "stage": "prod",
-        "routes": (
+        "document": document,
+        "functions": (
             {
+                "arn": arn,
                 "method": "POST",
                 "path": "/p",
-                "integration": "lambda",
                 "endpoint": "ep-main",
-                "handler": "api/handlers.py:predict",
                 "memory_mb": 256,
-                "timeout_s": 29,
                 "environment": {},
-                "content_type": "application/json",
-                "accept": "application/json",
                 "code": {
                     "bundle": code.bundle,
                     "handler": "handlers.predict",
@@ -213,7 +216,10 @@ def test_an_api_request_carries_every_value_the_gateway_uses(files):
                 },
             },
         ),
-        "cors": None,
+        "throttle": {"rate_limit": 50.0, "burst_limit": 100},
+        "api_key": None,
         "base_dir": str(files["root"]),
         "region": "us-east-1",
     }
+    integration = request.document["paths"]["/p"]["post"]["x-amazon-apigateway-integration"]
+    assert integration["uri"].endswith(f"/functions/{arn}/invocations")

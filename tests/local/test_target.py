@@ -284,9 +284,7 @@ steps:
     source: web
     public: false
 """
-UNEMULATED_WARNINGS = [  # in the spec's order, as the commands print them
-    "pipeline.yaml:5:5: warning: steps.api.api_key: the local API does not enforce API keys or usage plans; "
-    "the aws target does",
+UNEMULATED_WARNINGS = [  # in the spec's order, as the commands print them (API keys are enforced locally now)
     "pipeline.yaml:16:5: warning: steps.site.public: public: false has no local effect: the local website is "
     "reachable from this machine only",
 ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.spec.models import Cors
-from orchestrator.targets.local.gateway.cors import CorsPolicy
-from orchestrator.targets.local.gateway.handler import cors_request
+from orchestrator.apidoc import compile_document
+from orchestrator.spec.models import ApiStep
+from orchestrator.targets.local.gateway import integrations
+from orchestrator.targets.local.gateway.handler import local_values
 from orchestrator.targets.local.gateway.proxy_event import MalformedResult, read_result
 from orchestrator.targets.local.serving.content import (
     RequestRejected,
@@ -20,7 +21,8 @@ from orchestrator.targets.local.serving.content import (
     "result, message",
     [
         ("text", "expected a dict, got str"),
-        ({"statusCode": "200"}, "statusCode must be an integer HTTP status, got '200'"),
+        ({"statusCode": "OK"}, "statusCode must be an integer HTTP status, got 'OK'"),
+        ({"statusCode": True}, "statusCode must be an integer HTTP status, got True"),
         ({"statusCode": 99}, "statusCode must be an integer HTTP status, got 99"),
         ({"body": {"a": 1}}, "body must be a string, got dict"),
         ({"statusCode": 200, "extra": 1}, "unexpected keys ['extra']"),
@@ -29,9 +31,15 @@ from orchestrator.targets.local.serving.content import (
     ],
 )
 def test_malformed_proxy_results_are_named(result, message):
-    with pytest.raises(MalformedResult) as caught:
-        read_result(result)
+    with pytest.raises(MalformedResult) as caught:  # a binary media type, so base64 bodies are decoded
+        read_result(result, "application/octet-stream", ("application/octet-stream",))
     assert str(caught.value) == message
+
+
+def test_a_numeric_string_status_is_accepted_as_api_gateway_does():
+    """https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+    (the output format's statusCode; API Gateway takes "200" as 200)."""
+    assert read_result({"statusCode": "201", "body": "{}"})[0] == 201
 
 
 def test_proxy_result_defaults_and_multi_value_headers_win():
@@ -56,8 +64,29 @@ def test_default_codecs():
 
 
 def test_cors_methods_default_to_the_routes_and_any_expands():
-    policy = CorsPolicy(cors_request(Cors(allow_origins=["https://a.example/"])), {"ANY"})
-    headers = dict(policy.preflight_headers("https://a.example"))
-    assert headers["access-control-allow-methods"] == "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"
-    assert policy.response_headers("https://b.example") == []
-    assert CorsPolicy(None, {"GET"}).response_headers("https://a.example") == []
+    """The local gateway answers the document's preflight mock: ANY expands to every method."""
+    step = ApiStep.model_validate(
+        {
+            "type": "api",
+            "cors": {"allow_origins": ["https://a.example/"]},
+            "routes": [{"method": "ANY", "path": "/x", "integration": "lambda", "handler": "h.py:f", "endpoint": "e"}],
+        }
+    )
+    mock = compile_document(step, local_values(step, "us-east-1"))["paths"]["/x"]["options"][
+        "x-amazon-apigateway-integration"
+    ]
+
+    def preflight(origin: str) -> dict[str, str]:
+        view = integrations.Rendering(
+            {"path": {}, "querystring": {}, "header": {"Origin": origin}},
+            {"responseOverride": {"header": {}, "status": None}},
+        )
+        status = integrations.mock_status(mock, lambda: view)
+        response = integrations.select_response(mock["responses"], status)
+        headers = integrations.method_response(response, b"", {}, {"origin": origin}.get, lambda: view)[1]
+        return dict(headers)
+
+    allowed = preflight("https://a.example")
+    assert allowed["Access-Control-Allow-Methods"] == "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"
+    assert allowed["Access-Control-Allow-Origin"] == "https://a.example"
+    assert "Access-Control-Allow-Origin" not in preflight("https://b.example")

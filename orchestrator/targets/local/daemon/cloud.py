@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..gateway.gateway import Gateway
+from ..gateway.http11 import RawHeaderServer
 from ..serving.endpoint import EndpointRegistry
 from ..serving.inference import ModelLoadError
 from ..storage.access import Access
@@ -39,6 +40,7 @@ from .records import decode_record
 from .servers import HttpServer, bind
 
 log = logging.getLogger("orchestrator.local.cloud")
+SERVERS = {"apis": RawHeaderServer}  # the HTTP server of a service, where it is not uvicorn's
 
 
 class Switch:
@@ -67,7 +69,7 @@ class Cloud:
         self.failed: dict[str, str] = {}
         self.notices: list[str] = []  # in every status; each also once in the next PUT's answer
         self._told = 0
-        self.servers: dict[tuple[str, str], tuple[HttpServer, Switch]] = {}
+        self.servers: dict[tuple[str, str], tuple[HttpServer | RawHeaderServer, Switch]] = {}
         self.gateways: dict[str, Gateway] = {}
         self.lock = asyncio.Lock()
         self._background: set[asyncio.Task] = set()  # drains of replaced gateways
@@ -132,13 +134,14 @@ class Cloud:
 
     # -- servers --------------------------------------------------------------------------
     async def _serve(self, service: str, name: str, app, port: int | None) -> int:
-        """Point the service's server at `app`, starting one (on `port` if known) if needed."""
+        """Point the service's server at `app`, starting one (on `port` if known) if needed.
+        APIs get the server that keeps header names as sent, as API Gateway passes them."""
         existing = self.servers.get((service, name))
         if existing is not None:
             existing[1].app = app
             return existing[0].port
         switch = Switch(app)
-        server = HttpServer(switch, bind(port or 0))
+        server = SERVERS.get(service, HttpServer)(switch, bind(port or 0))
         await server.start()
         self.servers[(service, name)] = (server, switch)
         return server.port
@@ -192,9 +195,7 @@ class Cloud:
     async def _rewire_apis(self, endpoint: str) -> None:
         """Lambda routes learn where an endpoint is (or that it is gone), as a redeployed function would."""
         for api_id, record in list(self.records["apis"].items()):
-            if api_id in self.gateways and any(
-                r.integration == "lambda" and r.endpoint == endpoint for r in record.spec.routes
-            ):
+            if api_id in self.gateways and any(f.endpoint == endpoint for f in record.spec.functions):
                 await self.put_api(api_id, record.spec, record.port)
 
     async def delete_endpoint(self, name: str) -> bool:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 3  # of services.json; 1 recorded an API as its whole spec step, 2 ran Lambdas from the project
+SCHEMA_VERSION = 4  # of services.json; 1 recorded an API as its whole spec step, 2 ran Lambdas from the project,
+# 3 sent an API as routes (4 sends its OpenAPI document, and an endpoint its autoscaling)
 HOST = "127.0.0.1"
 RUNTIME_PREFIX = "/endpoints/"  # the SageMaker runtime's InvokeEndpoint path: /endpoints/{name}/invocations
 RUNTIME_SUFFIX = "/invocations"
@@ -111,37 +112,47 @@ class LambdaCode:
 
 
 @dataclass(frozen=True)
-class RouteRequest:
-    method: str
+class FunctionRequest:
+    """The Lambda function behind one `aws_proxy` integration: the document names it by `arn`
+    (in its integration uri); the rest is what the function runs with."""
+
+    arn: str
+    method: str  # of the route it serves: the function's local name derives from it
     path: str
-    integration: str  # "lambda" or "direct"
-    endpoint: str
-    handler: str | None  # lambda routes: file.py:function, relative to the API's base_dir (as the spec says)
+    endpoint: str | None  # ENDPOINT_NAME and where its boto3 reaches the runtime; None: it calls none
     memory_mb: int
-    timeout_s: float
     environment: dict[str, str]
-    content_type: str  # direct routes: what is sent to the endpoint
-    accept: str
-    code: LambdaCode | None = None  # lambda routes: what the function runs
+    code: LambdaCode
 
 
 @dataclass(frozen=True)
-class CorsRequest:
-    allow_origins: tuple[str, ...]
-    allow_methods: tuple[str, ...] | None  # None: the methods of the API's routes
-    allow_headers: tuple[str, ...]
-    expose_headers: tuple[str, ...]
-    max_age_s: int
-    allow_credentials: bool
+class Throttle:
+    """Requests per second and burst, as a stage's (or usage plan's) throttle settings."""
+
+    rate_limit: float
+    burst_limit: int
+
+
+@dataclass(frozen=True)
+class ApiKeyRequest:
+    """The API key a usage plan ties to the stage, with the plan's throttle and quota."""
+
+    value: str
+    throttle: Throttle
+    quota_limit: int | None
+    quota_period: str  # DAY, WEEK or MONTH
 
 
 @dataclass(frozen=True)
 class ApiRequest:
-    """One REST API stage; lambda handler files resolve against `base_dir`."""
+    """One REST API stage: the OpenAPI document it serves (orchestrator.apidoc's, with local
+    ARNs), the functions its integrations name, and the stage's own settings."""
 
     stage: str
-    routes: tuple[RouteRequest, ...]
-    cors: CorsRequest | None
+    document: dict[str, Any]
+    functions: tuple[FunctionRequest, ...]
+    throttle: Throttle
+    api_key: ApiKeyRequest | None
     base_dir: str
     region: str
 
@@ -156,7 +167,16 @@ class WebsiteRequest:
 
 
 ServiceRequest = EndpointRequest | ApiRequest | WebsiteRequest
-for _request in (ScalingRequest, EndpointRequest, LambdaCode, RouteRequest, CorsRequest, ApiRequest, WebsiteRequest):
+for _request in (
+    ScalingRequest,
+    EndpointRequest,
+    LambdaCode,
+    FunctionRequest,
+    Throttle,
+    ApiKeyRequest,
+    ApiRequest,
+    WebsiteRequest,
+):
     _request.__pydantic_config__ = {"extra": "forbid"}  # read by the daemon's validation; a plain dict here
 # The services a daemon hosts, by the name the control API and services.json use for them.
 SERVICES: dict[str, type] = {"endpoints": EndpointRequest, "apis": ApiRequest, "websites": WebsiteRequest}

@@ -1,53 +1,58 @@
-"""An API Gateway REST API stage: routes, Lambda proxy and direct integrations, CORS, edges.
+"""An API Gateway REST API stage serving exactly its OpenAPI document: routes from its paths,
+`aws_proxy` to the Lambda workers, `aws` to the SageMaker runtime through the document's
+templates, `mock` for preflights, errors from its gateway responses, API keys and throttling.
 
-Error answers use API Gateway's shapes and status codes so clients written against
-the real thing behave the same here.
+Error answers use API Gateway's shapes and status codes so clients written against the real
+thing behave the same here; integration failures go to the daemon log, never to the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl
 
-from ..asgi import BodyTooLarge, Request, drain, json_body, read_body, respond, respond_json
-from ..daemon.protocol import ApiRequest, LambdaCode, RouteRequest, function_name
+from ..asgi import BodyTooLarge, Request, drain, read_body, respond
+from ..daemon.protocol import ApiRequest, FunctionRequest, function_name
 from ..lambdas.environment import lambda_environment
 from ..lambdas.pool import BOOTSTRAP, FunctionPool, FunctionSpec, LambdaFailed, LambdaTimeout
 from ..logbook import LogWriter, Redactor, log_file
 from ..serving.endpoint import EndpointRegistry, InvocationTimeout, UnknownEndpoint
 from ..serving.inference import InvocationError
 from ..storage.access import Access, Credentials
-from .cors import CorsPolicy
+from . import integrations as aws
+from .limits import Limits
 from .proxy_event import MalformedResult, build_event, read_result
-from .routing import Router
+from .stage import GatewayResponses, Operation, read_routes
+from .vtl import TemplateError
 
 log = logging.getLogger("orchestrator.local.gateway")
 MAX_PAYLOAD = 10 * 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024  # past this a client is cut off rather than read to the end
-INTERNAL_ERROR = "Internal server error"
-TIMED_OUT = "Endpoint request timed out"
-# What the client sees when an integration fails; the log gets the reason.
-INTEGRATION_FAILURES_ANSWER = {
-    LambdaTimeout: (504, TIMED_OUT),
-    InvocationTimeout: (504, TIMED_OUT),
-    LambdaFailed: (502, INTERNAL_ERROR),
-    MalformedResult: (502, INTERNAL_ERROR),
-    UnknownEndpoint: (502, INTERNAL_ERROR),
+# What the caller gets when an integration fails (a gateway error of stage.ERRORS); the log gets why.
+FAILURES = {
+    LambdaTimeout: "timeout",
+    InvocationTimeout: "timeout",
+    LambdaFailed: "internal",
+    MalformedResult: "internal",
+    TemplateError: "server",
+    aws.UnsupportedMediaType: "media_type",
 }
-INTEGRATION_FAILURES = tuple(INTEGRATION_FAILURES_ANSWER)
+# What SageMaker's runtime answers API Gateway with, for the integration response selection.
+MODEL_ERROR, VALIDATION_ERROR = 424, 400
+
+Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
-@dataclass
-class Binding:
-    """A route and what serves it."""
-
-    route: RouteRequest
-    pool: FunctionPool | None = None
+class GatewayError(Exception):
+    def __init__(self, error: str):
+        super().__init__(error)
+        self.error = error
 
 
 class Gateway:
@@ -67,61 +72,61 @@ class Gateway:
         self.spec = spec
         self.endpoints = endpoints
         self.prefix = f"/{spec.stage}"
-        self.router: Router[Binding] = Router()
-        self.pools: list[FunctionPool] = []
+        self.router = read_routes(spec.document)
+        self.responses = GatewayResponses(spec.document)
+        self.binary_types = tuple(spec.document.get("x-amazon-apigateway-binary-media-types") or ())
+        self.limits = Limits(spec.throttle, spec.api_key)
         self._inflight = 0  # requests inside this gateway, from first byte to last
         self.access = access
         self.credentials: list[Credentials] = []
-        redact = Redactor(value for route in spec.routes for value in route.environment.values())
+        redact = Redactor(value for function in spec.functions for value in function.environment.values())
         self.access_log = LogWriter(log_file(logs_root, "access", api_id), redact)
-        for route in spec.routes:
-            binding = Binding(route)
-            if route.integration == "lambda" and route.code is not None:
-                function = self._function(route, route.code, runtime_url, s3_url)
-                own_log = LogWriter(log_file(logs_root, "lambdas", function.name), Redactor(route.environment.values()))
-                binding.pool = FunctionPool(function, own_log)
-                self.pools.append(binding.pool)
-            self.router.add(route.method, route.path, binding)
-        self.cors = CorsPolicy(spec.cors, {r.method for r in spec.routes})
+        self.pools: dict[str, FunctionPool] = {}
+        for function in spec.functions:
+            runs_as = self._function(function, runtime_url, s3_url)
+            own_log = LogWriter(log_file(logs_root, "lambdas", runs_as.name), Redactor(function.environment.values()))
+            self.pools[function.arn] = FunctionPool(runs_as, own_log)
+        self.integrations = {"aws_proxy": self._lambda_proxy, "aws": self._aws, "mock": self._mock}
 
-    def _function(
-        self, route: RouteRequest, code: LambdaCode, runtime_url: Callable[[str], str], s3_url: str
-    ) -> FunctionSpec:
+    def _function(self, function: FunctionRequest, runtime_url: Callable[[str], str], s3_url: str) -> FunctionSpec:
         """A lambda route's function: its code, and an environment of its own with its own credentials."""
-        name = function_name(self.api_id, route.method, route.path)
+        name = function_name(self.api_id, function.method, function.path)
+        code = function.code
         credentials = self.access.issue(name, code.s3_read)
         self.credentials.append(credentials)
-        own = {
-            **route.environment,
-            "ENDPOINT_NAME": route.endpoint,
-            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": runtime_url(route.endpoint),
-        }
+        own = dict(function.environment)
+        if function.endpoint:
+            own = {
+                **own,
+                "ENDPOINT_NAME": function.endpoint,
+                "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": runtime_url(function.endpoint),
+            }
         environment = lambda_environment(
             function=name,
             handler=code.handler,
             task_root=Path(code.bundle),
             runtime_dir=BOOTSTRAP.parent,
             runtime=code.runtime,
-            memory_mb=route.memory_mb,
+            memory_mb=function.memory_mb,
             region=self.spec.region,
             credentials=credentials,
             s3_url=s3_url,
             own=own,
         )
-        return FunctionSpec(name, Path(code.bundle), code.layers, route.memory_mb, environment)
+        return FunctionSpec(name, Path(code.bundle), code.layers, function.memory_mb, environment)
 
     def warm(self) -> None:
         """Start each function's first worker in the background, one at a time so the
         machine stays responsive; a request that comes first starts its own worker."""
 
         async def one_by_one() -> None:
-            for pool in self.pools:
+            for pool in self.pools.values():
                 await pool.warm_quietly()
 
         self._warming = asyncio.get_running_loop().create_task(one_by_one())
 
     async def close(self) -> None:
-        await asyncio.gather(*(pool.close() for pool in self.pools))
+        await asyncio.gather(*(pool.close() for pool in self.pools.values()))
         for credentials in self.credentials:
             self.access.revoke(credentials)
 
@@ -167,62 +172,53 @@ class Gateway:
             latency_ms=latency_ms,
         )
 
+    def _context(self, request: Request, request_id: str, operation: Operation | None, path: str) -> dict:
+        """`$context` for this request's templates."""
+        return {
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "apiId": self.api_id,
+            "accountId": "123456789012",
+            "stage": self.spec.stage,
+            "httpMethod": request.method,
+            "resourcePath": operation.resource if operation else path,
+            "resourceId": operation.resource if operation else path,
+            "path": f"{self.prefix}{path}",
+            "domainName": request.header("host", "127.0.0.1"),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": request.client_ip, "userAgent": request.header("user-agent")},
+            "responseOverride": {"header": {}, "status": None},
+        }
+
     async def _serve(self, scope, receive, send) -> None:
         request = Request.from_scope(scope)
         request_id = str(uuid.uuid4())
-        cors = self.cors.response_headers(request.header("origin"))
-        base_headers = [("x-amzn-requestid", request_id), *cors]
-
-        async def error(status: int, message: str, error_type: str | None = None) -> None:
-            headers = list(base_headers)
-            if error_type:
-                headers.append(("x-amzn-errortype", error_type))
-            await respond_json(send, status, {"message": message}, headers)
-
-        path = self._stage_path(request.path)
+        raw_path = request.raw_path.decode("latin-1")  # REST APIs route and pass the path percent-encoded
+        path = self._stage_path(raw_path)
         found = self.router.resource_for(path) if path is not None else None
-        if found is None:
-            await error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
-            return
-        resource, params = found
-        if request.method == "OPTIONS" and self.cors.enabled and "OPTIONS" not in resource.methods:
-            preflight = self.cors.preflight_headers(request.header("origin"))
-            await respond(
-                send, 200, b"", [("x-amzn-requestid", request_id), ("content-type", "application/json"), *preflight]
-            )
-            return
-        binding = resource.methods.get(request.method) or resource.methods.get("ANY")
-        if binding is None:
-            await error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
-            return
+        operation, params = None, {}
+        if found is not None:
+            resource, params = found
+            operation = resource.methods.get(request.method) or resource.methods.get("ANY")
         try:
-            body = await read_body(receive, MAX_PAYLOAD)
-        except BodyTooLarge as exc:
-            if not exc.complete:
-                await drain(receive, DRAIN_LIMIT)
-            await error(413, "Request Too Long")
-            return
-        try:
-            status, headers, data = await self._integrate(
-                binding, request, body, resource.path, path, params, request_id
-            )
-        except INTEGRATION_FAILURES as exc:
-            status, message = INTEGRATION_FAILURES_ANSWER[type(exc)]
-            log.error("%s %s failed (%s): %s: %s", request.method, request.path, status, type(exc).__name__, exc)
-            await error(status, message)
-            return
-        present = {k.lower() for k, _ in headers}
-        extra = [(k, v) for k, v in base_headers if k not in present]
-        await respond(send, status, data, [*headers, *extra])
-
-    async def _integrate(
-        self, binding: Binding, request: Request, body: bytes, resource: str, path: str, params: dict, request_id: str
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        route = binding.route
-        if binding.pool is None:
-            return await self._direct(route, request, body)
-        event = build_event(request, body, self.spec.stage, resource, path, params, request_id, self.api_id)
-        return read_result(await binding.pool.invoke(event, request_id, route.timeout_s))
+            if operation is None:
+                raise GatewayError("missing_token")
+            refused = self.limits.admit(operation.api_key_required, request.header("x-api-key"))
+            if refused:
+                raise GatewayError(refused)
+            try:
+                body = await read_body(receive, MAX_PAYLOAD)
+            except BodyTooLarge as exc:
+                if not exc.complete:
+                    await drain(receive, DRAIN_LIMIT)
+                raise GatewayError("too_large") from None
+            integrate = self.integrations[operation.integration.get("type", "").lower()]
+            status, headers, data = await integrate(operation, request, body, path, params, request_id)
+        except GatewayError as exc:
+            context = self._context(request, request_id, operation, path or raw_path)
+            status, headers, data = self.responses.answer(exc.error, context, request.header)
+        headers.append(("x-amzn-RequestId", request_id))
+        await respond(send, status, data, headers)
 
     def _stage_path(self, path: str) -> str | None:
         if path == self.prefix:
@@ -231,17 +227,90 @@ class Gateway:
             return path[len(self.prefix) :]
         return None
 
-    async def _direct(self, route: RouteRequest, request: Request, body: bytes) -> tuple[int, list, bytes]:
-        """The AWS integration to the SageMaker runtime, in process (no hop through HTTP)."""
-        content_type = request.header("content-type") or route.content_type
-        accept = request.header("accept")
-        if not accept or accept == "*/*":
-            accept = route.accept
+    def _failed(self, exc: Exception, request: Request, what: str) -> GatewayError:
+        error = FAILURES[type(exc)]
+        log.error("%s %s failed (%s): %s: %s", request.method, request.path, what, type(exc).__name__, exc)
+        return GatewayError(error)
+
+    # -- integrations ---------------------------------------------------------------------
+    async def _lambda_proxy(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
+        pool = self.pools.get(aws.lambda_arn(op.integration) or "")
+        if pool is None:
+            log.error("%s %s: no function for %s", request.method, request.path, op.integration.get("uri"))
+            raise GatewayError("internal")
+        host = request.header("host") or ""
+        port = host.rpartition(":")[2] if ":" in host else "80"
+        event = build_event(
+            request, body, self.spec.stage, op.resource, path, params, request_id, self.api_id, port, self.binary_types
+        )
         try:
-            answer = await self.endpoints.invoke(route.endpoint, body, content_type, accept, timeout=route.timeout_s)
-        except InvocationError as exc:
-            log.error("%s %s: endpoint %s model error: %s", request.method, request.path, route.endpoint, exc)
-            kind = "client" if exc.status < 500 else "server"
-            message = json_body({"message": f"Received {kind} error ({exc.status}) from the model"})
-            return 424, [("content-type", "application/json")], message
-        return 200, [("content-type", answer.content_type)], answer.body
+            result = await pool.invoke(event, request_id, aws.timeout_s(op.integration))
+            return read_result(result, request.header("accept"), self.binary_types)
+        except (LambdaTimeout, LambdaFailed, MalformedResult) as exc:
+            raise self._failed(exc, request, "lambda") from None
+
+    async def _aws(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
+        """The AWS integration to the SageMaker runtime, in process (no hop through HTTP)."""
+        integration = op.integration
+        views: list[aws.Rendering] = []
+
+        def rendering() -> aws.Rendering:
+            if not views:
+                views.append(aws.Rendering(self._params(request, params), self._context(request, request_id, op, path)))
+            return views[0]
+
+        try:
+            payload = aws.request_payload(
+                integration, request.header("content-type"), body, self.binary_types, rendering
+            )
+            sent = aws.integration_headers(integration, request.header)
+        except (aws.UnsupportedMediaType, TemplateError) as exc:
+            raise self._failed(exc, request, "request mapping") from None
+        endpoint = aws.sagemaker_endpoint(integration) or ""
+        content_type = sent.get("content-type") or request.header("content-type") or "application/json"
+        try:
+            answer = await self.endpoints.invoke(
+                endpoint, payload, content_type, sent.get("accept"), timeout=aws.timeout_s(integration)
+            )
+            status, answer_headers, answer_body = 200, {"content-type": answer.content_type}, answer.body
+        except InvocationTimeout as exc:
+            raise self._failed(exc, request, "endpoint") from None
+        except InvocationError as exc:  # SageMaker's ModelError: the caller never sees its body
+            log.error("%s %s: endpoint %s model error: %s", request.method, request.path, endpoint, exc)
+            status, answer_headers = MODEL_ERROR, {"content-type": "application/json"}
+            answer_body = json.dumps({"ErrorCode": "CLIENT_ERROR_FROM_MODEL", "OriginalMessage": str(exc)}).encode()
+        except UnknownEndpoint as exc:  # SageMaker's ValidationError
+            log.error("%s %s: %s", request.method, request.path, exc)
+            status, answer_headers = VALIDATION_ERROR, {"content-type": "application/json"}
+            answer_body = json.dumps({"message": str(exc)}).encode()
+        response = aws.select_response(integration.get("responses") or {}, str(status))
+        try:
+            return aws.method_response(response, answer_body, answer_headers, request.header, rendering)
+        except TemplateError as exc:
+            raise self._failed(exc, request, "response mapping") from None
+
+    async def _mock(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
+        views: list[aws.Rendering] = []
+
+        def rendering() -> aws.Rendering:
+            if not views:
+                views.append(aws.Rendering(self._params(request, params), self._context(request, request_id, op, path)))
+            return views[0]
+
+        try:
+            status = aws.mock_status(op.integration, rendering)
+            response = aws.select_response(op.integration.get("responses") or {}, status)
+            code, headers, data = aws.method_response(response, b"", {}, request.header, rendering)
+        except TemplateError as exc:
+            raise self._failed(exc, request, "mock") from None
+        if not any(k.lower() == "content-type" for k, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+        return code, headers, data
+
+    @staticmethod
+    def _params(request: Request, path_params: dict[str, str]) -> dict[str, dict[str, str]]:
+        return {
+            "path": dict(path_params),
+            "querystring": dict(parse_qsl(request.query_string.decode("latin-1"), keep_blank_values=True)),
+            "header": dict(request.raw_headers),
+        }

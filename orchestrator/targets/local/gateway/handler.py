@@ -6,23 +6,26 @@ its requirements can show progress: the daemon then only runs what it is handed.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from ....apidoc import ApiDocError, ApiValues, compile_document, route_key
+from ....apidoc.values import partition, slug
 from ....diagnostics import Diagnostic
 from ....spec.loader import Document
-from ....spec.models import ApiStep, Cors, Route
+from ....spec.models import ApiStep, Route
 from ...base import LogRequest, StepContext, StepFailed, StepResult
 from ...lambda_bundle import bundle_files, private_folders
-from ..daemon.protocol import ApiRequest, CorsRequest, LambdaCode, RouteRequest, api_url
+from ..daemon.protocol import ApiKeyRequest, ApiRequest, FunctionRequest, LambdaCode, Throttle, api_url
 from ..handler import warning
 from ..lambdas.packaging import requirements_env, runtime_layer, stage_bundle
 from ..logbook import LocalFeed
 from ..logs import api_feed
 from ..services import ServiceHandler
 
-API_KEYS_IGNORED = "the local API does not enforce API keys or usage plans; the aws target does"
+LOCAL_ACCOUNT = "123456789012"  # the account the local runtime API names in its answers
 LOCAL_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -46,33 +49,35 @@ def lambda_code(
     )
 
 
-def route_request(route: Route, code: LambdaCode | None = None) -> RouteRequest:
-    return RouteRequest(
+def function_arn(region: str, route: Route) -> str:
+    """The local ARN the document names a lambda route's function by (the account local
+    emulators use for the runtime API's answers too)."""
+    return f"arn:{partition(region)}:lambda:{region}:{LOCAL_ACCOUNT}:function:{slug(route_key(route))}"
+
+
+def local_values(step: ApiStep, region: str) -> ApiValues:
+    """ARN-shaped local names for what the aws target fills in with deployed resources."""
+    lambdas = {route_key(r): function_arn(region, r) for r in step.routes if r.integration == "lambda"}
+    direct = any(r.integration == "direct" for r in step.routes)
+    role = f"arn:{partition(region)}:iam::{LOCAL_ACCOUNT}:role/local-apigateway-sagemaker" if direct else None
+    return ApiValues(title=f"local-{step.stage}", region=region, lambda_arns=lambdas, invoke_role_arn=role)
+
+
+def function_request(route: Route, region: str, code: LambdaCode) -> FunctionRequest:
+    return FunctionRequest(
+        arn=function_arn(region, route),
         method=route.method,
         path=route.path,
-        integration=route.integration,
-        endpoint=route.endpoint,
-        handler=route.handler,
+        endpoint=route.endpoint or None,
         memory_mb=route.memory_mb,
-        timeout_s=route.timeout_s,
         environment=dict(route.environment),
-        content_type=route.content_type,
-        accept=route.accept,
         code=code,
     )
 
 
-def cors_request(cors: Cors | None) -> CorsRequest | None:
-    if cors is None:
-        return None
-    return CorsRequest(
-        allow_origins=tuple(cors.allow_origins),
-        allow_methods=tuple(cors.allow_methods) if cors.allow_methods is not None else None,
-        allow_headers=tuple(cors.allow_headers),
-        expose_headers=tuple(cors.expose_headers),
-        max_age_s=cors.max_age_s,
-        allow_credentials=cors.allow_credentials,
-    )
+def local_api_key(base_dir: Path, stage: str) -> str:
+    """A stable key per project and stage, shaped as API Gateway's (40 characters)."""
+    return hashlib.sha256(f"{base_dir}\0{stage}".encode()).hexdigest()[:40]
 
 
 def api_request(
@@ -83,19 +88,31 @@ def api_request(
     private: Iterable[Path] = (),
     show: Callable[[str], None] = lambda line: None,
 ) -> ApiRequest:
-    """What the daemon needs to serve this API, its lambda routes packaged (handler files
-    resolve against `base_dir`; `private` folders are never bundled)."""
+    """What the daemon needs to serve this API: the document both targets serve, and each
+    lambda route's function packaged (handler files resolve against `base_dir`; `private`
+    folders are never bundled). References in the step must be resolved already."""
     private = list(private)
-    routes = tuple(
-        route_request(
-            route, lambda_code(route, base_dir, bundles_dir, private, show) if route.integration == "lambda" else None
-        )
+    try:
+        document = compile_document(step, local_values(step, region))
+    except ApiDocError as exc:
+        raise StepFailed(exc.message, hint=exc.hint) from exc
+    functions = tuple(
+        function_request(route, region, lambda_code(route, base_dir, bundles_dir, private, show))
         for route in step.routes
+        if route.integration == "lambda"
     )
+    throttle = Throttle(step.throttling.rate_limit, step.throttling.burst_limit)
+    key = None
+    if step.api_key is not None:  # the usage plan has the stage's throttle, as the aws program makes it
+        key = ApiKeyRequest(
+            local_api_key(base_dir, step.stage), throttle, step.api_key.quota_limit, step.api_key.quota_period
+        )
     return ApiRequest(
         stage=step.stage,
-        routes=routes,
-        cors=cors_request(step.cors),
+        document=document,
+        functions=functions,
+        throttle=throttle,
+        api_key=key,
         base_dir=str(base_dir),
         region=region,
     )
@@ -118,8 +135,6 @@ class ApiHandler(ServiceHandler):
                     f"run the orchestrator with {route.runtime.replace('python', 'Python ')} to match, "
                     f"or set runtime: {LOCAL_RUNTIME}",
                 )
-        if step.api_key is not None:
-            yield warning(doc, ("steps", name, "api_key"), API_KEYS_IGNORED)
 
     def logs(self, step: ApiStep, request: LogRequest) -> LocalFeed:
         """The stage's access log and its lambda routes' function logs (one route's with `request.route`)."""
@@ -145,6 +160,7 @@ class ApiHandler(ServiceHandler):
         )
         answer = self.put(api_id, request, ctx)
         url = api_url(answer.port, step.stage)
-        return StepResult(
-            outputs={"url": url, "api_id": api_id}, message=f"API {api_id} at {url}", details={"port": answer.port}
-        )
+        details: dict = {"port": answer.port}
+        if request.api_key is not None:  # callers send it as x-api-key, as on AWS
+            details["api_key"] = request.api_key.value
+        return StepResult(outputs={"url": url, "api_id": api_id}, message=f"API {api_id} at {url}", details=details)

@@ -1,0 +1,158 @@
+"""The `aws` and `mock` integrations as the document defines them: request templates under
+passthroughBehavior, request parameters, integration responses chosen by selectionPattern,
+response parameters, templates and `$context.responseOverride`.
+
+https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-integration.html
+https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthrough-behaviors.html
+https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from .proxy_event import is_binary
+from .vtl import TemplateError, render
+
+PASSTHROUGH = "$input.body"  # renders to the body itself: skipped, with the same result
+SAGEMAKER_URI = re.compile(r":runtime\.sagemaker:path/+endpoints/([^/]+)/invocations$")
+LAMBDA_URI = re.compile(r"/functions/(.+)/invocations$")
+DEFAULT_TIMEOUT_MS = 29_000
+
+
+class UnsupportedMediaType(Exception):
+    """No request template for the body's type and passthrough is not allowed: 415."""
+
+
+@dataclass
+class Rendering:
+    """What templates see of one request, built once and shared by its templates."""
+
+    params: dict[str, dict[str, str]]
+    context: dict[str, Any]
+    stage_variables: dict[str, str] = field(default_factory=dict)
+
+    def render(self, template: str, body: str) -> str:
+        return render(template, body, self.params, self.context, self.stage_variables)
+
+
+@cache
+def _pattern(selection: str) -> re.Pattern:
+    return re.compile(selection, re.DOTALL)
+
+
+def select_response(responses: dict[str, Any], value: str) -> dict[str, Any]:
+    """The integration response whose selectionPattern matches `value` (the integration's
+    status for AWS and mock integrations) as a whole, else `default`."""
+    for selection, response in responses.items():
+        if selection != "default" and _pattern(selection).fullmatch(value):
+            return response
+    return responses.get("default") or {"statusCode": "200"}
+
+
+def parameter_value(expression: str, request_header: Callable[[str], str | None], integration: dict) -> str | None:
+    """'literal', method.request.header.X, or integration.response.header.X."""
+    if len(expression) >= 2 and expression[0] == expression[-1] == "'":
+        return expression[1:-1]
+    for prefix, source in (
+        ("method.request.header.", request_header),
+        ("integration.response.header.", integration.get),
+    ):
+        if expression.startswith(prefix):
+            return source(expression[len(prefix) :].lower())
+    return None
+
+
+def request_payload(integration: dict, content_type: str | None, body: bytes, binary_types, rendering) -> bytes:
+    """The integration request's body: the template for the body's type, or the body itself
+    where passthroughBehavior allows; a binary body passes as bytes unless CONVERT_TO_TEXT."""
+    templates = integration.get("requestTemplates") or {}
+    media = (content_type or "application/json").split(";")[0].strip().lower()
+    template = next((text for key, text in templates.items() if key.lower() == media), None)
+    behavior = (integration.get("passthroughBehavior") or "when_no_match").lower()
+    if template is None:
+        if behavior == "never" or (behavior == "when_no_templates" and templates):
+            raise UnsupportedMediaType(media)
+        return body
+    handling = integration.get("contentHandling")
+    binary = is_binary(content_type, binary_types)
+    if binary and handling != "CONVERT_TO_TEXT":
+        return body
+    text = base64.b64encode(body).decode("ascii") if binary else body.decode("utf-8", errors="replace")
+    rendered = text if template == PASSTHROUGH else rendering().render(template, text)
+    if handling == "CONVERT_TO_BINARY" and not binary:
+        try:
+            return base64.b64decode(rendered, validate=True)
+        except ValueError as exc:
+            raise TemplateError("CONVERT_TO_BINARY of a payload that is not base64") from exc
+    return rendered.encode("utf-8")
+
+
+def integration_headers(integration: dict, request_header) -> dict[str, str]:
+    headers = {}
+    for name, expression in (integration.get("requestParameters") or {}).items():
+        if name.startswith("integration.request.header."):
+            value = parameter_value(expression, request_header, {})
+            if value is not None:
+                headers[name[len("integration.request.header.") :].lower()] = value
+    return headers
+
+
+def method_response(
+    response: dict, body: bytes, integration_headers: dict[str, str], request_header, rendering
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of the method response an integration response maps to."""
+    status = int(response.get("statusCode") or 200)
+    headers: list[tuple[str, str]] = []
+    for name, expression in (response.get("responseParameters") or {}).items():
+        if name.startswith("method.response.header."):
+            value = parameter_value(expression, request_header, integration_headers)
+            if value is not None:
+                headers.append((name[len("method.response.header.") :], value))
+    templates = response.get("responseTemplates") or {}
+    if templates:  # one template per response in the documents apidoc writes; the client's Accept is not consulted
+        template = next(iter(templates.values()))
+        view = rendering()
+        override = view.context["responseOverride"]
+        if template == PASSTHROUGH:
+            data = body
+        else:
+            data = view.render(template, body.decode("latin-1")).encode("latin-1", errors="replace")
+        for name, value in override["header"].items():
+            headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, str(value))]
+        if override.get("status"):
+            status = int(override["status"])
+    else:
+        data = body
+    return status, headers, data
+
+
+def mock_status(integration: dict, rendering) -> str:
+    """The status a mock integration's request template names ({"statusCode": 200})."""
+    template = (integration.get("requestTemplates") or {}).get("application/json")
+    if template is None:
+        return "200"
+    try:
+        return str(json.loads(rendering().render(template, "")).get("statusCode", 200))
+    except (ValueError, AttributeError) as exc:
+        raise TemplateError(f"mock request template did not render a statusCode: {exc}") from exc
+
+
+def sagemaker_endpoint(integration: dict) -> str | None:
+    match = SAGEMAKER_URI.search(integration.get("uri") or "")
+    return match.group(1) if match else None
+
+
+def lambda_arn(integration: dict) -> str | None:
+    match = LAMBDA_URI.search(integration.get("uri") or "")
+    return match.group(1) if match else None
+
+
+def timeout_s(integration: dict) -> float:
+    return int(integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS) / 1000
