@@ -27,6 +27,12 @@ DRAIN_LIMIT = 64 * 1024 * 1024  # an unread body past this closes the connection
 READ_SIZE = 65_536
 
 
+def head_size(request: h11.Request) -> int:
+    """Bytes of the request line and headers as sent."""
+    line = len(request.method) + len(request.target) + 11
+    return line + sum(len(name) + len(value) + 4 for name, value in request.headers.raw_items()) + 2
+
+
 class ClientGone(Exception):
     """The client closed the connection or stopped sending in time."""
 
@@ -73,6 +79,8 @@ class Connection:
                 if not isinstance(event, h11.Request):
                     return
                 first = False
+                if head_size(event) > MAX_HEAD:  # h11 bounds only a head still arriving
+                    raise h11.RemoteProtocolError("request head too large", error_status_hint=431)
                 await self._request(event)
                 if not await self._finish_cycle():
                     return
