@@ -105,8 +105,8 @@ class Connection:
 
     async def _finish_cycle(self) -> bool:
         """Read what is left of the request body, so the next request can start on this connection."""
-        if self.h11.our_state is not h11.DONE:
-            return False
+        if self.h11.our_state is not h11.DONE or self.h11.they_are_waiting_for_100_continue:
+            return False  # a client still waiting for 100 Continue sends no body: close instead
         size = 0
         while self.h11.their_state is h11.SEND_BODY:
             event = await self._event(BODY_TIMEOUT_S)
