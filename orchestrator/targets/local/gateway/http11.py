@@ -54,16 +54,17 @@ class Connection:
             if event is not h11.NEED_DATA:
                 return event
             try:
-                data = await asyncio.wait_for(self.reader.read(READ_SIZE), timeout)
+                async with asyncio.timeout(timeout):  # no task per read, unlike wait_for
+                    data = await self.reader.read(READ_SIZE)
             except (TimeoutError, ConnectionError) as exc:
                 raise ClientGone from exc
             self.h11.receive_data(data)  # b"" is the end of the stream
 
     async def _send(self, *events) -> None:
-        for event in events:
-            data = self.h11.send(event)
-            if data:
-                self.writer.write(data)
+        """One write for the events (head, body and end together: one segment for small answers)."""
+        data = b"".join(self.h11.send(event) or b"" for event in events)
+        if data:
+            self.writer.write(data)
         await self.writer.drain()
 
     async def serve(self) -> None:
@@ -158,15 +159,17 @@ class Connection:
                 return
             if message["type"] != "http.response.body" or state["done"]:
                 return
+            events = []
             if not state["started"]:
                 state["started"] = True
-                await self._send(h11.Response(status_code=state["status"], headers=state["headers"]))
+                events.append(h11.Response(status_code=state["status"], headers=state["headers"]))
             body = message.get("body", b"")
             if body and request.method != b"HEAD":
-                await self._send(h11.Data(data=body))
+                events.append(h11.Data(data=body))
             if not message.get("more_body", False):
                 state["done"] = True
-                await self._send(h11.EndOfMessage())
+                events.append(h11.EndOfMessage())
+            await self._send(*events)
 
         try:
             await self.app(scope, receive, send)

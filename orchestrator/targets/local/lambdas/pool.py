@@ -169,7 +169,8 @@ class FunctionPool:
         free worker is part of it, as API Gateway's integration timeout counts it."""
         deadline = time.time() + timeout
         try:
-            worker = await asyncio.wait_for(self._acquire(), timeout)
+            async with asyncio.timeout(timeout):  # no extra task per call, unlike wait_for
+                worker = await self._acquire()
         except TimeoutError as exc:
             raise LambdaTimeout(self.spec.name) from exc
         try:
