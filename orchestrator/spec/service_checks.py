@@ -34,7 +34,7 @@ LAMBDA_RESERVED = frozenset(
 )
 LAMBDA_RESERVED_PREFIX = "AWS_LAMBDA_"
 # A variable whose value the function reads at init from Parameter Store or Secrets Manager, so the
-# value never sits in its configuration (the aws target's wrapper resolves it: program/lambda_shim.py).
+# value never sits in its configuration (the aws target's wrapper resolves it: targets/lambda_shim.py).
 REFERENCE = re.compile(r"^\{\{resolve:(ssm|secretsmanager):(.+)\}\}$")
 REFERENCE_HINT = "{{resolve:ssm:/parameter/name}} or {{resolve:secretsmanager:secret-id}}"
 # Set by orchestrator for every lambda route: the endpoint's name and the wrapper's settings.

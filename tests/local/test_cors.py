@@ -118,3 +118,16 @@ def test_credentials_echo_the_origin_instead_of_star(apis):
 def test_a_lambda_that_sets_its_own_cors_header_is_not_doubled(apis):
     answer = httpx.get(f"{apis['any']}/own-cors", headers={"Origin": APP})
     assert answer.headers.get_list("access-control-allow-origin") == ["https://own.example"]
+
+
+def test_a_lambda_answer_gets_the_headers_the_deployed_wrapper_adds(apis):
+    # API Gateway adds no CORS header to a Lambda proxy answer; on aws the function runs behind
+    # targets/lambda_shim.py, which adds them by these rules, so the local answer carries the same.
+    allowed = httpx.get(f"{apis['listed']}/echo/1", headers={"Origin": APP})
+    assert allowed.status_code == 201  # the echo handler's own status
+    assert allowed.headers["access-control-allow-origin"] == APP
+    assert allowed.headers["vary"] == "Origin"
+    assert allowed.headers["access-control-expose-headers"] == "X-Single"
+    foreign = httpx.get(f"{apis['listed']}/echo/1", headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 201 and "access-control-allow-origin" not in foreign.headers
+    assert httpx.get(f"{apis['any']}/echo/1").headers["access-control-allow-origin"] == "*"

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from orchestrator.targets.aws.web.program import lambda_shim as shim
+from orchestrator.targets import lambda_shim as shim
 
 APP = "https://app.example"
 LISTED = {"allow_origins": [APP], "allow_credentials": False, "expose_headers": ["X-Single"]}

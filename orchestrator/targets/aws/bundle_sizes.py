@@ -25,7 +25,7 @@ from .lambda_deps import (
     too_big,
 )
 
-WRAPPER_ALLOWANCE = 8 * 1024  # the wrapper a route may ship besides its own files (program/lambda_shim.py)
+WRAPPER_ALLOWANCE = 8 * 1024  # the wrapper a route may ship besides its own files (targets/lambda_shim.py)
 
 
 def bundle_notes(

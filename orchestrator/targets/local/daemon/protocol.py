@@ -123,6 +123,8 @@ class FunctionRequest:
     memory_mb: int
     environment: dict[str, str]
     code: LambdaCode
+    # the api's CORS policy (lambda_shim.policy_of): added to its proxy answers as the deployed wrapper does
+    cors: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

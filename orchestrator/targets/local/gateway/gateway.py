@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+from ...lambda_shim import with_cors
 from ..asgi import BodyTooLarge, Request, drain, read_body, respond
 from ..daemon.protocol import ApiRequest, FunctionRequest, function_name
 from ..lambdas.environment import lambda_environment
@@ -86,6 +87,8 @@ class Gateway:
             runs_as = self._function(function, runtime_url, s3_url)
             own_log = LogWriter(log_file(logs_root, "lambdas", runs_as.name), Redactor(function.environment.values()))
             self.pools[function.arn] = FunctionPool(runs_as, own_log)
+        # the CORS headers the deployed wrapper (targets/lambda_shim.py) adds to each function's proxy answers
+        self.lambda_cors = {function.arn: function.cors for function in spec.functions if function.cors}
         self.integrations = {"aws_proxy": self._lambda_proxy, "aws": self._aws, "mock": self._mock}
 
     def _function(self, function: FunctionRequest, runtime_url: Callable[[str], str], s3_url: str) -> FunctionSpec:
@@ -234,7 +237,8 @@ class Gateway:
 
     # -- integrations ---------------------------------------------------------------------
     async def _lambda_proxy(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
-        pool = self.pools.get(aws.lambda_arn(op.integration) or "")
+        arn = aws.lambda_arn(op.integration) or ""
+        pool = self.pools.get(arn)
         if pool is None:
             log.error("%s %s: no function for %s", request.method, request.path, op.integration.get("uri"))
             raise GatewayError("internal")
@@ -245,6 +249,8 @@ class Gateway:
         )
         try:
             result = await pool.invoke(event, request_id, aws.timeout_s(op.integration))
+            if arn in self.lambda_cors:
+                result = with_cors(result, self.lambda_cors[arn], event)
             return read_result(result, request.header("accept"), self.binary_types)
         except (LambdaTimeout, LambdaFailed, MalformedResult) as exc:
             raise self._failed(exc, request, "lambda") from None

@@ -15,9 +15,10 @@ from ....apidoc import ApiDocError, ApiValues, compile_document, route_key
 from ....apidoc.values import partition, slug
 from ....diagnostics import Diagnostic
 from ....spec.loader import Document
-from ....spec.models import ApiStep, Route
+from ....spec.models import ApiStep, Cors, Route
 from ...base import LogRequest, StepContext, StepFailed, StepResult
 from ...lambda_bundle import bundle_files, private_folders
+from ...lambda_shim import policy_of
 from ..daemon.protocol import ApiKeyRequest, ApiRequest, FunctionRequest, LambdaCode, Throttle, api_url
 from ..handler import warning
 from ..lambdas.packaging import requirements_env, runtime_layer, stage_bundle
@@ -63,7 +64,7 @@ def local_values(step: ApiStep, region: str) -> ApiValues:
     return ApiValues(title=f"local-{step.stage}", region=region, lambda_arns=lambdas, invoke_role_arn=role)
 
 
-def function_request(route: Route, region: str, code: LambdaCode) -> FunctionRequest:
+def function_request(route: Route, region: str, code: LambdaCode, cors: Cors | None = None) -> FunctionRequest:
     return FunctionRequest(
         arn=function_arn(region, route),
         method=route.method,
@@ -72,6 +73,7 @@ def function_request(route: Route, region: str, code: LambdaCode) -> FunctionReq
         memory_mb=route.memory_mb,
         environment=dict(route.environment),
         code=code,
+        cors=policy_of(cors) if cors is not None else None,
     )
 
 
@@ -97,7 +99,7 @@ def api_request(
     except ApiDocError as exc:
         raise StepFailed(exc.message, hint=exc.hint) from exc
     functions = tuple(
-        function_request(route, region, lambda_code(route, base_dir, bundles_dir, private, show))
+        function_request(route, region, lambda_code(route, base_dir, bundles_dir, private, show), step.cors)
         for route in step.routes
         if route.integration == "lambda"
     )

@@ -6,7 +6,7 @@ hand in the repository's `pulumi/` folder calls the same `main`. What it builds
 comes only from the stack config (`settings.py`; the keys are in `../stack_config.py`).
 
 Nothing heavy is imported here: the modules that need no Pulumi (`site_files`,
-`lambda_package`, `lambda_shim`) stay importable and testable on their own.
+`lambda_package`; the wrapper is `orchestrator/targets/lambda_shim.py`) stay importable and testable on their own.
 """
 
 from __future__ import annotations

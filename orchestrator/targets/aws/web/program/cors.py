@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from .... import lambda_shim
 from .settings import CorsSettings
 
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -108,11 +109,7 @@ def preflight_headers(cors: CorsSettings, methods: Iterable[str]) -> CorsHeaders
 
 def lambda_shim_policy(cors: CorsSettings) -> dict:
     """What the Lambda shim needs to add the same headers to proxy responses."""
-    return {
-        "allow_origins": [origin.rstrip("/") for origin in cors.allow_origins],
-        "allow_credentials": cors.allow_credentials,
-        "expose_headers": list(cors.expose_headers),
-    }
+    return lambda_shim.policy_of(cors)
 
 
 def add_preflight(

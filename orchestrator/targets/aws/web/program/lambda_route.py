@@ -9,8 +9,9 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from .... import lambda_shim
 from ...lambda_deps import LAMBDA_DIRECT_UPLOAD_MAX, megabytes
-from . import iam, lambda_shim, naming
+from . import iam, naming
 from .api_context import ApiContext, method
 from .cors import lambda_shim_policy
 from .lambda_package import Bundle, PackagingError, build_bundle, handler_parts, lambda_handler_setting

@@ -49,6 +49,17 @@ def _read(client, service: str, name: str) -> str:
     return str(json.loads(value)[json_key]) if json_key else value
 
 
+def policy_of(cors) -> dict:
+    """The policy ORCHESTRATOR_CORS carries, from an api's cors settings (allow_origins,
+    allow_credentials, expose_headers): the aws program writes it into the function's
+    environment and the local gateway applies it to the same answers."""
+    return {
+        "allow_origins": [origin.rstrip("/") for origin in cors.allow_origins],
+        "allow_credentials": cors.allow_credentials,
+        "expose_headers": list(cors.expose_headers),
+    }
+
+
 def allowed_origin(policy: dict, origin: str | None) -> str | None:
     any_origin = "*" in policy["allow_origins"]
     if any_origin and not policy.get("allow_credentials"):
