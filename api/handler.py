@@ -12,14 +12,8 @@ FIELDS = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 runtime = boto3.client("sagemaker-runtime")
 
 
-# A Lambda proxy answer carries only the headers the function returns, so the CORS header
-# the page needs is set here (API Gateway adds it only to answers it makes itself):
-# https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html
-HEADERS = {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"}
-
-
 def respond(status, body):
-    return {"statusCode": status, "headers": HEADERS, "body": json.dumps(body)}
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 
 
 def lambda_handler(event, context):

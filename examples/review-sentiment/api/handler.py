@@ -26,9 +26,7 @@ def tokenize(text: str) -> str:
 def respond(status, body):
     return {
         "statusCode": status,
-        # A Lambda proxy answer carries only the headers the function returns: the page on the
-        # site's origin needs this one (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html).
-        "headers": {"Content-Type": "application/json; charset=utf-8", "Access-Control-Allow-Origin": "*"},
+        "headers": {"Content-Type": "application/json; charset=utf-8"},
         "body": body if isinstance(body, str) else json.dumps(body, ensure_ascii=False),
     }
 
