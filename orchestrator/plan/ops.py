@@ -37,6 +37,7 @@ class Cause(enum.Enum):
     DESTROY_REQUESTED = "destroy_requested"
     UNFINISHED = "unfinished"
     ROLLBACK = "rollback"
+    RECREATED = "recreated"
 
 
 SENTENCES = {
@@ -57,6 +58,7 @@ SENTENCES = {
     Cause.DESTROY_REQUESTED: "destroy requested",
     Cause.UNFINISHED: "its last attempt {0}: removing what it may have made",
     Cause.ROLLBACK: "rollback to run {0}",
+    Cause.RECREATED: "SageMaker cannot change {0} in place: on aws it is deleted and created again, serving nothing in between",
 }
 
 # Causes that only say an upstream step moved: if what this step takes from it came out

@@ -184,7 +184,12 @@ def _decide(
     where = next((str(res.outputs[k]) for k in KINDS[kind].identity if res.outputs.get(k)), "its resource")
     gone = Reason(Cause.GONE, (str(res.run_id), where))
     if res.fingerprint != fp.digest:
-        changes = describe_changes(Fingerprint.from_dict(res.components), fp)
+        old = Fingerprint.from_dict(res.components)
+        changes = describe_changes(old, fp)
+        recreated = KINDS[kind].recreated_by
+        what = recreated(old.config, fp.config) if recreated else None
+        if what:
+            changes.append(Reason(Cause.RECREATED, (what,)))
         return REPLACE, changes + ([gone] if alive is False else [])  # a dead service is never "kept"
     if alive is False:
         return RUN, [gone]

@@ -54,6 +54,8 @@ class Kind:
     serves_model: bool = False  # keeps a live model: promotion gate, lineage, rollback
     reports_metrics: bool = False  # its metrics can gate a model that comes from it
     unfinished_leaves_resources: bool = True  # a failed attempt may have left something for destroy to remove
+    # a change the service cannot make in place (old config, new config -> what changes, or None): the plan says so
+    recreated_by: Callable[[dict, dict], str | None] | None = None
 
 
 def _static(*names: str) -> Callable[[Any], tuple[str, ...]]:
@@ -113,6 +115,18 @@ TRAINING = Kind(
     reports_metrics=True,
     unfinished_leaves_resources=False,  # a job that failed stopped; its artifacts stay by design
 )
+
+
+def _hosting_change(old: dict, new: dict) -> str | None:
+    """SageMaker cannot update an endpoint between instance and serverless hosting (UpdateEndpoint)."""
+
+    def hosting(config: dict) -> str | None:
+        return "serverless" if config.get("serverless") else "instance" if config.get("instance") else None
+
+    before, after = hosting(old), hosting(new)
+    return f"its hosting from {before} to {after}" if before and after and before != after else None
+
+
 ENDPOINT = Kind(
     "endpoint",
     EndpointStep,
@@ -122,6 +136,7 @@ ENDPOINT = Kind(
     name_output="endpoint_name",
     billable=True,
     serves_model=True,
+    recreated_by=_hosting_change,
 )
 API = Kind(
     "api", ApiStep, outputs=_static("url", "api_id"), paths=_api_paths, identity=("url", "api_id"), name_output="api_id"

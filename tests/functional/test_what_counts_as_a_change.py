@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .cli_support import run
@@ -44,3 +46,18 @@ def test_a_website_cannot_publish_the_project_or_its_state(project, capsys, sour
     spec.write_text(spec.read_text().replace("    source: web\n", f"    source: '{source}'\n"))
     assert run("validate", str(spec)) == 2
     assert "would publish the project folder, or the state folder inside it" in capsys.readouterr().err
+
+
+def test_plan_says_an_endpoint_moving_to_serverless_is_recreated(project, capsys):
+    spec = project / "pipeline.yaml"
+    assert run("run", str(spec)) == 0
+    spec.write_text(spec.read_text().replace("instance: {type: ml.t2.medium}", "serverless: {memory_mb: 2048}"))
+    capsys.readouterr()
+    assert run("plan", str(spec)) == 0
+    out = capsys.readouterr().out
+    assert "deploy  replace  config changed: instance, serverless" in out
+    assert "SageMaker cannot change its hosting from instance to serverless in place" in out
+    assert run("plan", str(spec), "--format", "json") == 0
+    ops = {op["step"]: op for op in json.loads(capsys.readouterr().out)["ops"]}
+    assert ops["deploy"]["causes"] == ["config_changed", "recreated"]
+    assert "recreated" not in ops["api"]["causes"]
