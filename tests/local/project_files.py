@@ -70,6 +70,10 @@ def malformed(event, context):
     return {"statusCode": 200, "body": {"a dict": "is not a string"}}
 
 
+def bad_headers(event, context):
+    return {"statusCode": 200, "headers": "not a mapping", "body": "{}"}
+
+
 def not_a_dict(event, context):
     return "just a string"
 

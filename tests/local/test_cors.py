@@ -14,6 +14,7 @@ ROUTES = [
     lambda_route("POST", "/boom", "boom"),
     lambda_route("GET", "/echo/{id}", "echo"),
     lambda_route("GET", "/own-cors", "own_cors"),
+    lambda_route("GET", "/bad-headers", "bad_headers"),
 ]
 
 
@@ -131,3 +132,11 @@ def test_a_lambda_answer_gets_the_headers_the_deployed_wrapper_adds(apis):
     foreign = httpx.get(f"{apis['listed']}/echo/1", headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 201 and "access-control-allow-origin" not in foreign.headers
     assert httpx.get(f"{apis['any']}/echo/1").headers["access-control-allow-origin"] == "*"
+
+
+def test_a_lambda_answer_with_malformed_headers_is_502_with_cors_too(apis):
+    # Lambda's answer fails API Gateway's proxy checks before any header is added: 502, not a crash.
+    answer = httpx.get(f"{apis['listed']}/bad-headers", headers={"Origin": APP})
+    assert answer.status_code == 502
+    assert answer.json() == {"message": "Internal server error"}
+    assert answer.headers["x-amzn-requestid"]

@@ -250,7 +250,10 @@ class Gateway:
         try:
             result = await pool.invoke(event, request_id, aws.timeout_s(op.integration))
             if arn in self.lambda_cors:
-                result = with_cors(result, self.lambda_cors[arn], event)
+                try:
+                    result = with_cors(result, self.lambda_cors[arn], event)
+                except (TypeError, AttributeError):  # malformed headers: read_result refuses the answer (502)
+                    pass
             return read_result(result, request.header("accept"), self.binary_types)
         except (LambdaTimeout, LambdaFailed, MalformedResult) as exc:
             raise self._failed(exc, request, "lambda") from None
