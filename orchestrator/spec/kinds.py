@@ -121,7 +121,9 @@ def _hosting_change(old: dict, new: dict) -> str | None:
     """SageMaker cannot update an endpoint between instance and serverless hosting (UpdateEndpoint)."""
 
     def hosting(config: dict) -> str | None:
-        return "serverless" if config.get("serverless") else "instance" if config.get("instance") else None
+        if config.get("serverless") is not None:  # `serverless: {}` takes every default
+            return "serverless"
+        return "instance" if config.get("instance") is not None else None
 
     before, after = hosting(old), hosting(new)
     return f"its hosting from {before} to {after}" if before and after and before != after else None

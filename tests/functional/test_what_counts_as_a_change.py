@@ -61,3 +61,12 @@ def test_plan_says_an_endpoint_moving_to_serverless_is_recreated(project, capsys
     ops = {op["step"]: op for op in json.loads(capsys.readouterr().out)["ops"]}
     assert ops["deploy"]["causes"] == ["config_changed", "recreated"]
     assert "recreated" not in ops["api"]["causes"]
+
+
+def test_serverless_with_every_default_is_serverless_hosting_too(project, capsys):
+    spec = project / "pipeline.yaml"
+    assert run("run", str(spec)) == 0
+    spec.write_text(spec.read_text().replace("instance: {type: ml.t2.medium}", "serverless: {}"))
+    capsys.readouterr()
+    assert run("plan", str(spec)) == 0
+    assert "SageMaker cannot change its hosting from instance to serverless in place" in capsys.readouterr().out
