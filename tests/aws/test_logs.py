@@ -31,6 +31,11 @@ steps:
     type: training
     framework: sklearn
     entry_point: train.py
+  prep:
+    type: processing
+    framework: sklearn
+    entry_point: train.py
+    outputs: [rows]
   deploy:
     type: endpoint
     model: s3://{BUCKET}/models/model.tar.gz
@@ -42,6 +47,7 @@ steps:
       - {{method: POST, path: /invocations, integration: direct, endpoint: movie-reviews-deploy}}
 """
 JOB = "movie-reviews-train-0123456789ab"
+PREP_JOB = "movie-reviews-prep-0123456789ab"
 REQUEST_ID = "8f5a9c3e-2b1d-4e6f-9a7b-1c2d3e4f5a6b"
 
 
@@ -70,6 +76,7 @@ def spec(tmp_path):
     (tmp_path / "train.py").write_text("print('accuracy=0.9')\n")
     (tmp_path / "handler.py").write_text("def main(event, context):\n    return {}\n")
     record_deployed(path, "train", {"model": f"s3://{BUCKET}/m.tar.gz", "job_name": JOB}, "aws")
+    record_deployed(path, "prep", {"job_name": PREP_JOB, "rows": f"s3://{BUCKET}/rows/"}, "aws")
     record_deployed(path, "deploy", {"endpoint_name": "movie-reviews-deploy", "url": "https://x"}, "aws")
     record_deployed(
         path, "api", {"url": "https://abc.execute-api.us-east-1.amazonaws.com/prod", "api_id": "abc"}, "aws"
@@ -92,6 +99,16 @@ def test_a_training_jobs_streams_only(spec, logs_client, capsys):
     assert [e["message"] for e in events] == ["epoch 1", "accuracy=0.91"]
     assert {e["source"] for e in events} == {"training"}
     assert {e["stream"] for e in events} == {f"{JOB}/algo-1-1700000000"}
+
+
+def test_a_processing_jobs_streams_only(spec, logs_client, capsys):
+    group = "/aws/sagemaker/ProcessingJobs"
+    put(logs_client, group, f"{PREP_JOB}/algo-1-1700000000", ["split 120 rows"])
+    put(logs_client, group, "another-job/algo-1-1700000000", ["not this one"])
+    code, events = events_of(capsys, spec, "prep")
+    assert code == 0
+    assert [e["message"] for e in events] == ["split 120 rows"]
+    assert {e["source"] for e in events} == {"processing"}
 
 
 def test_an_endpoints_group_and_since(spec, logs_client, capsys):

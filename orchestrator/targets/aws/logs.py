@@ -21,6 +21,7 @@ from .client import AwsCallFailed, AwsClient
 from .web.program.naming import logical_name
 
 TRAINING_GROUP = "/aws/sagemaker/TrainingJobs"
+PROCESSING_GROUP = "/aws/sagemaker/ProcessingJobs"  # streams <job>/algo-1-<time>, as training's
 ENDPOINT_GROUP = "/aws/sagemaker/Endpoints/{name}"
 LAMBDA_GROUP = "/aws/lambda/{function}"
 ACCESS_LOG_GROUP = "/aws/apigateway/{pipeline}-{stage}/access"
@@ -133,6 +134,16 @@ def training_feed(client: AwsClient, step: Any, request: LogRequest) -> CloudWat
     return _feed(client, request, [Source(TRAINING_GROUP, "training", prefix=f"{job}/")])
 
 
+def processing_feed(client: AwsClient, step: Any, request: LogRequest) -> CloudWatchFeed:
+    job = request.outputs.get("job_name")
+    if not job:
+        raise TargetError(
+            f"step '{request.step}' has no processing job recorded on aws",
+            "run it first: its job's log is read by the job's name",
+        )
+    return _feed(client, request, [Source(PROCESSING_GROUP, "processing", prefix=f"{job}/")])
+
+
 def endpoint_feed(client: AwsClient, step: EndpointStep, request: LogRequest) -> CloudWatchFeed:
     name = request.outputs.get("endpoint_name")
     if not name:
@@ -171,6 +182,7 @@ def api_feed(client: AwsClient, step: ApiStep, request: LogRequest) -> CloudWatc
 # Where each kind's log is; kinds not here keep none.
 FEEDS: dict[str, Callable[[AwsClient, Any, LogRequest], CloudWatchFeed]] = {
     "training": training_feed,
+    "processing": processing_feed,
     "endpoint": endpoint_feed,
     "api": api_feed,
 }
@@ -181,6 +193,6 @@ def feed_for(client: AwsClient, step: Any, request: LogRequest) -> CloudWatchFee
         make = FEEDS[step.type]
     except KeyError:
         raise TargetError(
-            f"step '{request.step}' keeps no log on aws", "logs reads training, endpoint and api steps"
+            f"step '{request.step}' keeps no log on aws", "logs reads training, processing, endpoint and api steps"
         ) from None
     return make(client, step, request)
