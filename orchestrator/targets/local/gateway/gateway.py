@@ -152,8 +152,8 @@ class Gateway:
         async def watched(message) -> None:
             if message["type"] == "http.response.start":
                 answered["status"] = message["status"]
-                headers = dict(message.get("headers") or ())
-                answered["request_id"] = headers.get(b"x-amzn-requestid", b"").decode("latin-1") or None
+                headers = {bytes(k).lower(): v for k, v in message.get("headers") or ()}  # names keep their case
+                answered["request_id"] = bytes(headers.get(b"x-amzn-requestid", b"")).decode("latin-1") or None
             await send(message)
 
         try:
