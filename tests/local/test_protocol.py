@@ -214,6 +214,7 @@ def test_an_api_request_carries_every_value_the_gateway_uses(files):
                     "runtime": "python3.12",
                     "s3_read": ("s3://b/k",),
                 },
+                "cors": None,  # the api has no cors: block, so its answers get no CORS header
             },
         ),
         "throttle": {"rate_limit": 50.0, "burst_limit": 100},
