@@ -10,7 +10,6 @@ each output is uploaded by SageMaker at the job's end to a prefix named by the j
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from ...files import relative_files, tree_digest
 from ...spec.processing import CODE_INPUT, ProcessingStep, processing_types, report_metrics
 from ..base import StepContext, StepFailed, StepResult
 from . import images
+from .attempts import pick_attempt
 from .naming import ownership_tags
 from .preflight import instance_type_problems
 from .sagemaker_step import SageMakerHandler
@@ -143,27 +143,12 @@ def _code(step: ProcessingStep, ctx: StepContext) -> tuple[str | None, list[tupl
     return entry.relative_to(source).as_posix(), relative_files(source)
 
 
-def _attempt(base: str, name: str) -> int:
-    if name == base:
-        return 1
-    match = re.fullmatch(re.escape(base) + r"-(\d+)", name)
-    return int(match.group(1)) if match else -1
-
-
 def find_job(client: AwsClient, base: str, forced: bool) -> tuple[str, str | None]:
     """The name to use and the status of a job already under it (None: create it); a failed or
     stopped one, or a completed one when forced, gets a fresh attempt suffix (names are never reused)."""
     page = client.call("sagemaker", "ListProcessingJobs", NameContains=base, MaxResults=100)
-    attempts = sorted(
-        (n, j) for j in page.get("ProcessingJobSummaries", []) if (n := _attempt(base, j["ProcessingJobName"])) > 0
-    )
-    if not attempts:
-        return base, None
-    number, latest = attempts[-1]
-    status = latest["ProcessingJobStatus"]
-    if status in ATTACHABLE and not (forced and status == "Completed"):
-        return latest["ProcessingJobName"], status
-    return f"{base}-{number + 1}", None
+    jobs = ((j["ProcessingJobName"], j["ProcessingJobStatus"]) for j in page.get("ProcessingJobSummaries", []))
+    return pick_attempt(base, jobs, ATTACHABLE, forced)
 
 
 def describe(client: AwsClient, name: str) -> dict[str, Any] | None:

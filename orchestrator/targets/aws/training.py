@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import tarfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from ...spec.instance_types import training_types
 from ...spec.models import TrainingStep
 from ..base import StepContext, StepFailed, StepResult
 from . import images
+from .attempts import pick_attempt
 from .naming import ownership_tags, resource_name
 from .preflight import instance_type_problems
 from .sagemaker_step import SageMakerHandler
@@ -61,14 +61,6 @@ def job_base_name(ctx: StepContext, data: dict[str, str]) -> str:
     return resource_name(ctx.pipeline.name, ctx.step, digest.hexdigest())
 
 
-def _attempt(base: str, name: str) -> int:
-    """base -> 1, base-2 -> 2; -1 for names that merely contain base."""
-    if name == base:
-        return 1
-    match = re.fullmatch(re.escape(base) + r"-(\d+)", name)
-    return int(match.group(1)) if match else -1
-
-
 def find_job(client: AwsClient, base: str, forced: bool = False) -> tuple[str, str | None]:
     """The name to use and the status of a job already under that name (None: create it).
 
@@ -76,18 +68,8 @@ def find_job(client: AwsClient, base: str, forced: bool = False) -> tuple[str, s
     SageMaker never reuses a job name; so does a completed one when the step is forced
     (`run --force`), while a job still in progress is re-attached to either way.
     """
-    attempts = sorted(
-        ((_attempt(base, j["TrainingJobName"]), j) for j in client.list_training_jobs(base)),
-        key=lambda pair: pair[0],
-    )
-    attempts = [pair for pair in attempts if pair[0] > 0]
-    if not attempts:
-        return base, None
-    number, latest = attempts[-1]
-    status = latest["TrainingJobStatus"]
-    if status in ATTACHABLE and not (forced and status == "Completed"):
-        return latest["TrainingJobName"], status
-    return f"{base}-{number + 1}", None
+    jobs = ((j["TrainingJobName"], j["TrainingJobStatus"]) for j in client.list_training_jobs(base))
+    return pick_attempt(base, jobs, ATTACHABLE, forced)
 
 
 def _hyperparameter(value: Any, framework_mode: bool) -> str:

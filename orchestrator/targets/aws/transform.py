@@ -8,11 +8,11 @@ killed while its job ran re-attaches to it on the next run instead of paying twi
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import TYPE_CHECKING, Any
 
 from ...spec.transform import TransformStep, transform_types
 from ..base import StepContext, StepFailed, StepResult
+from .attempts import pick_attempt
 from .endpoint import _container
 from .naming import owned_by, ownership_tags, resource_name, resource_prefix
 from .preflight import instance_type_problems
@@ -61,26 +61,11 @@ def output_prefix(ctx: StepContext, name: str) -> str:
     return f"s3://{aws.bucket}/" + "/".join(p for p in (prefix, "transforms", ctx.step, name) if p) + "/"
 
 
-def _attempt(base: str, name: str) -> int:
-    if name == base:
-        return 1
-    match = re.fullmatch(re.escape(base) + r"-(\d+)", name)
-    return int(match.group(1)) if match else -1
-
-
 def find_job(client: AwsClient, base: str, forced: bool) -> tuple[str, str | None]:
     """The job name to use and the status of one already under it (None: create it), as training does."""
     page = client.call("sagemaker", "ListTransformJobs", NameContains=base, MaxResults=100)
-    attempts = sorted(
-        (n, job) for job in page.get("TransformJobSummaries", []) if (n := _attempt(base, job["TransformJobName"])) > 0
-    )
-    if not attempts:
-        return base, None
-    number, latest = attempts[-1]
-    status = latest["TransformJobStatus"]
-    if status in ATTACHABLE and not (forced and status == "Completed"):
-        return latest["TransformJobName"], status
-    return f"{base}-{number + 1}", None
+    jobs = ((j["TransformJobName"], j["TransformJobStatus"]) for j in page.get("TransformJobSummaries", []))
+    return pick_attempt(base, jobs, ATTACHABLE, forced)
 
 
 def describe(client: AwsClient, name: str) -> dict[str, Any] | None:

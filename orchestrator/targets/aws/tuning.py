@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ...spec.instance_types import training_types
 from ...spec.tuning import Categories, TuningStep
 from ..base import StepContext, StepFailed, StepResult
+from .attempts import pick_attempt
 from .naming import ownership_tags
 from .preflight import instance_type_problems
 from .sagemaker_step import SageMakerHandler
@@ -97,27 +98,13 @@ def tuning_request(step: TuningStep, ctx: StepContext, name: str, training: dict
     }
 
 
-def _attempt(base: str, name: str) -> int:
-    if name == base:
-        return 1
-    match = re.fullmatch(re.escape(base) + r"-(\d+)", name)
-    return int(match.group(1)) if match else -1
-
-
 def find_job(client: AwsClient, base: str, forced: bool) -> tuple[str, str | None]:
     page = client.call("sagemaker", "ListHyperParameterTuningJobs", NameContains=base, MaxResults=100)
-    attempts = sorted(
-        (n, job)
-        for job in page.get("HyperParameterTuningJobSummaries", [])
-        if (n := _attempt(base, job["HyperParameterTuningJobName"])) > 0
+    jobs = (
+        (j["HyperParameterTuningJobName"], j["HyperParameterTuningJobStatus"])
+        for j in page.get("HyperParameterTuningJobSummaries", [])
     )
-    if not attempts:
-        return base, None
-    number, latest = attempts[-1]
-    status = latest["HyperParameterTuningJobStatus"]
-    if status in ATTACHABLE and not (forced and status == "Completed"):
-        return latest["HyperParameterTuningJobName"], status
-    return f"{base}-{number + 1}", None
+    return pick_attempt(base, jobs, ATTACHABLE, forced)
 
 
 def describe(client: AwsClient, name: str) -> dict[str, Any] | None:
