@@ -124,24 +124,23 @@ def _feed(client: AwsClient, request: LogRequest, sources: list[Source], optiona
     return CloudWatchFeed(client, sources, frozenset(optional))
 
 
-def training_feed(client: AwsClient, step: Any, request: LogRequest) -> CloudWatchFeed:
-    job = request.outputs.get("job_name")
-    if not job:
-        raise TargetError(
-            f"step '{request.step}' has no training job recorded on aws",
-            "run it first: its job's log is read by the job's name",
-        )
-    return _feed(client, request, [Source(TRAINING_GROUP, "training", prefix=f"{job}/")])
+def _job_feed(group: str, kind: str) -> Callable[[AwsClient, Any, LogRequest], CloudWatchFeed]:
+    """A SageMaker job's streams (`<job>/algo-1-...` in its kind's group), by its recorded name."""
+
+    def feed(client: AwsClient, step: Any, request: LogRequest) -> CloudWatchFeed:
+        job = request.outputs.get("job_name")
+        if not job:
+            raise TargetError(
+                f"step '{request.step}' has no {kind} job recorded on aws",
+                "run it first: its job's log is read by the job's name",
+            )
+        return _feed(client, request, [Source(group, kind, prefix=f"{job}/")])
+
+    return feed
 
 
-def processing_feed(client: AwsClient, step: Any, request: LogRequest) -> CloudWatchFeed:
-    job = request.outputs.get("job_name")
-    if not job:
-        raise TargetError(
-            f"step '{request.step}' has no processing job recorded on aws",
-            "run it first: its job's log is read by the job's name",
-        )
-    return _feed(client, request, [Source(PROCESSING_GROUP, "processing", prefix=f"{job}/")])
+training_feed = _job_feed(TRAINING_GROUP, "training")
+processing_feed = _job_feed(PROCESSING_GROUP, "processing")
 
 
 def endpoint_feed(client: AwsClient, step: EndpointStep, request: LogRequest) -> CloudWatchFeed:
