@@ -18,6 +18,7 @@ from ..errors import RunFailed, StepFailed, TargetError
 from ..graph import UnresolvedReference, resolve_refs
 from ..plan import DELETE, SKIP, UPSTREAM_ONLY, Op, Plan
 from ..spec.kinds import KINDS
+from ..spec.names import leftover_step
 from ..state.base import Resource, RunRecord, StateStore, StepRun
 from ..targets.base import Previous, Reporter, StepContext, StepResult, Target
 from ..validate import Spec
@@ -243,7 +244,7 @@ class Executor:
         try:
             message = self.target.retire(op.kind, ctx)
         except (StepFailed, TargetError) as exc:
-            leftover = f"{op.step}.was.{old_name}"
+            leftover = leftover_step(op.step, old_name)
             self.store.step_started(StepRun(run.id, leftover, op.kind, op.action, "running", old.fingerprint,
                                             self.clock()))  # fmt: skip
             self.store.step_finished(run.id, leftover, "failed", error=str(exc), resource=replace(old, step=leftover))

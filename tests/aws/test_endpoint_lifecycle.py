@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import io
 import tarfile
+from dataclasses import replace
 
 from orchestrator.targets.aws import AwsTarget
+from orchestrator.targets.base import Previous
 
 from .aws_support import BUCKET, DeletingEndpoints, Recorder, make_ctx, make_pipeline, new_client
 from .test_endpoint import CONFIG_A, CONFIG_B, IMAGE, MODEL_A, MODEL_B
@@ -145,3 +147,58 @@ def test_a_serverless_tensorflow_endpoint_gets_a_cpu_image_and_its_handler_as_in
     assert "tensorflow-inference" in container["Image"] and "cpu" in container["Image"]
     members = _members(boto, container["ModelDataUrl"])
     assert members["code/inference.py"] == members["code/serve.py"]  # the one name TF Serving reads
+
+
+def _previous(result, fingerprint):
+    return Previous(fingerprint=fingerprint, outputs=result.outputs, metrics={}, details=result.details, run_id=1)
+
+
+def test_a_renamed_endpoint_deletes_the_old_one_and_only_what_it_alone_used(account, project, boto):
+    first = _pipeline(account, endpoint_name="first")
+    client = new_client(DeletingEndpoints, deleting_polls=2)
+    before = _deploy(_target(first, project, client), first, project, "a" * 64)
+    second = _pipeline(account, endpoint_name="second")
+    target = _target(second, project, client)
+    after = _deploy(target, second, project, "b" * 64)  # a rename changes the fingerprint: a config of its own
+    ctx = make_ctx(second, "deploy", project, fingerprint="b" * 64, previous=_previous(before, "a" * 64))
+
+    message = target.retire("endpoint", ctx)
+
+    assert message == f"deleted endpoint first, endpoint config {CONFIG_A}, model {CONFIG_A}"
+    assert client.deleting["first"] == 0  # waited until it was gone, like destroy
+    sagemaker = boto["sagemaker"]
+    assert [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["second"]
+    configs = [c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]]
+    assert configs == [after.details["endpoint_config"]] != [CONFIG_A]
+    assert after.outputs["endpoint_name"] == "second"
+    assert target.retire("endpoint", ctx) == "endpoint first was already gone"  # a retried retire is harmless
+
+
+def test_a_rename_that_shares_the_config_keeps_it_for_the_new_endpoint(account, project, boto):
+    first = _pipeline(account, endpoint_name="first")
+    client = new_client(DeletingEndpoints)
+    before = _deploy(_target(first, project, client), first, project, "a" * 64)
+    second = _pipeline(account, endpoint_name="second")
+    target = _target(second, project, client)
+    _deploy(target, second, project, "a" * 64)
+    ctx = make_ctx(second, "deploy", project, fingerprint="a" * 64, previous=_previous(before, "a" * 64))
+
+    assert target.retire("endpoint", ctx) == "deleted endpoint first"
+    configs = boto["sagemaker"].list_endpoint_configs()["EndpointConfigs"]
+    assert [c["EndpointConfigName"] for c in configs] == [CONFIG_A]  # "second" serves from it
+
+
+def test_a_leftover_record_of_a_failed_rename_is_removed_by_the_next_destroy(account, project, boto):
+    first = _pipeline(account, endpoint_name="first")
+    client = new_client(DeletingEndpoints)
+    before = _deploy(_target(first, project, client), first, project, "a" * 64)
+    second = _pipeline(account, endpoint_name="second")
+    target = _target(second, project, client)
+    _deploy(target, second, project, "b" * 64)
+    ctx = make_ctx(second, "deploy", project, fingerprint="a" * 64, previous=_previous(before, "a" * 64))
+    leftover = replace(ctx, step="deploy.was.first")
+
+    assert (
+        target.destroy("endpoint", leftover) == f"deleted endpoint first, endpoint config {CONFIG_A}, model {CONFIG_A}"
+    )
+    assert [e["EndpointName"] for e in boto["sagemaker"].list_endpoints()["Endpoints"]] == ["second"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...spec.instance_types import hosting_types
 from ...spec.models import EndpointStep, TrainingStep
-from ...spec.names import endpoint_name
+from ...spec.names import endpoint_name, leftover_owner
 from ..base import StepContext, StepFailed, StepResult
 from . import autoscaling, images
 from .model_code import CODE_DIR, REPACKED_FRAMEWORKS, repack_model
@@ -320,6 +320,43 @@ def destroy(client: AwsClient, step: EndpointStep, ctx: StepContext, poll_s: flo
     return sentence
 
 
+def retire(client: AwsClient, ctx: StepContext, owner: str, poll_s: float = 0) -> str | None:
+    """A renamed endpoint (`ctx.previous` names the old one): the owner step's endpoint now serves,
+    so the old one goes, with the config and model only it used. A config the owner's endpoint runs
+    on stays. Also what removes a leftover record (`deploy.was.first`) a failed retire left."""
+    previous = ctx.previous
+    old = previous.outputs.get("endpoint_name") if previous else None
+    if not previous or not old:
+        return None
+    removed: list[str] = []
+    endpoint = client.describe_endpoint(old)
+    if endpoint is not None:
+        if not owned_by(client.tags(endpoint["EndpointArn"]), ctx.pipeline.name, owner):
+            return f"left alone: endpoint {old} is not tagged as this pipeline's"
+        if autoscaling.recorded(ctx) and autoscaling.deregister(client, old):
+            removed.append(f"the autoscaling of {old}")
+        client.delete_endpoint(old)
+        wait_until_gone(client, old, ctx, poll_s)
+        removed.append(f"endpoint {old}")
+    config = (endpoint or {}).get("EndpointConfigName") or previous.details.get("endpoint_config")
+    if config and config != _config_in_use(client, ctx, owner):
+        if client.describe_endpoint_config(config) is not None:
+            client.delete_endpoint_config(config)
+            removed.append(f"endpoint config {config}")
+        if client.describe_model(config) is not None:  # a model and its config share one name
+            client.delete_model(config)
+            removed.append(f"model {config}")
+    return f"deleted {', '.join(removed)}" if removed else f"endpoint {old} was already gone"
+
+
+def _config_in_use(client: AwsClient, ctx: StepContext, owner: str) -> str | None:
+    step = ctx.pipeline.steps.get(owner)
+    if not isinstance(step, EndpointStep):
+        return None
+    current = client.describe_endpoint(endpoint_name(ctx.pipeline.name, owner, step.endpoint_name))
+    return current["EndpointConfigName"] if current else None
+
+
 class EndpointHandler(SageMakerHandler):
     """Endpoint steps as SageMaker endpoints, updated through a new endpoint config."""
 
@@ -327,10 +364,16 @@ class EndpointHandler(SageMakerHandler):
         return deploy(self.client, step, ctx, self.target.poll_interval_s)
 
     def destroy(self, ctx: StepContext) -> str:
+        owner = leftover_owner(ctx.step)
+        if owner is not None:  # the old name of a renamed endpoint whose removal failed last time
+            return retire(self.client, ctx, owner, self.target.poll_interval_s) or "nothing was left to delete"
         step = ctx.pipeline.steps.get(ctx.step)
         if not isinstance(step, EndpointStep):  # the step left the spec; destroy what was recorded
             step = EndpointStep(type="endpoint", model=(ctx.previous.outputs.get("model", "") if ctx.previous else ""))
         return destroy(self.client, step, ctx, self.target.poll_interval_s)
+
+    def retire(self, ctx: StepContext) -> str | None:
+        return retire(self.client, ctx, ctx.step, self.target.poll_interval_s)
 
     def problems(self, name: str, step: EndpointStep) -> list[Problem]:
         if not step.instance:  # serverless
