@@ -10,8 +10,10 @@ module stays cheap.
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..base import StepFailed, TargetError, pause
@@ -103,6 +105,8 @@ class AwsClient:
         self.backoff_s = backoff_s
         self.sleep = sleep
         self.calls: Counter[tuple[str, str]] = Counter()  # (operation, "read"|"write") -> count
+        self._count_lock = threading.Lock()
+        self._scope = threading.local()  # the counter of the step this thread runs, if any
         self._session: Any = session
         self._clients: dict[str, Any] = {}
         self._identity: dict[str, Any] | None = None
@@ -152,7 +156,7 @@ class AwsClient:
         max_attempts = 1 if service in BOTOCORE_RETRIES else self.max_attempts  # botocore retried already
         while True:
             attempt += 1
-            self.calls[(operation, "read" if is_read(operation) else "write")] += 1
+            self._count(operation)
             try:
                 return self._invoke(service, operation, params)
             except (StepFailed, TargetError):
@@ -165,6 +169,26 @@ class AwsClient:
                     self.sleep(self.backoff_s * 2 ** (attempt - 1))
                     continue
                 raise failure from exc
+
+    def _count(self, operation: str) -> None:
+        kind = "read" if is_read(operation) else "write"
+        with self._count_lock:  # steps run in threads and share this client
+            self.calls[(operation, kind)] += 1
+        scope = getattr(self._scope, "counter", None)
+        if scope is not None:
+            scope[kind] += 1
+
+    @contextmanager
+    def counting(self) -> Iterator[Counter[str]]:
+        """The calls this thread makes inside the block ("read"/"write"): one step's own, even
+        while other steps call through the same client at the same time."""
+        mine: Counter[str] = Counter()
+        outer = getattr(self._scope, "counter", None)
+        self._scope.counter = mine
+        try:
+            yield mine
+        finally:
+            self._scope.counter = outer
 
     def counts(self) -> dict[str, int]:
         """Totals for reports: reads, writes and all calls."""

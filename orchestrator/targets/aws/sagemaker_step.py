@@ -27,10 +27,9 @@ class SageMakerHandler(StepHandler):
     def apply(self, step: Any, ctx: StepContext) -> StepResult:
         """Run the step and record in its details how many AWS calls it made (reads, writes)."""
         require_settings(ctx.pipeline)
-        before = self.client.counts()
-        result = self.run(step, ctx)
-        after = self.client.counts()
-        result.details["aws_calls"] = {kind: after[kind] - before[kind] for kind in ("read", "write")}
+        with self.client.counting() as calls:
+            result = self.run(step, ctx)
+        result.details["aws_calls"] = {kind: calls[kind] for kind in ("read", "write")}
         return result
 
     @abstractmethod
