@@ -13,14 +13,15 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic, did_you_mean
 from .instance_types import hosting_types, training_types
-from .kinds import HANDLER, KINDS
+from .kinds import KINDS
 from .loader import Document
-from .models import ApiStep, EndpointStep, Pipeline, TrainingStep, WebsiteStep
+from .models import EndpointStep, Pipeline, TrainingStep, WebsiteStep
 from .names import endpoint_name
 from .paths import REF_OR_ENV, path_problems, text_problem
 from .processing import ProcessingStep, processing_types
 from .processing_checks import check_processing, gate_source_problems
 from .refs import REF
+from .route_checks import ROUTE_CHECKS
 from .service_checks import SERVICE_CHECKS
 from .text import shown
 from .transform import check_transforms
@@ -34,7 +35,6 @@ MAX_HYPERPARAMETERS = 100
 MAX_HYPERPARAMETER_KEY = 256
 MAX_HYPERPARAMETER_VALUE = 2500
 SCRIPT_MODE_HYPERPARAMETERS = 3
-ROUTE_PATH = re.compile(r"^(/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\}))+$|^/$")
 
 Check = Callable[[Pipeline, Document, Path], Iterator[Diagnostic]]
 
@@ -186,57 +186,6 @@ def check_promotion_metric(p: Pipeline, doc: Document, root: Path) -> Iterator[D
             )
 
 
-def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
-    for name, step in _steps(p, ApiStep):
-        seen: set[tuple[str, str]] = set()
-        for i, route in enumerate(step.routes):
-            at = ("steps", name, "routes", i)
-            if not ROUTE_PATH.match(route.path):
-                yield doc.diagnostic(
-                    at + ("path",),
-                    f"invalid route path '{shown(route.path)}'",
-                    "segments of letters, digits, '.-_~', or {param} / {param+}",
-                )
-            key = (route.method, route.path)
-            if key in seen:
-                yield doc.diagnostic(at, f"route {route.method} {shown(route.path)} is defined twice")
-            seen.add(key)
-            if route.integration == "lambda":
-                if not route.handler:
-                    yield doc.diagnostic(
-                        at, "a lambda route needs 'handler'", "e.g. handler: api/handler.py:lambda_handler"
-                    )
-                elif not HANDLER.match(route.handler):
-                    yield doc.diagnostic(
-                        at + ("handler",),
-                        f"handler '{shown(route.handler)}' is not FILE.py:FUNCTION",
-                        "e.g. api/handler.py:lambda_handler",
-                    )
-            elif route.handler:
-                yield doc.diagnostic(
-                    at + ("handler",),
-                    "direct routes call the endpoint themselves; remove 'handler'",
-                    "or use integration: lambda",
-                )
-            if route.s3_read and route.integration != "lambda":
-                yield doc.diagnostic(at + ("s3_read",), "only lambda routes read from S3", "remove s3_read")
-            for j, uri in enumerate(route.s3_read):
-                if not uri.startswith("s3://") and not REF.search(uri):
-                    yield doc.diagnostic(
-                        at + ("s3_read", j),
-                        f"'{shown(uri)}' is not an s3:// URI or a step output",
-                        "e.g. s3://bucket/transforms/ or ${steps.features.outputs.model}",
-                    )
-            if route.integration == "direct" and route.method == "GET":
-                yield doc.diagnostic(at + ("method",), "direct routes send the request body to the endpoint: use POST")
-        if step.cors and step.cors.allow_credentials and "*" in step.cors.allow_origins:
-            yield doc.diagnostic(
-                ("steps", name, "cors"),
-                "browsers refuse credentials with allow_origins ['*']",
-                "list the origins, or set allow_credentials: false",
-            )
-
-
 def check_paths(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:
     """Files the spec names must exist and stay inside the project folder."""
     verdicts: dict[tuple[str, str], list[tuple[str, str | None]]] = {}  # many steps name the same file
@@ -355,7 +304,7 @@ CHECKS: tuple[Check, ...] = (
     check_instance_types,
     check_endpoints,
     check_promotion_metric,
-    check_routes,
+    *ROUTE_CHECKS,
     check_paths,
     check_website_source,
     check_single_website,

@@ -160,7 +160,27 @@ class Route(Strict):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "ANY"]
     path: str = Field(pattern=r"^/", description="Resource path, e.g. /predict or /items/{id}.")
     integration: Literal["lambda", "direct"]
-    endpoint: str = Field(description="Endpoint name, usually ${steps.<endpoint>.outputs.endpoint_name}.")
+    endpoint: str | None = Field(
+        None,
+        description="Endpoint name, usually ${steps.<endpoint>.outputs.endpoint_name}. Direct routes need one; "
+        "a lambda route without one calls no endpoint (a health check, a config route).",
+    )
+    proxy: bool = Field(
+        True,
+        description="lambda routes: false for API Gateway's custom (non-proxy) integration: the function gets "
+        "the JSON body (or what request_template renders) and what it returns is the 200 body.",
+    )
+    request_template: str | None = Field(
+        None,
+        description="proxy: false routes: the VTL mapping template that makes the event from the request "
+        "(default $input.json('$'), the body).",
+    )
+    errors: dict[str, int] | None = Field(
+        None,
+        description="proxy: false routes: regex on a function error's errorMessage -> HTTP status, e.g. "
+        "{'.*not found.*': 404}. An error no pattern matches answers 200 with the error as body, as on API "
+        "Gateway. Default: every error is 500.",
+    )
     handler: str | None = Field(None, description="lambda routes: file.py:function, relative to the spec.")
     runtime: str = "python3.12"
     memory_mb: int = Field(256, ge=128, le=10240)
