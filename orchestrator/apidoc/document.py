@@ -18,6 +18,7 @@ from ..spec.refs import ANY_REF
 from .cors import response_headers
 from .gateway_responses import gateway_responses
 from .integrations import direct_sagemaker, is_text, lambda_proxy
+from .lambda_custom import lambda_custom
 from .paths import API_KEY_SCHEME, build_paths
 from .values import ApiValues, route_key
 
@@ -45,8 +46,10 @@ def _integrator(values: ApiValues, api: ApiStep):
             arn = values.lambda_arns.get(key)
             if not arn:
                 raise ApiDocError(f"no Lambda function ARN for route {key}", "pass it in ApiValues.lambda_arns")
-            return lambda_proxy(route, values.region, arn)
-        _unresolved(f"route {key}: endpoint", route.endpoint)
+            if route.proxy:
+                return lambda_proxy(route, values.region, arn)
+            return lambda_custom(route, values.region, arn, cors)
+        _unresolved(f"route {key}: endpoint", route.endpoint or "")
         if not values.invoke_role_arn:
             raise ApiDocError(f"direct route {key} needs the role API Gateway assumes", "set ApiValues.invoke_role_arn")
         return direct_sagemaker(route, values.region, values.invoke_role_arn, cors)

@@ -123,8 +123,3 @@ def preflight_mock(cors: CorsHeaders) -> dict[str, Any]:
         "passthroughBehavior": "when_no_match",
         "responses": {"default": answer},
     }
-
-
-def direct_statuses() -> tuple[str, ...]:
-    """Every status a direct route's method can answer with (each is declared on the operation)."""
-    return ("200", *(status for status, _ in DIRECT_ERRORS.values()))

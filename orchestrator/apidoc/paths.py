@@ -12,7 +12,7 @@ from typing import Any
 
 from ..spec.models import ApiStep, Route
 from .cors import CorsHeaders, preflight_headers
-from .integrations import direct_statuses, preflight_mock
+from .integrations import preflight_mock
 
 ANY_METHOD = "x-amazon-apigateway-any-method"  # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-any-method.html
 INTEGRATION = "x-amazon-apigateway-integration"
@@ -39,11 +39,12 @@ def _headers(names: tuple[str, ...]) -> dict[str, Any]:
 def operation(route: Route, api: ApiStep, integration: dict[str, Any], cors: CorsHeaders) -> dict[str, Any]:
     """One method: its parameters, the responses it declares (every header an integration
     response maps must be declared on the method response), its key requirement."""
-    if route.integration == "direct":
+    if "responses" in integration:  # API Gateway maps each answer (direct and custom Lambda routes)
         declared = ("Content-Type", *cors.declared)
+        source = "the model" if route.integration == "direct" else "the function"
+        statuses = sorted({answer["statusCode"] for answer in integration["responses"].values()}, key=int)
         responses = {
-            status: {"description": f"{status} from the model", "headers": _headers(declared)}
-            for status in direct_statuses()
+            status: {"description": f"{status} from {source}", "headers": _headers(declared)} for status in statuses
         }
     else:
         responses = {"200": {"description": "what the function returns (status, headers and body)"}}

@@ -11,6 +11,14 @@ from collections.abc import Iterable
 # header is set by a request parameter, not by the template.
 PASSTHROUGH_BODY = "$input.body"
 
+# A Lambda custom integration's event: the JSON body as the client sent it (`{}` for none).
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-custom-integrations.html
+LAMBDA_EVENT = "$input.json('$')"
+
+# A mapped function error: the message the function raised (what its author chose to say),
+# never the stack trace Lambda's error document carries beside it.
+LAMBDA_ERROR_BODY = '{"message": $input.json(\'$.errorMessage\'), "requestId": "$context.requestId"}'
+
 # A mock integration answers with the status its request template names.
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-mock-integration.html
 MOCK_OK = '{"statusCode": 200}'
