@@ -34,6 +34,9 @@ API_KEYS = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gat
 THROTTLING = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html"
 GATEWAY_RESPONSES = "https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html"
 MOCK_CORS = "https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html"
+LAMBDA_CUSTOM = "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-custom-integrations.html"
+LAMBDA_ERRORS = "https://docs.aws.amazon.com/apigateway/latest/developerguide/handle-errors-in-lambda-integration.html"
+LAMBDA_ERROR_DOCUMENT = "https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html"
 
 REQUEST_ID = "<the answer's x-amzn-RequestId>"
 KEY = "<the API's key>"
@@ -59,6 +62,7 @@ class Response:
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)  # names case-insensitive; ABSENT: not sent
     text_lacks: tuple[str, ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict)  # dotted paths into a JSON body, where `json` is too much
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class Case:
 GENERIC_400 = {"message": "The model could not process the request", "requestId": REQUEST_ID}
 INTERNAL = {"message": "Internal server error"}
 JSON = (("Content-Type", "application/json"),)
+
+ORIGIN = (("Origin", "https://app.example"),)
 
 CASES = [
     Case(
@@ -246,5 +252,69 @@ CASES = [
         Send("OPTIONS", "/items/1", (("Origin", "https://any.example"),)),
         Response(200, headers={"Access-Control-Allow-Origin": "*"}),
         api="keyed",
+    ),
+    Case(
+        "a custom integration's event is the JSON body and its return value the 200 body",
+        LAMBDA_CUSTOM + " (the default template passes the body through)",
+        Send("POST", "/custom", JSON, b'{"data": [1, 2, 3]}'),
+        Response(
+            200,
+            {"prediction": 3, "event": {"data": [1, 2, 3]}},
+            {"Content-Type": "application/json", "Access-Control-Allow-Origin": ABSENT},
+        ),
+    ),
+    Case(
+        "a request template makes the event from the body and the query string",
+        LAMBDA_CUSTOM + " (mapping templates with $input.json and $input.params)",
+        Send("POST", "/custom-template?q=x", JSON, b'{"rows": [[3]]}'),
+        Response(200, {"prediction": 1, "event": {"data": [[3]], "q": "x"}}),
+    ),
+    Case(
+        "a function error whose errorMessage matches a selectionPattern gets that status",
+        LAMBDA_ERRORS + " (selectionPattern matched against errorMessage)",
+        Send("POST", "/custom", JSON, b'{"data": "missing"}'),
+        Response(404, {"message": "item 7 not found", "requestId": REQUEST_ID}, text_lacks=("stackTrace",)),
+    ),
+    Case(
+        "the patterns are tried against the whole errorMessage: another one picks another status",
+        LAMBDA_ERRORS,
+        Send("POST", "/custom", JSON, b"{}"),
+        Response(400, {"message": "invalid input: no data", "requestId": REQUEST_ID}),
+    ),
+    Case(
+        "an error no pattern matches is 200 with Lambda's error document as body",
+        LAMBDA_ERRORS + " (unmapped Lambda errors are returned as 200 OK); " + LAMBDA_ERROR_DOCUMENT,
+        Send("POST", "/custom", JSON, b'{"data": "other"}'),
+        Response(200, fields={"errorMessage": "something else broke", "errorType": "RuntimeError"}),
+    ),
+    Case(
+        "without errors: every function error is the document's generic 500",
+        LAMBDA_ERRORS + " (a catch-all selectionPattern)",
+        Send("POST", "/custom-default", JSON, b'{"data": "other"}'),
+        Response(500, {"message": "Internal server error", "requestId": REQUEST_ID}, text_lacks=("broke",)),
+    ),
+    Case(
+        "a non-JSON body to a custom route is 415: Lambda takes JSON events only",
+        PASSTHROUGH + " (when_no_templates with a template for application/json only)",
+        Send("POST", "/custom", (("Content-Type", "text/plain"),), b"hello"),
+        Response(415, {"message": "Unsupported Media Type"}),
+    ),
+    Case(
+        "a custom route's answer carries CORS headers from its integration response",
+        MOCK_CORS + " (non-proxy integrations: headers set by the integration response)",
+        Send("POST", "/custom", (*JSON, *ORIGIN), b'{"data": []}'),
+        Response(200, headers={"Access-Control-Allow-Origin": "https://app.example", "Vary": "Origin"}),
+    ),
+    Case(
+        "a mapped error carries the CORS headers too, so the browser can read it",
+        MOCK_CORS + "; " + LAMBDA_ERRORS,
+        Send("POST", "/custom", (*JSON, *ORIGIN), b'{"data": "missing"}'),
+        Response(404, headers={"Access-Control-Allow-Origin": "https://app.example"}),
+    ),
+    Case(
+        "a foreign origin gets no Access-Control-Allow-Origin from a custom route",
+        MOCK_CORS,
+        Send("POST", "/custom", (*JSON, ("Origin", "https://evil.example")), b'{"data": []}'),
+        Response(200, headers={"Access-Control-Allow-Origin": ABSENT}),
     ),
 ]

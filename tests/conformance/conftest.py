@@ -41,11 +41,23 @@ def boom(event, context):
     raise RuntimeError("a detail that stays in the log")
 
 
+def custom(event, context):
+    """A non-proxy handler: the event is the JSON body, what it returns is the body."""
+    if "data" not in event:
+        raise ValueError("invalid input: no data")
+    if event["data"] == "missing":
+        raise LookupError("item 7 not found")
+    if event["data"] == "other":
+        raise RuntimeError("something else broke")
+    return {"prediction": len(event["data"]), "event": event}
+
+
 def nap(event, context):
     time.sleep(float((event["queryStringParameters"] or {}).get("s", "0")))
     return {"statusCode": 200, "body": "{}"}
 '''
 ENDPOINT = "conformance-ep"
+ROWS_AS_DATA = '{"data": $input.json(\'$.rows\'), "q": "$input.params(\'q\')"}'
 FAST = {"rate_limit": 100000, "burst_limit": 100000}  # the cases' own traffic is never throttled
 
 
@@ -76,6 +88,9 @@ APIS = {
             lam("GET", "/seven-mb", "seven_mb"),
             lam("POST", "/boom", "boom"),
             lam("GET", "/nap", "nap", timeout_s=1),
+            lam("POST", "/custom", "custom", proxy=False, errors={".*not found.*": 404, ".*invalid.*": 400}),
+            lam("POST", "/custom-default", "custom", proxy=False),
+            lam("POST", "/custom-template", "custom", proxy=False, request_template=ROWS_AS_DATA),
             direct("/invocations"),
             direct("/csv", content_type="text/csv", accept="text/csv"),
         ],

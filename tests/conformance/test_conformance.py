@@ -77,6 +77,8 @@ def test_case(conformance, case: Case):
         assert header(headers, name) == value, name
     for text in expect.text_lacks:
         assert text.encode() not in body
+    for dotted, value in expect.fields.items():
+        assert lookup(json.loads(body), dotted) == value, dotted
 
 
 def test_past_the_stage_bucket_requests_are_429(conformance):

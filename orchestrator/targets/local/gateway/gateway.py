@@ -21,12 +21,13 @@ from ...lambda_shim import with_cors
 from ..asgi import BodyTooLarge, Request, drain, read_body, respond
 from ..daemon.protocol import ApiRequest, FunctionRequest, function_name
 from ..lambdas.environment import lambda_environment
-from ..lambdas.pool import BOOTSTRAP, FunctionPool, FunctionSpec, LambdaFailed, LambdaTimeout
+from ..lambdas.pool import BOOTSTRAP, FunctionError, FunctionPool, FunctionSpec, LambdaFailed, LambdaTimeout
 from ..logbook import LogWriter, Redactor, log_file
 from ..serving.endpoint import EndpointRegistry, InvocationTimeout, UnknownEndpoint
 from ..serving.inference import InvocationError
 from ..storage.access import Access, Credentials
 from . import integrations as aws
+from . import lambda_custom
 from .limits import Limits
 from .proxy_event import MalformedResult, build_event, read_result
 from .stage import GatewayResponses, Operation, read_routes
@@ -40,6 +41,7 @@ FAILURES = {
     LambdaTimeout: "timeout",
     InvocationTimeout: "timeout",
     LambdaFailed: "internal",
+    FunctionError: "internal",  # a handler's own error: proxy routes answer 502 (custom ones map it)
     MalformedResult: "internal",
     TemplateError: "server",
     aws.UnsupportedMediaType: "media_type",
@@ -89,7 +91,7 @@ class Gateway:
             self.pools[function.arn] = FunctionPool(runs_as, own_log)
         # the CORS headers the deployed wrapper (targets/lambda_shim.py) adds to each function's proxy answers
         self.lambda_cors = {function.arn: function.cors for function in spec.functions if function.cors}
-        self.integrations = {"aws_proxy": self._lambda_proxy, "aws": self._aws, "mock": self._mock}
+        self.integrations = {"aws_proxy": self._lambda_proxy, "aws": self._aws_service, "mock": self._mock}
 
     def _function(self, function: FunctionRequest, runtime_url: Callable[[str], str], s3_url: str) -> FunctionSpec:
         """A lambda route's function: its code, and an environment of its own with its own credentials."""
@@ -256,6 +258,31 @@ class Gateway:
                     pass
             return read_result(result, request.header("accept"), self.binary_types)
         except (LambdaTimeout, LambdaFailed, MalformedResult) as exc:
+            raise self._failed(exc, request, "lambda") from None
+
+    async def _aws_service(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
+        """An `aws` integration calls Lambda (a custom integration) or the SageMaker runtime."""
+        if aws.lambda_arn(op.integration):
+            return await self._lambda_custom(op, request, body, path, params, request_id)
+        return await self._aws(op, request, body, path, params, request_id)
+
+    async def _lambda_custom(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
+        pool = self.pools.get(aws.lambda_arn(op.integration) or "")
+        if pool is None:
+            log.error("%s %s: no function for %s", request.method, request.path, op.integration.get("uri"))
+            raise GatewayError("internal")
+        views: list[aws.Rendering] = []
+
+        def rendering() -> aws.Rendering:
+            if not views:
+                views.append(aws.Rendering(self._params(request, params), self._context(request, request_id, op, path)))
+            return views[0]
+
+        try:
+            return await lambda_custom.answer(
+                pool, op.integration, request, body, self.binary_types, rendering, request_id
+            )
+        except (LambdaTimeout, aws.UnsupportedMediaType, TemplateError) as exc:
             raise self._failed(exc, request, "lambda") from None
 
     async def _aws(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:

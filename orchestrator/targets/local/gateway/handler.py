@@ -73,7 +73,8 @@ def function_request(route: Route, region: str, code: LambdaCode, cors: Cors | N
         memory_mb=route.memory_mb,
         environment=dict(route.environment),
         code=code,
-        cors=policy_of(cors) if cors is not None else None,
+        # the wrapper's CORS is for proxy answers; a custom route's come from its integration responses
+        cors=policy_of(cors) if cors is not None and route.proxy else None,
     )
 
 

@@ -84,11 +84,20 @@ def load_handler(handler):
 
 
 def error_frame(exc):
+    """Lambda's error document: errorMessage, errorType and the handler's frames as stackTrace
+    (this runtime's own call into the handler left out; none for the runtime's own errors).
+    https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html"""
     text = "".join(traceback.format_exception(exc))
     print(text, file=sys.stderr, flush=True)
     error_type = getattr(exc, "error_type", type(exc).__name__)
     print(f"[ERROR] {error_type}: {exc}", file=sys.stderr, flush=True)
-    return {"ok": False, "errorType": error_type, "errorMessage": str(exc)}
+    frames = [] if isinstance(exc, HandlerError) else traceback.extract_tb(exc.__traceback__)[1:]
+    return {
+        "ok": False,
+        "errorMessage": str(exc),
+        "errorType": error_type,
+        "stackTrace": traceback.format_list(frames),
+    }
 
 
 def report(request_id, duration_ms, memory_mb):

@@ -36,6 +36,15 @@ class LambdaFailed(Exception):
     """The handler raised, the worker died, or it could not start; the log has details."""
 
 
+class FunctionError(LambdaFailed):
+    """The handler raised: `error` is Lambda's error document (errorMessage, errorType, stackTrace),
+    which a custom integration matches its error patterns against."""
+
+    def __init__(self, error: dict):
+        super().__init__(f"{error.get('errorType')}: {error.get('errorMessage')}")
+        self.error = error
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
@@ -203,7 +212,7 @@ class FunctionPool:
             raise
         await self._release(worker)
         if not reply.get("ok"):
-            raise LambdaFailed(f"{reply.get('errorType')}: {reply.get('errorMessage')}")
+            raise FunctionError({key: value for key, value in reply.items() if key != "ok"})
         return reply["result"]
 
     async def _watch_memory(self) -> None:
