@@ -203,8 +203,8 @@ def test_unknown_api_key_is_a_clear_error(project):
     run = run_program(project, {"aws:region": "eu-west-1", keys.API_KEY: json.dumps(bad)}, stack="demo-bad")
     assert run.error == (
         "SettingsError: orchestrator:api routes[0] has unknown keys ['timeout']; known: ['accept', 'content_type', "
-        "'endpoint_name', 'environment', 'handler', 'integration', 'memory_mb', 'method', 'path', 'references', 'requirements', "
-        "'runtime', 's3_read', 'timeout_s']"
+        "'endpoint_name', 'environment', 'handler', 'integration', 'memory_mb', 'method', 'path', 'proxy', "
+        "'references', 'requirements', 'runtime', 's3_read', 'timeout_s']"
     )
 
 

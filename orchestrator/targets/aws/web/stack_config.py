@@ -93,6 +93,8 @@ def api_document(step: ApiStep) -> dict[str, Any]:
                 "accept": route.accept,
                 # names, not values: the function reads them at init, with read access to just those
                 "references": {k: v for k, v in route.environment.items() if REFERENCE.match(v)},
+                # said by custom (non-proxy) routes only, so the config of proxy routes stays as it was
+                **({} if route.proxy else {"proxy": False}),
             }
             for route in step.routes
         ],

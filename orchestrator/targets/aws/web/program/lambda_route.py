@@ -24,7 +24,12 @@ SHIM_HANDLER = f"{SHIM_FILE.stem}.handler"
 
 def needs_shim(ctx: ApiContext, route: RouteSettings) -> bool:
     """The wrapper is the function's handler when there are references to resolve or CORS headers to add."""
-    return bool(ctx.api.cors or route.references)
+    return bool(adds_cors(ctx, route) or route.references)
+
+
+def adds_cors(ctx: ApiContext, route: RouteSettings) -> bool:
+    """Only proxy answers get the wrapper's CORS headers: a custom route's answer is the body itself."""
+    return bool(ctx.api.cors) and route.proxy
 
 
 def function_environment(ctx: ApiContext, route: RouteSettings) -> pulumi.Input[dict[str, str]]:
@@ -34,10 +39,10 @@ def function_environment(ctx: ApiContext, route: RouteSettings) -> pulumi.Input[
     secret Output) and/or the route's plain `environment` (written by hand); references to
     Parameter Store and Secrets Manager stay references, resolved by the function at init.
     """
-    fixed = {"ENDPOINT_NAME": route.endpoint_name, **route.references}
+    fixed = {**({"ENDPOINT_NAME": route.endpoint_name} if route.endpoint_name else {}), **route.references}
     if needs_shim(ctx, route):
         fixed[lambda_shim.HANDLER_VARIABLE] = lambda_handler_setting(route.handler or "")
-    if ctx.api.cors:
+    if adds_cors(ctx, route):
         fixed[lambda_shim.POLICY_VARIABLE] = json.dumps(lambda_shim_policy(ctx.api.cors), sort_keys=True)
     secrets = ctx.settings.route_environments
     if secrets is None:
@@ -130,7 +135,7 @@ def add_lambda_route(ctx: ApiContext, route: RouteSettings, resource_id: pulumi.
         retention_in_days=ctx.api.log_retention_days,
         tags=settings.tags,
     )
-    arn = endpoint_arn(ctx.region, ctx.account_id, route.endpoint_name)
+    arn = endpoint_arn(ctx.region, ctx.account_id, route.endpoint_name) if route.endpoint_name else None
     role, policy = iam.lambda_route_role(
         logical_name(settings.pipeline, ctx.api.stage, route.key, "role", limit=naming.ROLE),
         arn,

@@ -35,7 +35,7 @@ class RouteSettings:
     method: str
     path: str
     integration: str  # lambda | direct
-    endpoint_name: str
+    endpoint_name: str | None = None  # a lambda route may call no endpoint
     handler: str | None = None
     runtime: str = "python3.12"
     memory_mb: int = 256
@@ -47,6 +47,7 @@ class RouteSettings:
     accept: str = "application/json"
     # NAME -> "{{resolve:ssm:NAME}}" / "{{resolve:secretsmanager:ID}}": read by the function at init
     references: dict[str, str] = field(default_factory=dict)
+    proxy: bool = True  # False: API Gateway's custom integration, whose answers are bodies, not proxy responses
 
     @property
     def key(self) -> str:
@@ -160,6 +161,8 @@ def parse_api(data: Any) -> ApiSettings:
             raise SettingsError(f"orchestrator:api routes[{i}].integration must be lambda or direct")
         if route.integration == "lambda" and not route.handler:
             raise SettingsError(f"orchestrator:api routes[{i}] is a lambda route without a handler (file.py:function)")
+        if route.integration == "direct" and not route.endpoint_name:
+            raise SettingsError(f"orchestrator:api routes[{i}] is a direct route without an endpoint_name")
         if not route.path.startswith("/"):
             raise SettingsError(f"orchestrator:api routes[{i}].path must start with /")
     cors = data.pop("cors", None)
