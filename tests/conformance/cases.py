@@ -294,6 +294,12 @@ CASES = [
         Response(500, {"message": "Internal server error", "requestId": REQUEST_ID}, text_lacks=("broke",)),
     ),
     Case(
+        "a custom route past its integration timeout is 504, whatever its error patterns",
+        INTEGRATION_TIMEOUT,
+        Send("POST", "/custom-nap", JSON, b'{"s": 3}'),
+        Response(504, {"message": "Endpoint request timed out"}),
+    ),
+    Case(
         "a non-JSON body to a custom route is 415: Lambda takes JSON events only",
         PASSTHROUGH + " (when_no_templates with a template for application/json only)",
         Send("POST", "/custom", (("Content-Type", "text/plain"),), b"hello"),

@@ -52,6 +52,11 @@ def custom(event, context):
     return {"prediction": len(event["data"]), "event": event}
 
 
+def custom_nap(event, context):
+    time.sleep(event["s"])
+    return {}
+
+
 def nap(event, context):
     time.sleep(float((event["queryStringParameters"] or {}).get("s", "0")))
     return {"statusCode": 200, "body": "{}"}
@@ -91,6 +96,7 @@ APIS = {
             lam("POST", "/custom", "custom", proxy=False, errors={".*not found.*": 404, ".*invalid.*": 400}),
             lam("POST", "/custom-default", "custom", proxy=False),
             lam("POST", "/custom-template", "custom", proxy=False, request_template=ROWS_AS_DATA),
+            lam("POST", "/custom-nap", "custom_nap", proxy=False, timeout_s=1),
             direct("/invocations"),
             direct("/csv", content_type="text/csv", accept="text/csv"),
         ],
