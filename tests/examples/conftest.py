@@ -27,7 +27,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-EXAMPLE_NAMES = ("tweet-escalation", "review-sentiment", "digits-direct", "recommender-knn", "churn-xgboost")
+EXAMPLE_NAMES = (
+    "tweet-escalation",
+    "review-sentiment",
+    "digits-direct",
+    "recommender-knn",
+    "churn-xgboost",
+    "abalone-pipeline",
+)
 RUN_TIMEOUT_S = 240  # below pytest-timeout's 300 s, so the finalizer still destroys
 COMMAND_TIMEOUT_S = 120
 

@@ -26,6 +26,7 @@ GENERATORS = {
     "digits-direct": ("make_digits.py", ["digits.train.csv", "digits.test.csv"]),
     "recommender-knn": ("make_mysfits.py", ["mysfits.train.csv", "mysfits.test.csv"]),
     "churn-xgboost": ("make_customers.py", ["customers.csv"]),
+    "abalone-pipeline": ("make_abalone.py", ["abalone.csv"]),
 }
 
 
