@@ -1,9 +1,9 @@
 """abalone-pipeline end to end: every step kind in one run, as the SageMaker Pipelines tutorial chains them.
 
 prepare (processing) -> tune (tuning, seeded Random) -> evaluate (processing with a report)
--> deploy (endpoint gated on evaluation.json) -> api (direct route), and score (batch
-transform of the test shells) beside them. One run on a copy of the example serves every
-test here; the last one destroys it.
+-> deploy (endpoint gated on evaluation.json) -> api (direct route) -> site (website), and
+score (batch transform of the test shells) beside them. One run on a copy of the example
+serves every test here; the last one destroys it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ KINDS = {
     "deploy": "endpoint",
     "api": "api",
     "score": "transform",
+    "site": "website",
 }
 HELD_OUT_SEED = 4242
 RMSE_CEILING = 2.5  # the spec's gate; about 1.3 rings measured on the test split
@@ -73,7 +74,7 @@ def test_validate_and_plan_show_every_kind_in_dependency_order(tmp_path):
     project = copy_example("abalone-pipeline", tmp_path)
     checked = orchestrator(project, "validate", "pipeline.yaml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "6 steps: prepare -> tune -> evaluate -> deploy -> api -> score" in checked.stdout
+    assert "7 steps: prepare -> tune -> evaluate -> deploy -> api -> score -> site" in checked.stdout
     planned = orchestrator(project, "plan", "pipeline.yaml", "--format", "json")
     assert planned.returncode == 0, planned.stdout + planned.stderr
     ops = json.loads(planned.stdout)["ops"]
@@ -82,6 +83,7 @@ def test_validate_and_plan_show_every_kind_in_dependency_order(tmp_path):
     after = {op["step"]: set(op["after"]) for op in ops}
     assert after["tune"] == {"prepare"} and after["evaluate"] == {"tune", "prepare"}
     assert after["deploy"] >= {"tune", "evaluate"} and after["score"] == {"tune", "prepare"}
+    assert after["api"] == {"deploy"} and after["site"] == {"api"}
 
 
 def test_every_step_succeeded(example):
@@ -151,6 +153,36 @@ def test_a_malformed_row_is_a_client_error(example):
     )
     assert response.status_code == 400
     assert response.json()["message"] == "The model could not process the request"
+
+
+def test_the_site_serves_the_page_and_its_config(example):
+    site = example.url("site")
+    page = httpx.get(site + "/", timeout=30)
+    assert page.status_code == 200 and 'id="shell-form"' in page.text
+    config = httpx.get(site + "/config.js", timeout=30)
+    assert config.status_code == 200 and json.dumps(example.url("api")) in config.text
+    missing = httpx.get(site + "/no-such-page", timeout=30)
+    assert missing.status_code == 404 and "Back to the abalone age estimate" in missing.text
+
+
+@pytest.mark.browser
+def test_a_person_fills_in_a_shell_and_sees_its_age(example, chromium):
+    """The page builds the feature row in JavaScript, calls the API on another port and shows the answer."""
+    shell = {"length": "0.33", "diameter": "0.26", "height": "0.09"}
+    weights = {"whole_weight": "0.1", "shucked_weight": "0.04", "viscera_weight": "0.02", "shell_weight": "0.03"}
+    [expected] = predict(f"{example.url('api')}/predict", [[0, 0, 1, *map(float, {**shell, **weights}.values())]])
+    page = chromium.new_page()
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto(example.url("site") + "/", wait_until="load")
+    page.select_option("#sex", "I")
+    for name, value in {**shell, **weights}.items():
+        page.fill(f"#{name}", value)
+    page.click("button[type=submit]")
+    page.wait_for_function("document.getElementById('result').dataset.rings !== undefined", timeout=30000)
+    assert float(page.get_attribute("#result", "data-rings")) == expected, page.text_content("#result")
+    assert page.text_content("#result") == f"about {expected:.1f} rings: {expected + 1.5:.1f} years old"
+    assert failed == []
 
 
 def test_the_transform_wrote_one_out_per_batch_object_with_the_endpoints_answers(example):
