@@ -211,6 +211,29 @@ def test_a_second_run_changes_nothing(example):
     assert [run["id"] for run in history(example)["runs"]] == [example.status["run"]["id"]]
 
 
+def test_a_retuned_model_over_the_ceiling_is_not_promoted(example):
+    """Another seed tunes a new model; its evaluation.json decides, and the live model keeps serving."""
+    spec = example.project / "pipeline.yaml"
+    text = spec.read_text()
+    assert "seed: 42" in text and "at_most: 2.5," in text
+    spec.write_text(text.replace("seed: 42", "seed: 43").replace("at_most: 2.5,", "at_most: 0.5,"))
+    try:
+        retuned = orchestrator(example.project, "run", "pipeline.yaml", "--fail-on-reject")
+    finally:
+        spec.write_text(text)
+    assert retuned.returncode == 3, retuned.stdout + retuned.stderr
+    status = example.read_status()["steps"]
+    assert status["tune"]["outputs"]["model"] != example.outputs("tune")["model"]
+    evaluate = status["evaluate"]
+    report = json.loads(read_prefix(example, evaluate["outputs"]["evaluation"])["evaluation.json"])
+    assert evaluate["metrics"] == report_metrics(report)
+    reason = f"regression_metrics.rmse.value {report['regression_metrics']['rmse']['value']:g} is above the ceiling 0.5"
+    assert f"deploy rejected: not promoted: {reason}" in retuned.stderr
+    assert f"deploy: the new model was not promoted ({reason}); the live model keeps serving" in retuned.stderr
+    assert status["deploy"]["outputs"] == example.outputs("deploy")  # the first run's model, same URL
+    assert status["score"]["outputs"]["data"] != example.outputs("score")["data"]  # the transform took the new model
+
+
 def processes_of(project: Path) -> set[int]:
     """Live processes started for this project: their working folder or command line is inside it."""
     found = set()
