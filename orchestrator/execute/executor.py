@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import RunFailed, StepFailed, TargetError
 from ..graph import UnresolvedReference, resolve_refs
-from ..plan import DELETE, SKIP, UPSTREAM_ONLY, Op, Plan
+from ..plan import DELETE, GATE_ONLY, SKIP, UPSTREAM_ONLY, Cause, Op, Plan
 from ..spec.kinds import KINDS
 from ..spec.names import leftover_step
 from ..state.base import Resource, RunRecord, StateStore, StepRun
@@ -26,6 +26,7 @@ from .lineage import digest, gate, is_live, record_live, reject
 from .schedule import SerializedStore, run_ops
 
 KEPT_MESSAGE = "its inputs came out unchanged"
+GATE_KEPT_MESSAGE = "only its promotion gate changed: the live model stays deployed as it is"
 
 
 @dataclass
@@ -193,18 +194,21 @@ class Executor:
             ) from exc
         if op.restore is not None:
             resolved = {**resolved, "model": op.restore.model}
-        resolved_digest = digest(resolved)
-        if res and res.resolved == resolved_digest and op.causes and op.causes <= UPSTREAM_ONLY:
-            # Only upstream steps changed, and what this step takes from them came out the same:
-            # nothing to redeploy. Its record moves to the new fingerprint, so the next plan is clean.
-            kept = replace(res, fingerprint=ctx.fingerprint, components=op.fingerprint.as_dict(), run_id=run.id,
-                           updated_at=self.clock())  # fmt: skip
-            self.store.step_finished(run.id, op.step, "kept", outputs=res.outputs, metrics=res.metrics,
-                                     message=KEPT_MESSAGE, resource=kept)  # fmt: skip
-            self._set_output(outcome, op.step, res.outputs)
-            self.events.step_finished(op, "kept", KEPT_MESSAGE)
-            return
         kind = KINDS[op.kind]
+        deployed = {key: value for key, value in resolved.items() if key not in kind.gates}
+        resolved_digest = digest(deployed)
+        kept_because = self._nothing_to_deploy(op, res, resolved_digest, resolved.get("model")) if res else None
+        if res and kept_because:
+            # What this step deploys came out the same (only upstream steps moved, or only its
+            # promotion gate changed while its model is live): nothing to redeploy. Its record
+            # moves to the new fingerprint, so the next plan is clean.
+            kept = replace(res, fingerprint=ctx.fingerprint, components=op.fingerprint.as_dict(), run_id=run.id,
+                           updated_at=self.clock(), resolved=resolved_digest)  # fmt: skip
+            self.store.step_finished(run.id, op.step, "kept", outputs=res.outputs, metrics=res.metrics,
+                                     message=kept_because, resource=kept)  # fmt: skip
+            self._set_output(outcome, op.step, res.outputs)
+            self.events.step_finished(op, "kept", kept_because)
+            return
         step = kind.model.model_validate(resolved)
         if kind.serves_model and op.restore is None:
             promote_when = getattr(step, "promote_when", None)
@@ -230,6 +234,17 @@ class Executor:
         self._set_output(outcome, op.step, result.outputs)
         outcome.results[op.step] = result
         self.events.step_finished(op, "succeeded", message)
+
+    def _nothing_to_deploy(self, op: Op, res: Resource, resolved_digest: str, model: Any) -> str | None:
+        """Why applying `op` would deploy what is already there (a sentence), or None: deploy it."""
+        if not op.causes or not op.causes <= UPSTREAM_ONLY | GATE_ONLY:
+            return None
+        if Cause.GATE_CHANGED in op.causes:
+            if not is_live(self.store, op.step, str(model)):
+                return None  # a model the old gate refused: the new gate decides on it
+            if op.causes == GATE_ONLY:
+                return GATE_KEPT_MESSAGE
+        return KEPT_MESSAGE if res.resolved == resolved_digest else None
 
     def _retire_renamed(self, run: RunRecord, op: Op, ctx: StepContext, old: Resource, result: StepResult) -> None:
         """A resource renamed in place (a new endpoint_name): its replacement is up, so the old one goes.

@@ -11,15 +11,20 @@ from .ops import Cause, Reason
 SHOWN = 3  # names listed before "and N more"
 
 
-def describe_changes(old: Fingerprint, new: Fingerprint) -> list[Reason]:
+def describe_changes(old: Fingerprint, new: Fingerprint, gates: tuple[str, ...] = ()) -> list[Reason]:
+    """`gates`: the kind's top-level keys that only decide promotions, reported as their own cause."""
     reasons: list[Reason] = []
     for cause, a, b in ((Cause.CODE_CHANGED, old.code, new.code), (Cause.DATA_CHANGED, old.data, new.data)):
         changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         if changed:
             reasons.append(Reason(cause, (_shown(changed),)))
     keys = _diff_paths(old.config, new.config, "")
-    if keys:
-        reasons.append(Reason(Cause.CONFIG_CHANGED, (_shown(keys),)))
+    gate_keys = [key for key in keys if key.split(".", 1)[0] in gates]
+    other = [key for key in keys if key not in gate_keys]
+    if other:
+        reasons.append(Reason(Cause.CONFIG_CHANGED, (_shown(other),)))
+    if gate_keys:
+        reasons.append(Reason(Cause.GATE_CHANGED, (_shown(gate_keys),)))
     ups = sorted(k for k in set(old.upstream) | set(new.upstream) if old.upstream.get(k) != new.upstream.get(k))
     if ups:
         reasons.append(Reason(Cause.UPSTREAM_CHANGED, (", ".join(ups),)))

@@ -26,6 +26,7 @@ class Cause(enum.Enum):
     CODE_CHANGED = "code_changed"
     DATA_CHANGED = "data_changed"
     CONFIG_CHANGED = "config_changed"
+    GATE_CHANGED = "gate_changed"
     ENV_CHANGED = "env_changed"
     FINGERPRINT_CHANGED = "fingerprint_changed"
     UPSTREAM_CHANGED = "upstream_changed"
@@ -47,6 +48,7 @@ SENTENCES = {
     Cause.CODE_CHANGED: "code changed: {0}",
     Cause.DATA_CHANGED: "data changed: {0}",
     Cause.CONFIG_CHANGED: "config changed: {0}",
+    Cause.GATE_CHANGED: "promotion gate changed: {0} (a live model is not deployed again for it)",
     Cause.ENV_CHANGED: "a value from ${{env:...}} changed",
     Cause.FINGERPRINT_CHANGED: "fingerprint changed",
     Cause.UPSTREAM_CHANGED: "upstream changed: {0}",
@@ -64,6 +66,8 @@ SENTENCES = {
 # Causes that only say an upstream step moved: if what this step takes from it came out
 # the same, the executor keeps the step instead of redeploying it.
 UPSTREAM_ONLY = frozenset({Cause.UPSTREAM_CHANGED, Cause.UPSTREAM_WILL_RUN})
+# Nothing but the promotion gate changed: the model that is live stays deployed as it is.
+GATE_ONLY = frozenset({Cause.GATE_CHANGED})
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ class Op:
 
     @property
     def costs_money(self) -> bool:
-        return self.billed and self.action in (RUN, REPLACE)
+        return self.billed and self.action in (RUN, REPLACE) and self.causes != GATE_ONLY
 
 
 @dataclass(frozen=True)

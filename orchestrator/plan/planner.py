@@ -185,7 +185,7 @@ def _decide(
     gone = Reason(Cause.GONE, (str(res.run_id), where))
     if res.fingerprint != fp.digest:
         old = Fingerprint.from_dict(res.components)
-        changes = describe_changes(old, fp)
+        changes = describe_changes(old, fp, KINDS[kind].gates)
         recreated = KINDS[kind].recreated_by
         what = recreated(old.config, fp.config) if recreated else None
         if what:

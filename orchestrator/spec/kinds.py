@@ -56,6 +56,8 @@ class Kind:
     unfinished_leaves_resources: bool = True  # a failed attempt may have left something for destroy to remove
     # a change the service cannot make in place (old config, new config -> what changes, or None): the plan says so
     recreated_by: Callable[[dict, dict], str | None] | None = None
+    # keys that decide whether a new model goes live, not what is deployed: a change to them alone redeploys nothing
+    gates: tuple[str, ...] = ()
 
 
 def _static(*names: str) -> Callable[[Any], tuple[str, ...]]:
@@ -139,6 +141,7 @@ ENDPOINT = Kind(
     billable=True,
     serves_model=True,
     recreated_by=_hosting_change,
+    gates=("promote_when",),
 )
 API = Kind(
     "api", ApiStep, outputs=_static("url", "api_id"), paths=_api_paths, identity=("url", "api_id"), name_output="api_id"

@@ -38,3 +38,12 @@ def test_transform_and_tuning_are_billed_on_aws_only(tmp_path, capsys):
     assert lines[1:3] == ["  + tune   run      new step  [billed]", "  + score  run      new step  [billed]"]
     assert main(["plan", str(spec)]) == 0
     assert "[billed]" not in capsys.readouterr().out
+
+
+def test_a_change_of_only_the_promotion_gate_is_not_billed():
+    from orchestrator.plan import REPLACE, Cause, Op, Reason
+
+    gate = Reason(Cause.GATE_CHANGED, ("promote_when.at_least",))
+    config = Reason(Cause.CONFIG_CHANGED, ("instance.type",))
+    assert not Op("deploy", "endpoint", REPLACE, (gate,), billed=True).costs_money
+    assert Op("deploy", "endpoint", REPLACE, (config, gate), billed=True).costs_money
