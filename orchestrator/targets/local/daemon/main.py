@@ -1,7 +1,8 @@
 """The local cloud daemon: `python -m orchestrator.targets.local.daemon HOME`.
 
 Started detached by client.py, it outlives the command that started it (as a cloud
-would), restores the services its state file names, and exits when none are left.
+would), restores the services its state file names, and exits when none are left, or when
+its folder is deleted (`rm -rf .orchestrator`): nothing it serves could be managed any more.
 """
 
 from __future__ import annotations
@@ -20,6 +21,27 @@ from .home import Home, read_json, write_json_atomic
 from .servers import HttpServer, PortInUse, bind
 
 IDLE_GRACE_S = 15.0  # how long a daemon with no services waits for its first one
+HOME_CHECK_S = 2.0  # how often the daemon looks whether its folder is still there
+
+
+def folder_identity(root: Path) -> tuple[int, int] | None:
+    """Device and inode of the daemon's folder; None once it is gone. A folder deleted and made
+    again (a fresh `run` after `rm -rf`) is another folder: its records are not this daemon's."""
+    try:
+        found = os.stat(root)
+    except FileNotFoundError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+async def watch_home(home: Home, stop: asyncio.Event, every_s: float = HOME_CHECK_S) -> None:
+    """Stop the daemon (and so its services and their processes) once its folder is deleted."""
+    identity = folder_identity(home.root)
+    while not stop.is_set():
+        await asyncio.sleep(every_s)
+        if folder_identity(home.root) != identity:
+            logging.warning("%s was deleted: stopping every service", home.root)
+            stop.set()
 
 
 def bind_again(port: int | None):
@@ -52,7 +74,9 @@ async def serve(home: Home) -> None:
     write_json_atomic(home.daemon_file, {"pid": os.getpid(), **ports, "started": time.time()})
     logging.info("local cloud ready: pid %s, control port %s, S3 on port %s", os.getpid(), control_port, s3_port)
     control.watch_idle(IDLE_GRACE_S)
+    watcher = asyncio.create_task(watch_home(home, stop))
     await stop.wait()
+    watcher.cancel()
     logging.info("stopping")
     await cloud.close()
     await server.stop()

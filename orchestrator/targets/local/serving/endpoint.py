@@ -82,7 +82,11 @@ class EndpointRegistry:
         self._record_groups()
 
     def _record_groups(self) -> None:
-        write_json_atomic(self.groups_file, {name: e.group.pgid for name, e in self.endpoints.items()})
+        try:
+            write_json_atomic(self.groups_file, {name: e.group.pgid for name, e in self.endpoints.items()})
+        except FileNotFoundError:  # the state folder was deleted: the daemon is stopping every group
+            if self.groups_file.parent.is_dir():
+                raise
 
     def port_of(self, name: str) -> int | None:
         endpoint = self.endpoints.get(name)
