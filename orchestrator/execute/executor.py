@@ -162,7 +162,24 @@ class Executor:
             upstream=self._outputs_now(outcome),
             reporter=self.events.reporter_for(op) or self.reporter,
             forced=op.forced,
+            from_env=self._from_env(op.step),
         )
+
+    def _from_env(self, step: str) -> frozenset[str]:
+        """The values this step's spec took from ${env:...}, as the target must keep them off disk."""
+        values = set()
+        for path in self.spec.doc.interpolated:
+            if path[:2] != ("steps", step):
+                continue
+            value = self.spec.doc.data
+            try:
+                for key in path:
+                    value = value[key]
+            except (KeyError, IndexError, TypeError):
+                continue
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                values.add(str(value))
+        return frozenset(values)
 
     def _skip(self, run: RunRecord, op: Op, res: Resource | None, outcome: RunOutcome) -> None:
         digest_now = op.fingerprint.digest if op.fingerprint else ""

@@ -96,6 +96,8 @@ class StepContext:
     upstream: Mapping[str, Mapping[str, Any]]  # outputs of the steps that ran (or were kept) before
     reporter: Reporter = field(default_factory=NullReporter)
     forced: bool = False  # run --force STEP: do the work again even where a finished result exists
+    # the step's values that came from ${env:...}: used, never written to a file (a local daemon holds them in memory)
+    from_env: frozenset[str] = frozenset()
 
     def path(self, relative: str) -> Path:
         return (self.project_dir / relative).resolve()

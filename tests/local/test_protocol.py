@@ -29,12 +29,12 @@ from .conftest import api_spec, lambda_route, site_spec, stop_daemon
 
 OLD_NOTICE = (
     "the local cloud restored none of its services: services.json has schema_version 1 (by an older "
-    "orchestrator); this orchestrator reads version 4. The file is kept as services.v1.json; "
+    "orchestrator); this orchestrator reads version 5. The file is kept as services.v1.json; "
     "run the pipeline again to deploy them"
 )
 NEW_NOTICE = (
-    "the local cloud restored none of its services: services.json has schema_version 5 (by a newer "
-    "orchestrator); this orchestrator reads version 4. The file is kept as services.v5.json; "
+    "the local cloud restored none of its services: services.json has schema_version 6 (by a newer "
+    "orchestrator); this orchestrator reads version 5. The file is kept as services.v6.json; "
     "run the pipeline again to deploy them, or use the newer orchestrator that wrote it"
 )
 
@@ -53,7 +53,7 @@ def version_1_record(files, port: int) -> dict:
 def test_the_client_side_imports_only_the_standard_library():
     """plan and status import the client: it must start fast, whatever the daemon side needs."""
     daemon = Path(__file__).resolve().parents[2] / "orchestrator" / "targets" / "local" / "daemon"
-    for module in ("client.py", "protocol.py", "home.py"):
+    for module in ("client.py", "protocol.py", "home.py", "offdisk.py"):
         tree = ast.parse((daemon / module).read_text())
         imported = {
             alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
@@ -65,7 +65,7 @@ def test_the_client_side_imports_only_the_standard_library():
         }
         relative = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
         assert imported <= sys.stdlib_module_names | {"__future__"}, module
-        assert relative <= {"home", "protocol"}, module
+        assert relative <= {"home", "protocol", "offdisk"}, module
 
 
 def test_urls_are_built_in_one_place():
@@ -86,12 +86,12 @@ def test_reading_a_record_names_its_version(tmp_path, files):
     for content, message in [
         (
             version_1_record(files, 1),
-            "services.json has schema_version 1 (by an older orchestrator); this orchestrator reads version 4",
+            "services.json has schema_version 1 (by an older orchestrator); this orchestrator reads version 5",
         ),
         (
             {"endpoints": {}},
             "services.json has no schema_version (not a record this orchestrator wrote); "
-            "this orchestrator reads version 4",
+            "this orchestrator reads version 5",
         ),
     ]:
         path.write_text(json.dumps(content))
@@ -129,17 +129,17 @@ def test_an_older_record_is_set_aside_and_said_so_on_the_next_deploy_and_in_stat
 def test_a_newer_record_is_never_overwritten_nor_edited(daemons, files):
     client = daemons.new("newer")
     client.home.ensure()
-    newer = {**version_1_record(files, 1), "schema_version": 5}
+    newer = {**version_1_record(files, 1), "schema_version": 6}
     client.home.state_file.write_text(json.dumps(newer))
     with pytest.raises(DaemonError) as caught:
         client.delete("apis", "old-api")  # no daemon runs: the client would edit the record itself
     assert str(caught.value) == (
-        f"cannot update the local cloud's record {client.home.state_file}: services.json has schema_version 5 "
-        "(by a newer orchestrator); this orchestrator reads version 4; use the newer orchestrator that wrote it"
+        f"cannot update the local cloud's record {client.home.state_file}: services.json has schema_version 6 "
+        "(by a newer orchestrator); this orchestrator reads version 5; use the newer orchestrator that wrote it"
     )
     assert json.loads(client.home.state_file.read_text()) == newer
     assert client.put("site", site_spec(files["site"])).notices == (NEW_NOTICE,)
-    assert json.loads((client.home.root / "services.v5.json").read_text()) == newer
+    assert json.loads((client.home.root / "services.v6.json").read_text()) == newer
 
 
 def test_destroy_without_a_daemon_leaves_an_older_record_alone(daemons, files):

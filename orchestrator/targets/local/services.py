@@ -11,7 +11,7 @@ from typing import Any
 
 from ..base import LogRequest, StepContext, StepFailed, StepHandler
 from .daemon.client import DaemonClient, DaemonError, Removal
-from .daemon.protocol import PutAnswer, ServiceRequest
+from .daemon.protocol import NEEDS_RUN_HEADER, PutAnswer, ServiceRequest
 
 PROBE_TIMEOUT_S = 1.0
 
@@ -20,7 +20,8 @@ def probe_url(url: str) -> bool | None:
     """Any HTTP answer means the service is up; a refused connection means it is gone.
 
     A slow answer (a busy machine) means neither: unknown, so a plan never restarts
-    a service that is only busy serving.
+    a service that is only busy serving. A restored service that waits for its ${env:...}
+    values (its 503 says so) is as good as gone: the next run must put it again.
     """
     import urllib.error  # here, not at the top: plan probes and must start fast
     import urllib.request
@@ -29,8 +30,8 @@ def probe_url(url: str) -> bool | None:
     try:
         with opener.open(url, timeout=PROBE_TIMEOUT_S):
             return True
-    except urllib.error.HTTPError:
-        return True
+    except urllib.error.HTTPError as exc:
+        return exc.headers.get(NEEDS_RUN_HEADER) is None
     except urllib.error.URLError as exc:
         return None if isinstance(exc.reason, TimeoutError) else False
     except TimeoutError:
@@ -66,7 +67,7 @@ class ServiceHandler(StepHandler):
         return request.outputs.get(self.output) or self.service_name(request.pipeline.name, request.step, step)
 
     def put(self, name: str, request: ServiceRequest, ctx: StepContext) -> PutAnswer:
-        answer = daemon_call(f"{self.verb} {self.noun} {name}", self.client.put, name, request)
+        answer = daemon_call(f"{self.verb} {self.noun} {name}", self.client.put, name, request, None, ctx.from_env)
         for notice in answer.notices:
             ctx.reporter.warn(notice)
         return answer

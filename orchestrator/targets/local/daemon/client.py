@@ -199,10 +199,14 @@ class DaemonClient:
             return None
         return {"pid": info["pid"], **self._call(info, "GET", "/status")}
 
-    def put(self, name: str, request: ServiceRequest, port: int | None = None) -> PutAnswer:
-        """Serve `request` as the service `name` (replacing what it served), on `port` if given."""
+    def put(
+        self, name: str, request: ServiceRequest, port: int | None = None, secret: frozenset[str] = frozenset()
+    ) -> PutAnswer:
+        """Serve `request` as the service `name` (replacing what it served), on `port` if given.
+        The `secret` values (from ${env:...}) are served but never written to disk."""
         info = self.ensure_running()
-        answer = self._call(info, "PUT", service_path(service_of(request), name), put_body(request, port))
+        body = put_body(request, port, secret)
+        answer = self._call(info, "PUT", service_path(service_of(request), name), body)
         return self._read(PutAnswer, answer)
 
     def delete(self, service: str, name: str) -> Removal:

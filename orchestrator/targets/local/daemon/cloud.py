@@ -3,6 +3,8 @@
 Every change is applied first and recorded after, atomically, so the state file only
 ever names services that really came up; a restarted daemon replays it on the same ports.
 A record of another schema version is never replayed: it is set aside and reported.
+Values that came from ${env:...} are held in memory only; a record restored without
+them is parked (parked.py) until the next PUT.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from ..storage.s3api import S3Api
 from ..storage.store import ObjectStore, S3Error
 from ..storage.website import Website, publish
 from .home import Home, write_json_atomic
+from .offdisk import FieldPath
+from .parked import NeedsRun
 from .protocol import (
+    NEEDS_RUN,
     SERVICES,
     ApiRequest,
     EndpointRequest,
@@ -36,7 +41,7 @@ from .protocol import (
     read_services,
     services_document,
 )
-from .records import decode_record
+from .records import SecretsMissing, decode_record
 from .servers import HttpServer, bind
 
 log = logging.getLogger("orchestrator.local.cloud")
@@ -66,6 +71,8 @@ class Cloud:
         self.holds = 0  # clients (a training job) that need the local cloud up though it serves nothing
         self.records: dict[str, dict[str, ServiceRecord]] = {service: {} for service in SERVICES}
         self.unreadable: dict[str, dict[str, Any]] = {service: {} for service in SERVICES}  # kept as found
+        self.parked: dict[str, dict[str, Any]] = {service: {} for service in SERVICES}  # restored without secrets
+        self.placeholders: dict[tuple[str, str], HttpServer] = {}  # a parked service's port, answering 503
         self.failed: dict[str, str] = {}
         self.notices: list[str] = []  # in every status; each also once in the next PUT's answer
         self._told = 0
@@ -81,14 +88,19 @@ class Cloud:
     # -- record ---------------------------------------------------------------------------
     def save(self) -> None:
         document = {
-            service: {**self.unreadable[service], **{n: r.to_json() for n, r in self.records[service].items()}}
+            service: {
+                **self.unreadable[service],
+                **self.parked[service],
+                **{n: r.to_json() for n, r in self.records[service].items()},
+            }
             for service in SERVICES
         }
         write_json_atomic(self.home.state_file, services_document(document))
 
     def empty(self) -> bool:
         """No service to serve and nobody holding the cloud up: the daemon may exit."""
-        return not self.holds and not any(self.records.values()) and not any(self.unreadable.values())
+        kept = (self.records, self.unreadable, self.parked)
+        return not self.holds and not any(entries for kept_by in kept for entries in kept_by.values())
 
     def untold_notices(self) -> tuple[str, ...]:
         fresh = tuple(self.notices[self._told :])
@@ -100,13 +112,17 @@ class Cloud:
             for name, raw in entries.items():
                 try:
                     record = decode_record(service, name, raw)
+                except SecretsMissing:
+                    log.warning("%s/%s restored without serving: %s", service, name, NEEDS_RUN)
+                    await self._park(service, name, raw)
+                    continue
                 except ProtocolError as exc:
                     log.error("not restoring %s/%s: %s", service, name, exc)
                     self.failed[f"{service}/{name}"] = f"{type(exc).__name__}: {exc}"
                     self.unreadable[service][name] = raw
                     continue
                 try:
-                    await self.puts[service](name, record.spec, record.port)
+                    await self.puts[service](name, record.spec, record.port, record.secrets)
                 except Exception as exc:  # one broken service must not keep the others down
                     log.exception("restoring %s %s failed", service, name)
                     self.failed[f"{service}/{name}"] = f"{type(exc).__name__}: {exc}"
@@ -132,6 +148,45 @@ class Cloud:
             self.notices.append(notice)
             return {}
 
+    # -- parked services ------------------------------------------------------------------
+    async def _park(self, service: str, name: str, raw: dict) -> None:
+        """Keep the record and its port; answer 503 there until a PUT brings its values."""
+        self.parked[service][name] = raw
+        port = raw.get("port") if isinstance(raw.get("port"), int) else None
+        try:
+            server = HttpServer(NeedsRun(service, name), bind(port or 0))
+        except OSError as exc:  # the port is someone else's now: the record still says what to do
+            log.warning("%s/%s: no placeholder on port %s: %s", service, name, port, exc)
+            return
+        await server.start()
+        self.placeholders[(service, name)] = server
+
+    async def _unpark(self, service: str, name: str) -> None:
+        """Free a parked service's port for what is put there now (its record stays until replaced)."""
+        server = self.placeholders.pop((service, name), None)
+        if server is not None:
+            await server.stop()
+
+    def needs_run(self, service: str, name: str) -> bool:
+        return name in self.parked[service]
+
+    async def put(
+        self, service: str, name: str, spec: Any, port: int | None, secrets: tuple[FieldPath, ...] = ()
+    ) -> int:
+        """PUT one service, taking a parked one's port back first (and giving it back on failure)."""
+        parked = self.parked[service].get(name)
+        await self._unpark(service, name)
+        try:
+            return await self.puts[service](name, spec, port, secrets)
+        except BaseException:
+            if parked is not None and name in self.parked[service]:
+                await self._park(service, name, parked)
+            raise
+
+    async def delete(self, service: str, name: str) -> bool:
+        await self._unpark(service, name)
+        return await self.deletes[service](name)
+
     # -- servers --------------------------------------------------------------------------
     async def _serve(self, service: str, name: str, app, port: int | None) -> int:
         """Point the service's server at `app`, starting one (on `port` if known) if needed.
@@ -154,16 +209,19 @@ class Cloud:
     def _port(self, service: str, name: str, asked: int | None) -> int | None:
         """The port a service must keep: the one asked for, else the one it had."""
         existing = self.records[service].get(name)
-        return asked or (existing.port if existing else None)
+        parked = self.parked[service].get(name) or {}
+        return asked or (existing.port if existing else parked.get("port"))
 
     def _recorded(self, service: str, name: str, record: ServiceRecord) -> None:
         self.records[service][name] = record
         self.unreadable[service].pop(name, None)
+        self.parked[service].pop(name, None)
         self.failed.pop(f"{service}/{name}", None)
 
     def _forget(self, service: str, name: str) -> bool:
         found = self.records[service].pop(name, None) is not None
         found = self.unreadable[service].pop(name, None) is not None or found
+        found = self.parked[service].pop(name, None) is not None or found
         self.failed.pop(f"{service}/{name}", None)
         return found
 
@@ -182,11 +240,11 @@ class Cloud:
         except S3Error:
             raise ModelLoadError(f"model artifact not found in the local S3: {uri}") from None
 
-    async def put_endpoint(self, name: str, spec: EndpointRequest, port: int | None = None) -> int:
+    async def put_endpoint(self, name: str, spec: EndpointRequest, port: int | None = None, secrets=()) -> int:
         model_file = self.model_file(spec.model_uri)
         new = name not in self.registry.endpoints
         port = await self.registry.deploy(name, spec, model_file, self._port("endpoints", name, port))
-        self._recorded("endpoints", name, ServiceRecord(spec, port))
+        self._recorded("endpoints", name, ServiceRecord(spec, port, secrets))
         if new:
             await self._rewire_apis(name)
         self.save()
@@ -196,7 +254,7 @@ class Cloud:
         """Lambda routes learn where an endpoint is (or that it is gone), as a redeployed function would."""
         for api_id, record in list(self.records["apis"].items()):
             if api_id in self.gateways and any(f.endpoint == endpoint for f in record.spec.functions):
-                await self.put_api(api_id, record.spec, record.port)
+                await self.put_api(api_id, record.spec, record.port, record.secrets)
 
     async def delete_endpoint(self, name: str) -> bool:
         found = self._forget("endpoints", name)
@@ -207,7 +265,7 @@ class Cloud:
         return found
 
     # -- apis -----------------------------------------------------------------------------
-    async def put_api(self, api_id: str, spec: ApiRequest, port: int | None = None) -> int:
+    async def put_api(self, api_id: str, spec: ApiRequest, port: int | None = None, secrets=()) -> int:
         gateway = Gateway(
             api_id, spec, self.registry, self.runtime_url, self.home.root, local_url(self.s3_port), self.access
         )
@@ -220,7 +278,7 @@ class Cloud:
             task = asyncio.get_running_loop().create_task(old.drain())
             self._background.add(task)
             task.add_done_callback(lambda t: (self._background.discard(t), self._draining.discard(old)))
-        self._recorded("apis", api_id, ServiceRecord(spec, port))
+        self._recorded("apis", api_id, ServiceRecord(spec, port, secrets))
         self.save()
         return port
 
@@ -234,12 +292,12 @@ class Cloud:
         return found
 
     # -- websites -------------------------------------------------------------------------
-    async def put_website(self, name: str, spec: WebsiteRequest, port: int | None = None) -> int:
+    async def put_website(self, name: str, spec: WebsiteRequest, port: int | None = None, secrets=()) -> int:
         if not Path(spec.source).is_dir():
             raise FileNotFoundError(f"website source folder not found: {spec.source}")
         await asyncio.to_thread(publish, self.store, name, spec)
         port = await self._serve("websites", name, Website(self.store, name), self._port("websites", name, port))
-        self._recorded("websites", name, ServiceRecord(spec, port))
+        self._recorded("websites", name, ServiceRecord(spec, port, secrets))
         self.save()
         return port
 
@@ -259,14 +317,15 @@ class Cloud:
             ports.update(
                 {
                     name: raw.get("port") if isinstance(raw, dict) else None
-                    for name, raw in self.unreadable[service].items()
+                    for kept in (self.unreadable, self.parked)
+                    for name, raw in kept[service].items()
                 }
             )
             services[service] = {
                 name: {
                     "port": port,
                     "serving": (service, name) in self.servers or name in self.registry.endpoints,
-                    "error": self.failed.get(f"{service}/{name}"),
+                    "error": NEEDS_RUN if name in self.parked[service] else self.failed.get(f"{service}/{name}"),
                 }
                 for name, port in ports.items()
             }
@@ -282,5 +341,6 @@ class Cloud:
         gateways = [*self.gateways.values(), *self._draining]
         await asyncio.gather(*(gateway.close() for gateway in gateways))
         await asyncio.gather(*(self._unserve(*key) for key in list(self.servers)))
+        await asyncio.gather(*(self._unpark(*key) for key in list(self.placeholders)))
         await self.registry.close()
         shutil.rmtree(self.home.models_dir, ignore_errors=True)

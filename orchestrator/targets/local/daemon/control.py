@@ -17,7 +17,8 @@ from ..asgi import Request, read_body, respond_json
 from ..serving.endpoint import RuntimeApi
 from ..serving.inference import ModelLoadError
 from .cloud import Cloud
-from .protocol import RUNTIME_PREFIX, SERVICES, ProtocolError
+from .parked import answer_needs_run
+from .protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX, SERVICES, ProtocolError
 from .records import decode_put
 from .servers import PortInUse
 
@@ -52,6 +53,10 @@ class ControlApp:
         if scope["type"] != "http":
             return
         if scope["path"].startswith(RUNTIME_PREFIX) and scope["method"] == "POST":
+            endpoint = scope["path"].removeprefix(RUNTIME_PREFIX).removesuffix(RUNTIME_SUFFIX)
+            if self.cloud.needs_run("endpoints", endpoint):  # its callers learn why it does not answer
+                await answer_needs_run(send, "endpoints", endpoint)
+                return
             await self.runtime(scope, receive, send)
             return
         request = Request.from_scope(scope)
@@ -117,11 +122,11 @@ class ControlApp:
         async with cloud.lock:
             try:
                 if method == "PUT":
-                    spec, port = decode_put(service, payload)
-                    port = await cloud.puts[service](name, spec, port)
+                    spec, port, secrets = decode_put(service, payload)
+                    port = await cloud.put(service, name, spec, port, secrets)
                     answer = {"name": name, "port": port, "notices": list(cloud.untold_notices())}
                 else:
-                    answer = {"name": name, "deleted": await cloud.deletes[service](name)}
+                    answer = {"name": name, "deleted": await cloud.delete(service, name)}
             except (ModelLoadError, FileNotFoundError, ProtocolError) as exc:
                 log.error("%s %s failed: %s", method, path, exc)
                 status, answer = 422, {"error": str(exc)}

@@ -16,9 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 4  # of services.json; 1 recorded an API as its whole spec step, 2 ran Lambdas from the project,
-# 3 sent an API as routes (4 sends its OpenAPI document, and an endpoint its autoscaling)
+from .offdisk import FieldPath, environment_paths, secret_paths, without
+
+SCHEMA_VERSION = 5  # of services.json; 1 recorded an API as its whole spec step, 2 ran Lambdas from the project,
+# 3 sent an API as routes, 4 sent its OpenAPI document and an endpoint its autoscaling (5 keeps the values that
+# came from ${env:...} off disk: a record names where they were, the daemon holds them in memory only)
+MIGRATED_VERSION = 4  # read as 5 with every environment value kept in memory only (4 did not say which were secret)
 HOST = "127.0.0.1"
+NEEDS_RUN = (
+    "needs `python -m orchestrator run` again: its environment has ${env:...} values "
+    "the local cloud does not keep on disk"
+)
+NEEDS_RUN_HEADER = "x-local-cloud-needs-run"  # on a restored service's 503: probes read it as "gone"
 RUNTIME_PREFIX = "/endpoints/"  # the SageMaker runtime's InvokeEndpoint path: /endpoints/{name}/invocations
 RUNTIME_SUFFIX = "/invocations"
 
@@ -182,6 +191,9 @@ for _request in (
     _request.__pydantic_config__ = {"extra": "forbid"}  # read by the daemon's validation; a plain dict here
 # The services a daemon hosts, by the name the control API and services.json use for them.
 SERVICES: dict[str, type] = {"endpoints": EndpointRequest, "apis": ApiRequest, "websites": WebsiteRequest}
+# What a service of these serves is public (a website's config.js is read by every browser, and it is a
+# file of its bucket): its values from ${env:...} are recorded as published, not held in memory.
+PUBLISHED = frozenset({"websites"})
 
 
 def service_of(request: ServiceRequest) -> str:
@@ -196,9 +208,12 @@ def service_path(service: str, name: str) -> str:
     return f"/{service}/{name}"
 
 
-def put_body(request: ServiceRequest, port: int | None) -> dict[str, Any]:
-    """PUT /{service}/{name}: the request, and the port the service must keep (None: any)."""
-    return {"spec": dataclasses.asdict(request), "port": port}
+def put_body(request: ServiceRequest, port: int | None, secret: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """PUT /{service}/{name}: the request, the port the service must keep (None: any), and where in
+    the request the `secret` values are (the daemon serves them but never writes them down)."""
+    spec = dataclasses.asdict(request)
+    paths = () if service_of(request) in PUBLISHED else secret_paths(spec, secret)
+    return {"spec": spec, "port": port, "secrets": [list(path) for path in paths]}
 
 
 # -- answers ----------------------------------------------------------------------------------
@@ -271,14 +286,32 @@ class ServiceRecord:
 
     spec: ServiceRequest
     port: int
+    secrets: tuple[FieldPath, ...] = ()  # where the spec's values from ${env:...} are: held in memory only
 
     def to_json(self) -> dict[str, Any]:
-        return {"spec": dataclasses.asdict(self.spec), "port": self.port}
+        spec = without(dataclasses.asdict(self.spec), self.secrets)
+        return {"spec": spec, "port": self.port, "secrets": [list(path) for path in self.secrets]}
+
+
+def kept_on_disk(raw: Any) -> Any:
+    """A record (as JSON) as services.json may hold it: null wherever its `secrets` point."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("secrets"), list):
+        return raw
+    try:
+        return {**raw, "spec": without(raw.get("spec"), tuple(tuple(p) for p in raw["secrets"]))}
+    except (KeyError, IndexError, TypeError):
+        return {**raw, "spec": None}  # secrets that point nowhere: keep nothing that might be one
 
 
 def services_document(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """services.json's content: the schema version and, per service, name -> record (as JSON)."""
-    return {"schema_version": SCHEMA_VERSION, **{service: dict(records.get(service, {})) for service in SERVICES}}
+    """services.json's content: the schema version and, per service, name -> record (as JSON),
+    never with a value that came from ${env:...}."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        **{
+            service: {name: kept_on_disk(raw) for name, raw in records.get(service, {}).items()} for service in SERVICES
+        },
+    }
 
 
 def read_services(path: Path) -> dict[str, dict[str, Any]] | None:
@@ -297,12 +330,24 @@ def read_services(path: Path) -> dict[str, dict[str, Any]] | None:
         raise ProtocolError(f"{path.name} is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ProtocolError(f"{path.name} holds {type(data).__name__}, not a record of services")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise RecordVersionError(path, data.get("schema_version"))
+    version = data.get("schema_version")
+    if version not in (SCHEMA_VERSION, MIGRATED_VERSION):
+        raise RecordVersionError(path, version)
     services = {}
     for service in SERVICES:
         entries = data.get(service) or {}
         if not isinstance(entries, dict):
             raise ProtocolError(f"{path.name}: {service} is {type(entries).__name__}, not an object")
+        if version == MIGRATED_VERSION:
+            entries = {name: _migrated(service, raw) for name, raw in entries.items()}
         services[service] = entries
     return services
+
+
+def _migrated(service: str, raw: Any) -> Any:
+    """A version-4 record as version 5: its environment values still there (so it is served
+    now) but marked secret, so the next write keeps them off disk."""
+    if not isinstance(raw, dict):
+        return raw
+    paths = environment_paths(service, raw.get("spec"))
+    return {**raw, "secrets": [list(p) for p in paths]}
