@@ -40,6 +40,13 @@ class LocalTarget(Target):
             "tuning": TuningHandler(self.home),
         }
 
+    def plan_notes(self) -> list[str]:
+        """Services a restarted local cloud holds without their ${env:...} values: the run puts them again."""
+        from .services import needs_run_notes
+
+        handlers = {step.type: self._handler(step.type) for step in self.pipeline.steps.values()}
+        return needs_run_notes(self.client, self.pipeline, handlers)
+
     def data_digests(self, uris: list[str]) -> dict[str, str]:
         """Digests of the s3:// inputs' listings in the local S3, read from its files (nothing starts)."""
         from .storage.layout import S3Layout

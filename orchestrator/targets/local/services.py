@@ -6,12 +6,13 @@ what an interrupted run left even when nothing was recorded; its URL answers pro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from ...spec.models import Pipeline
 from ..base import LogRequest, StepContext, StepFailed, StepHandler
 from .daemon.client import DaemonClient, DaemonError, Removal
-from .daemon.protocol import NEEDS_RUN_HEADER, PutAnswer, ServiceRequest
+from .daemon.protocol import NEEDS_RUN, NEEDS_RUN_HEADER, PutAnswer, ServiceRequest
 
 PROBE_TIMEOUT_S = 1.0
 
@@ -95,6 +96,37 @@ class ServiceHandler(StepHandler):
         """A renamed service: the old name's service goes, as destroy would remove it."""
         return self.destroy(ctx)
 
+    def needs_run(self, name: str | None, status: dict | None = None) -> bool:
+        """Did a restarted daemon restore this service without its ${env:...} values? Read-only:
+        never starts a daemon (`status`: the daemon's answer, when the caller has it)."""
+        try:
+            status = status or (self.client.status() if name else None)
+        except DaemonError:
+            return False
+        entry = ((status or {}).get("services", {}).get(self.service) or {}).get(name) or {}
+        return entry.get("error") == NEEDS_RUN
+
+    def live(self, outputs) -> dict[str, Any] | None:
+        """`status` says what a service restored without its ${env:...} values needs."""
+        return {"needs_run": NEEDS_RUN} if self.needs_run(outputs.get(self.output)) else None
+
     def probe(self, outputs) -> bool | None:
         url = outputs.get("url")
         return probe_url(url) if url else None
+
+
+def needs_run_notes(client: DaemonClient, pipeline: Pipeline, handlers: Mapping[str, StepHandler]) -> list[str]:
+    """One plan note per step whose service a restarted daemon holds without its ${env:...} values."""
+    try:
+        status = client.status()
+    except DaemonError:
+        return []
+    if status is None:
+        return []
+    notes = []
+    for step_name, step in pipeline.steps.items():
+        handler = handlers.get(step.type)
+        name = handler.service_name(pipeline.name, step_name, step) if isinstance(handler, ServiceHandler) else None
+        if name and handler.needs_run(name, status):
+            notes.append(f"{step_name}: {NEEDS_RUN}")
+    return notes

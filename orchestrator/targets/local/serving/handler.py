@@ -53,6 +53,8 @@ class EndpointHandler(ServiceHandler):
             status = self.client.status() if name else None
         except DaemonError:
             return None
+        if self.needs_run(name, status):
+            return super().live(outputs)
         entry = ((status or {}).get("services", {}).get("endpoints") or {}).get(name) or {}
         stats = read_stats(entry.get("stats"))
         return stats.to_json() if stats else None
