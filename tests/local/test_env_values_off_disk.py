@@ -171,8 +171,14 @@ def test_env_values_are_served_from_memory_and_a_restart_without_them_asks_for_a
     assert f"note: deploy: {NEEDS_RUN}" in plan
     assert f"note: api: {NEEDS_RUN}" in plan
     assert "note: site:" not in plan
+    actions = {
+        line.split()[1]: line.split()[2] for line in plan.splitlines() if line.startswith("  ") and "note:" not in line
+    }
+    assert actions == {"deploy": "run", "api": "run", "site": "skip"}  # only what needs the values again
 
     assert main(["run", str(spec)]) == 0
+    said = capsys.readouterr().err  # the run's plan carries the notes too
+    assert f"note: deploy: {NEEDS_RUN}" in said and f"note: api: {NEEDS_RUN}" in said
     assert outputs(capsys, spec) == out  # the same ports and URLs
     assert token_shas(out) == (200, {"token_sha": SECRET_SHA}, 200, {"token_sha": bearer})
     assert client.status()["services"]["endpoints"]["offdisk-deploy"]["error"] is None
