@@ -22,6 +22,7 @@ from orchestrator.targets.local.daemon.protocol import (
 from orchestrator.targets.local.daemon.records import decode_put
 
 from .conftest import site_spec, stop_daemon
+from .test_protocol import version_1_record
 
 SECRET = "offdisk-unit-3b8e61f0"
 
@@ -116,3 +117,17 @@ def test_a_parked_service_stays_parked_when_its_put_fails_and_goes_when_deleted(
     with pytest.raises(httpx.ConnectError):
         httpx.post(url, json={"x": 1}, timeout=5)
     assert "ep" not in json.loads(client.home.state_file.read_text())["endpoints"]
+
+
+def test_an_older_record_set_aside_keeps_no_environment_value(daemons, files):
+    client = daemons.new("older-scrubbed")
+    client.home.ensure()
+    old = version_1_record(files, 1)
+    old["apis"]["old-api"]["step"]["routes"][0]["environment"] = {"TOKEN": SECRET}
+    client.home.state_file.write_text(json.dumps(old))
+    client.put("site", site_spec(files["site"]))
+    aside = client.home.root / "services.v1.json"
+    kept = json.loads(aside.read_text())
+    old["apis"]["old-api"]["step"]["routes"][0]["environment"] = {"TOKEN": None}
+    assert kept == old  # as found, but for the value
+    assert SECRET not in aside.read_text()

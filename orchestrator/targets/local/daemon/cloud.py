@@ -10,6 +10,7 @@ them is parked (parked.py) until the next PUT.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -26,7 +27,7 @@ from ..storage.s3api import S3Api
 from ..storage.store import ObjectStore, S3Error
 from ..storage.website import Website, publish
 from .home import Home, write_json_atomic
-from .offdisk import FieldPath
+from .offdisk import FieldPath, without_environments
 from .parked import NeedsRun
 from .protocol import (
     NEEDS_RUN,
@@ -138,6 +139,8 @@ class Cloud:
             found = exc.found if isinstance(exc, RecordVersionError) else None
             aside = path.with_name(f"services.v{found}.json" if isinstance(found, int) else "services.unreadable.json")
             os.replace(path, aside)
+            if isinstance(exc, RecordVersionError) and not exc.newer:
+                self._scrub(aside)
             notice = (
                 f"the local cloud restored none of its services: {exc}. The file is kept as {aside.name}; "
                 "run the pipeline again to deploy them"
@@ -147,6 +150,18 @@ class Cloud:
             log.error("%s", notice)
             self.notices.append(notice)
             return {}
+
+    @staticmethod
+    def _scrub(aside: Path) -> None:
+        """An older record set aside keeps its shape but not its environments' values: versions
+        before 5 wrote values from ${env:...} in clear, and this file is never read again."""
+        try:
+            data = json.loads(aside.read_text())
+        except (OSError, ValueError):
+            return
+        scrubbed = without_environments(data)
+        if scrubbed != data:
+            write_json_atomic(aside, scrubbed)
 
     # -- parked services ------------------------------------------------------------------
     async def _park(self, service: str, name: str, raw: dict) -> None:

@@ -70,3 +70,16 @@ def environment_paths(service: str, spec: Any) -> tuple[FieldPath, ...]:
         return ()
     holders = list(ENVIRONMENTS.get(service, lambda _: ())(spec))
     return tuple((*at, key) for at, environment in holders if isinstance(environment, dict) for key in environment)
+
+
+def without_environments(data: Any) -> Any:
+    """A copy of `data` with null for every value of every `environment` mapping, at any depth:
+    what a record of an older shape keeps (it never said which values came from ${env:...})."""
+    if isinstance(data, list):
+        return [without_environments(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    return {
+        key: dict.fromkeys(value) if key == "environment" and isinstance(value, dict) else without_environments(value)
+        for key, value in data.items()
+    }
