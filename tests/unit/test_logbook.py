@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from orchestrator.targets.local.logbook import FileCursor, LambdaLines, LocalFeed, LogWriter, Redactor, log_file
 
 
@@ -59,3 +61,11 @@ def test_lambda_lines_belong_to_the_invocation_between_start_and_report(tmp_path
         ("REPORT", "r-1"),
         ("idle", None),
     ]
+
+
+def test_a_write_after_the_folder_was_deleted_is_dropped_not_raised(tmp_path):
+    writer = LogWriter(tmp_path / "logs" / "endpoints" / "deploy.log")
+    writer.write("serving")
+    shutil.rmtree(tmp_path / "logs")  # the state folder went away: the daemon is shutting down
+    writer.write("stopping")
+    assert not (tmp_path / "logs").exists()  # nothing recreated the folder

@@ -64,8 +64,11 @@ class LogWriter:
                     os.replace(self.path, self.path.with_name(self.path.name + ".1"))
             except FileNotFoundError:
                 pass
-            with open(self.path, "ab") as handle:
-                handle.write(line)
+            try:
+                with open(self.path, "ab") as handle:
+                    handle.write(line)
+            except FileNotFoundError:  # the state folder was deleted: the daemon is stopping, nothing to keep
+                pass
 
 
 @dataclass
