@@ -12,6 +12,7 @@ these mocks would also pass the provider and AWS.
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import string
@@ -202,6 +203,63 @@ def _drop_none(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
+def _imported_integrations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """What importing the document creates per operation, as the PutIntegration it amounts to: AWS
+    holds an imported integration to the same rules (timeout range, the SageMaker path, credentials)."""
+    out = []
+    for path, item in (document.get("paths") or {}).items():
+        for method, operation in item.items():
+            integration = operation.get("x-amazon-apigateway-integration") if isinstance(operation, dict) else None
+            if not integration:
+                continue
+            params = {
+                "restApiId": "imported",
+                "resourceId": path,
+                "httpMethod": "ANY" if method == "x-amazon-apigateway-any-method" else method.upper(),
+                "type": str(integration.get("type", "")).upper(),
+                "integrationHttpMethod": integration.get("httpMethod"),
+                "uri": integration.get("uri"),
+                "credentials": integration.get("credentials"),
+                "requestParameters": integration.get("requestParameters"),
+                "requestTemplates": integration.get("requestTemplates"),
+                "passthroughBehavior": str(integration.get("passthroughBehavior", "")).upper() or None,
+                "timeoutInMillis": integration.get("timeoutInMillis"),
+            }
+            out.append(("apigateway", "PutIntegration", _drop_none(params)))
+    return out
+
+
+def _rest_api(account: FakeAccount, i: dict[str, Any]):
+    """CreateRestApi, then (with a body) PutRestApi importing the document in the given mode."""
+    types = (i.get("endpointConfiguration") or {}).get("types")
+    out = [
+        (
+            "apigateway",
+            "CreateRestApi",
+            _drop_none(
+                {
+                    "name": i.get("name"),
+                    "description": i.get("description"),
+                    "apiKeySource": i.get("apiKeySource"),
+                    "endpointConfiguration": {"types": [types] if isinstance(types, str) else types} if types else None,
+                    "tags": i.get("tags"),
+                }
+            ),
+        )
+    ]
+    body = i.get("body")
+    if body:
+        out.append(
+            (
+                "apigateway",
+                "PutRestApi",
+                {"restApiId": "imported", "mode": i.get("putRestApiMode"), "body": body.encode()},
+            )
+        )
+        out += _imported_integrations(json.loads(body))
+    return out
+
+
 REQUESTS: dict[str, Build] = {
     "aws:iam/role:Role": lambda a, i: [
         (
@@ -241,20 +299,7 @@ REQUESTS: dict[str, Build] = {
         )
     ],
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
-    "aws:apigateway/restApi:RestApi": lambda a, i: [
-        (
-            "apigateway",
-            "CreateRestApi",
-            _drop_none(
-                {
-                    "name": i.get("name"),
-                    "description": i.get("description"),
-                    "apiKeySource": i.get("apiKeySource"),
-                    "tags": i.get("tags"),
-                }
-            ),
-        )
-    ],
+    "aws:apigateway/restApi:RestApi": _rest_api,
     "aws:apigateway/resource:Resource": lambda a, i: [
         (
             "apigateway",

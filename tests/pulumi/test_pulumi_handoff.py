@@ -44,21 +44,13 @@ def test_an_api_step_writes_the_stack_config(pipeline, tmp_path, cloud):
     assert api["cors"]["allow_origins"] == ["*"]
     assert api["throttling"] == {"rate_limit": 50.0, "burst_limit": 100}
     assert api["api_key"] is None
-    assert api["routes"][0] == {
-        "method": "POST",
-        "path": "/predict",
-        "integration": "lambda",
-        "endpoint_name": "demo-deploy",
-        "handler": "api/handler.py:lambda_handler",
-        "runtime": "python3.12",
-        "memory_mb": 256,
-        "timeout_s": 29.0,
-        "requirements": None,
-        "s3_read": [],
-        "content_type": "application/json",
-        "accept": "application/json",
-        "references": {},
-    }
+    route = api["routes"][0]  # the step itself, in the spec's shape: what the program compiles the document from
+    assert (route["endpoint"], route["handler"], route["environment"]) == (
+        "demo-deploy",
+        "api/handler.py:lambda_handler",
+        {},
+    )
+    assert ApiStep.model_validate(api) == resolved_api(pipeline)
     assert api["routes"][1]["integration"] == "direct"
     assert api["detailed_metrics"] is False
 
@@ -277,6 +269,6 @@ def test_references_go_in_the_plain_document_and_only_values_are_secret(tmp_path
     apply(layer, "api", step, context(pipeline, tmp_path, "api", "api"))
     config = cloud.checkout["demo-prod"]
     document = json.loads(config["orchestrator:api"])
-    assert document["routes"][0]["references"] == {"OPENAI_API_KEY": "{{resolve:ssm:/demo/openai}}"}
+    assert document["routes"][0]["environment"] == {"OPENAI_API_KEY": "{{resolve:ssm:/demo/openai}}"}
     assert json.loads(config["orchestrator:apiEnvironment"]) == {"POST /predict": {"TOKEN": "value-from-env"}}
     assert cloud.secret_keys["demo-prod"] == {"orchestrator:apiEnvironment"}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.apidoc.integrations import sagemaker_invoke_uri
 from orchestrator.targets.aws import lambda_deps
 from orchestrator.targets.aws.web.program import lambda_package, naming
 
@@ -282,7 +283,7 @@ def test_long_names_leave_room_for_autonaming_within_each_types_limit():
 
 def test_arns_and_uris_follow_the_regions_partition():
     assert naming.endpoint_arn("us-east-1", "1", "My-Endpoint") == "arn:aws:sagemaker:us-east-1:1:endpoint/my-endpoint"
-    assert naming.sagemaker_invoke_uri("cn-north-1", "ep") == (
+    assert sagemaker_invoke_uri("cn-north-1", "ep") == (
         "arn:aws-cn:apigateway:cn-north-1:runtime.sagemaker:path//endpoints/ep/invocations"
     )
     assert naming.s3_arn("us-gov-west-1", "b", "k") == "arn:aws-us-gov:s3:::b/k"

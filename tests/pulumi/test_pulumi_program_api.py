@@ -7,9 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.apidoc.paths import INTEGRATION
 from orchestrator.targets.aws.web import stack_config as keys
 
-from .api_runs import ACCOUNT, ENDPOINT_ARN, LAMBDA_ROUTE, REGION, all_actions, api_config, policy, zip_names
+from .api_runs import (
+    ACCOUNT,
+    ENDPOINT_ARN,
+    LAMBDA_ROUTE,
+    REGION,
+    all_actions,
+    api_config,
+    deployed_document,
+    policy,
+    zip_names,
+)
 from .pulumi_support import ProgramRun, run_program
 
 # -- lambda routes ------------------------------------------------------------------------
@@ -95,13 +106,16 @@ def test_lambda_log_group_has_retention(lambda_run):
 
 
 def test_lambda_integration_is_aws_proxy(lambda_run):
-    integration = lambda_run.named("Integration", "demo-prod-post-predict")
-    assert integration["type"] == "AWS_PROXY"
-    assert integration["integrationHttpMethod"] == "POST"
+    integration = json.loads(deployed_document(lambda_run))["paths"]["/predict"]["post"][INTEGRATION]
+    assert integration["type"] == "aws_proxy"
+    assert integration["httpMethod"] == "POST"
     function = lambda_run.named("Function", "demo-prod-post-predict")["name"]
     assert function.startswith("demo-prod-post-predict-") and len(function) == len("demo-prod-post-predict-") + 7
-    assert integration["uri"].endswith(f":function:{function}/invocations")
-    assert integration["timeoutMilliseconds"] == 10000
+    assert integration["uri"] == (
+        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}/invocations"
+    )
+    assert integration["timeoutInMillis"] == 10000
 
 
 def test_lambda_permission_is_scoped_to_this_api(lambda_run):
@@ -138,9 +152,9 @@ def test_no_managed_or_wildcard_policies_anywhere(lambda_run, plain_lambda_run, 
 
 def test_direct_integration_calls_sagemaker_runtime(direct_run):
     assert direct_run.error is None
-    integration = direct_run.named("Integration", "demo-prod-post-invocations")
-    assert integration["type"] == "AWS"
-    assert integration["integrationHttpMethod"] == "POST"
+    integration = json.loads(deployed_document(direct_run))["paths"]["/invocations"]["post"][INTEGRATION]
+    assert integration["type"] == "aws"
+    assert integration["httpMethod"] == "POST"
     assert (
         integration["uri"]
         == f"arn:aws:apigateway:{REGION}:runtime.sagemaker:path//endpoints/Reviews-Endpoint/invocations"
@@ -151,8 +165,8 @@ def test_direct_integration_calls_sagemaker_runtime(direct_run):
         "integration.request.header.Content-Type": "'text/csv'",
         "integration.request.header.Accept": "'text/csv'",
     }
-    assert integration["requestTemplates"] == {"application/json": "$input.body", "text/csv": "$input.body"}
-    assert integration["passthroughBehavior"] == "WHEN_NO_TEMPLATES"
+    assert integration["requestTemplates"] == {"text/csv": "$input.body"}
+    assert integration["passthroughBehavior"] == "never"  # other content types get 415, not a mangled body
 
 
 def test_direct_role_is_assumed_by_api_gateway_and_scoped_to_the_endpoint(direct_run):
@@ -173,18 +187,20 @@ def test_direct_role_is_assumed_by_api_gateway_and_scoped_to_the_endpoint(direct
 
 
 def test_direct_responses_pass_through_and_map_errors(direct_run):
-    statuses = {r["inputs"]["statusCode"]: r["inputs"] for r in direct_run.of_type("IntegrationResponse")}
-    assert set(statuses) == {"200", "400", "500"}
-    assert "selectionPattern" not in statuses["200"]
-    assert statuses["400"]["selectionPattern"] == r"4\d{2}"
-    assert statuses["500"]["selectionPattern"] == r"5\d{2}"
-    for response in statuses.values():
-        assert "responseTemplates" not in response  # bodies pass through, JSON or CSV
-        assert response["responseParameters"] == {
-            "method.response.header.Content-Type": "integration.response.header.Content-Type"
-        }
-    method_statuses = sorted(r["inputs"]["statusCode"] for r in direct_run.of_type("MethodResponse"))
-    assert method_statuses == ["200", "400", "500"]
+    operation = json.loads(deployed_document(direct_run))["paths"]["/invocations"]["post"]
+    responses = operation[INTEGRATION]["responses"]
+    assert {pattern: r["statusCode"] for pattern, r in responses.items()} == {
+        "default": "200",
+        r"4\d{2}": "400",
+        r"5\d{2}": "500",
+    }
+    assert responses["default"]["responseParameters"] == {
+        "method.response.header.Content-Type": "integration.response.header.Content-Type"
+    }
+    assert "responseTemplates" not in responses["default"]  # the model's body passes through, JSON or CSV
+    for pattern in (r"4\d{2}", r"5\d{2}"):  # a generic body, never SageMaker's (the model's traceback)
+        assert "$input.body" not in responses[pattern]["responseTemplates"]["application/json"]
+    assert sorted(operation["responses"]) == ["200", "400", "500"]
 
 
 def test_direct_route_needs_no_lambda(direct_run):

@@ -1,87 +1,86 @@
-"""The Pulumi program's API under mocks: CORS on/off, paths, the stage, throttling, API keys."""
+"""The Pulumi program's API under mocks: CORS and keys as the document states them, the stage,
+its access log, throttling, the usage plan. The document itself is `orchestrator.apidoc`'s
+(tested there); here: that the deployed API carries it and nothing built beside it."""
 
 from __future__ import annotations
 
 import json
 
+from orchestrator.apidoc.paths import ANY_METHOD, INTEGRATION
+from orchestrator.targets.aws import logs
+from orchestrator.targets.aws.web.program.api import ACCESS_LOG_FORMAT
+
+from .api_runs import ACCOUNT, REGION, api_config, deployed_document
+from .pulumi_support import run_program
+
+PER_ROUTE_TYPES = {"Resource", "Method", "Integration", "MethodResponse", "IntegrationResponse", "Response"}
+
+
+def test_no_resource_method_or_integration_is_built_beside_the_document(lambda_run, direct_run, mixed_run):
+    for run in (lambda_run, direct_run, mixed_run):
+        assert not run.types() & PER_ROUTE_TYPES
+        [rest_api] = run.of_type("RestApi")
+        assert rest_api["inputs"]["putRestApiMode"] == "overwrite"
+        assert rest_api["inputs"]["endpointConfiguration"] == {"types": "REGIONAL"}
+        assert "apiKeySource" not in rest_api["inputs"]  # the document's own: an argument would override it
+
+
 # -- CORS -----------------------------------------------------------------------------------
 
 
-def test_cors_off_adds_no_options_and_no_gateway_responses(direct_run, plain_lambda_run):
+def test_cors_off_adds_no_preflight_and_no_cors_headers(direct_run, plain_lambda_run):
     for run in (direct_run, plain_lambda_run):
-        assert not [m for m in run.of_type("Method") if m["inputs"]["httpMethod"] == "OPTIONS"]
-        assert not run.of_type("Response")
-        for response in run.of_type("MethodResponse"):
-            assert not [h for h in response["inputs"]["responseParameters"] if "Access-Control" in h]
+        document = json.loads(deployed_document(run))
+        assert not [path for path, item in document["paths"].items() if "options" in item]
+        assert "Access-Control" not in deployed_document(run)
 
 
 def test_cors_preflight_is_a_mock_integration_with_headers(lambda_run):
-    method = lambda_run.named("Method", "demo-prod-cors-predict-options")
-    assert method["httpMethod"] == "OPTIONS"
-    assert method["authorization"] == "NONE"
-    assert method["apiKeyRequired"] is False  # browsers send no key on preflight
-    assert lambda_run.named("Integration", "demo-prod-cors-predict-options")["type"] == "MOCK"
-    declared = lambda_run.named("MethodResponse", "demo-prod-cors-predict-options-200")["responseParameters"]
-    assert declared == {
-        "method.response.header.Access-Control-Allow-Origin": True,
-        "method.response.header.Access-Control-Allow-Methods": True,
-        "method.response.header.Access-Control-Allow-Headers": True,
-        "method.response.header.Access-Control-Max-Age": True,
-    }
-    values = lambda_run.named("IntegrationResponse", "demo-prod-cors-predict-options-200")["responseParameters"]
-    assert values == {
+    options = json.loads(deployed_document(lambda_run))["paths"]["/predict"]["options"]
+    assert "security" not in options  # browsers send no key on preflight
+    integration = options[INTEGRATION]
+    assert integration["type"] == "mock"
+    assert integration["responses"]["default"]["responseParameters"] == {
         "method.response.header.Access-Control-Allow-Origin": "'*'",
         "method.response.header.Access-Control-Allow-Methods": "'POST,OPTIONS'",
         "method.response.header.Access-Control-Allow-Headers": "'Content-Type,X-Amz-Date,Authorization,X-Api-Key'",
         "method.response.header.Access-Control-Max-Age": "'600'",
     }
+    assert set(options["responses"]["200"]["headers"]) == {
+        "Access-Control-Allow-Origin",
+        "Access-Control-Allow-Methods",
+        "Access-Control-Allow-Headers",
+        "Access-Control-Max-Age",
+    }
 
 
-def test_cors_gateway_responses_cover_4xx_and_5xx(lambda_run):
-    responses = {r["inputs"]["responseType"]: r["inputs"] for r in lambda_run.of_type("Response")}
-    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+def test_cors_gateway_responses_are_in_the_document(lambda_run):
+    responses = json.loads(deployed_document(lambda_run))["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED"} <= set(responses)
     for response in responses.values():
-        assert response["restApiId"] == "demo-prod-id"
         assert response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
         assert response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Methods"] == "'POST,OPTIONS'"
 
 
 def test_cors_with_named_origins_echoes_the_allowed_origin(mixed_run):
     assert mixed_run.error is None
-    options = {r["name"]: r["inputs"] for r in mixed_run.of_type("IntegrationResponse") if "options" in r["name"]}
-    assert set(options) == {"demo-beta-cors-items-id-options-200", "demo-beta-cors-items-id-score-options-200"}
-    score = options["demo-beta-cors-items-id-score-options-200"]
-    assert score["responseParameters"] == {
-        "method.response.header.Access-Control-Allow-Credentials": "'true'",
-        "method.response.header.Access-Control-Allow-Methods": "'GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS'",
-        "method.response.header.Access-Control-Allow-Headers": "'Content-Type,X-Amz-Date,Authorization,X-Api-Key'",
-        "method.response.header.Access-Control-Max-Age": "'600'",
-    }
-    template = score["responseTemplates"]["application/json"]
+    paths = json.loads(deployed_document(mixed_run))["paths"]
+    assert set(paths) == {"/items/{id}", "/items/{id}/score"}
+    score = paths["/items/{id}/score"]
+    answer = score["options"][INTEGRATION]["responses"]["default"]
+    assert answer["responseParameters"]["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
+    assert "method.response.header.Access-Control-Allow-Origin" not in answer["responseParameters"]
+    template = answer["responseTemplates"]["application/json"]
     assert '#if($origin && ($origin == "https://a.example" || $origin == "https://b.example"))' in template
     assert "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)" in template
-    declared = mixed_run.named("MethodResponse", "demo-beta-cors-items-id-score-options-200")["responseParameters"]
-    assert {"method.response.header.Access-Control-Allow-Origin", "method.response.header.Vary"} <= set(declared)
-
-
-def test_direct_route_with_echoed_origin_keeps_the_body(mixed_run):
-    ok = mixed_run.named("IntegrationResponse", "demo-beta-any-items-id-score-200")
-    assert ok["responseParameters"] == {
-        "method.response.header.Content-Type": "integration.response.header.Content-Type",
-        "method.response.header.Access-Control-Expose-Headers": "'X-Request-Id'",
-        "method.response.header.Access-Control-Allow-Credentials": "'true'",
-    }
-    for media in ("application/json", "text/csv"):
-        template = ok["responseTemplates"][media]
-        assert template.endswith("#end\n$input.body")
-        assert "responseOverride.header.Access-Control-Allow-Origin" in template
-    declared = mixed_run.named("MethodResponse", "demo-beta-any-items-id-score-200")["responseParameters"]
-    assert declared["method.response.header.Access-Control-Allow-Origin"] is True
+    ok = score[ANY_METHOD][INTEGRATION]["responses"]["default"]
+    assert ok["responseTemplates"]["text/csv"].endswith("#end\n$input.body")  # the body still passes through
 
 
 def test_gateway_responses_echo_the_origin_when_not_a_star(mixed_run):
-    for response in mixed_run.of_type("Response"):
-        parameters = response["inputs"]["responseParameters"]
+    responses = json.loads(deployed_document(mixed_run))["x-amazon-apigateway-gateway-responses"]
+    for response in responses.values():
+        parameters = response["responseParameters"]
         assert parameters["gatewayresponse.header.Access-Control-Allow-Origin"] == "method.request.header.Origin"
         assert parameters["gatewayresponse.header.Vary"] == "'Origin'"
         assert parameters["gatewayresponse.header.Access-Control-Allow-Credentials"] == "'true'"
@@ -96,20 +95,14 @@ def test_lambda_shim_gets_the_named_origins(mixed_run):
     }
 
 
-# -- paths, stage, throttling, API keys ---------------------------------------------------------
+# -- paths, permissions, stage, access log, throttling, API keys ------------------------------------
 
 
-def test_nested_paths_share_resources(mixed_run):
-    resources = {r["name"]: r["inputs"] for r in mixed_run.of_type("Resource")}
-    assert {name: r["pathPart"] for name, r in resources.items()} == {
-        "demo-beta-path-items": "items",
-        "demo-beta-path-items-id": "{id}",
-        "demo-beta-path-items-id-score": "score",
-    }
-    assert resources["demo-beta-path-items"]["parentId"] == "root-id"
-    assert resources["demo-beta-path-items-id-score"]["parentId"] == "demo-beta-path-items-id-id"
+def test_permissions_are_scoped_to_each_routes_method_and_path(mixed_run):
     permission = mixed_run.named("Permission", "demo-beta-get-items-id")
-    assert permission["sourceArn"].endswith("demo-beta-id/*/GET/items/*")
+    assert permission["sourceArn"] == f"arn:aws:execute-api:{REGION}:{ACCOUNT}:demo-beta-id/*/GET/items/*"
+    assert permission["function"] == mixed_run.named("Function", "demo-beta-get-items-id")["name"]
+    assert len(mixed_run.of_type("Permission")) == 1  # the direct route calls SageMaker, no function
     assert mixed_run.outputs["route_urls"]["ANY /items/{id}/score"].endswith("/beta/items/{id}/score")
 
 
@@ -118,7 +111,43 @@ def test_stage_and_deployment(lambda_run):
     assert stage["stageName"] == "prod"
     assert stage["deployment"] == "demo-prod-id"
     deployment = lambda_run.named("Deployment", "demo-prod")
-    assert len(deployment["triggers"]["config"]) == 64  # a new deployment whenever the API changes
+    assert deployment["restApi"] == "demo-prod-id"
+    assert len(deployment["triggers"]["document"]) == 64  # the document's hash: a new deployment on every change
+
+
+def test_the_stage_logs_access_where_orchestrator_logs_reads(lambda_run):
+    group = lambda_run.named("LogGroup", "demo-prod-access")
+    assert (
+        group["name"]
+        == logs.ACCESS_LOG_GROUP.format(pipeline="demo", stage="prod")
+        == "/aws/apigateway/demo-prod/access"
+    )
+    assert group["retentionInDays"] == 14
+    settings = lambda_run.named("Stage", "demo-prod")["accessLogSettings"]
+    assert settings["destinationArn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/apigateway/demo-prod/access"
+    fields = json.loads(settings["format"])  # one JSON object per request
+    assert settings["format"] == ACCESS_LOG_FORMAT
+    assert {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "path": "$context.path",
+        "status": "$context.status",
+        "responseLatency": "$context.responseLatency",
+    }.items() <= fields.items()
+
+
+def test_access_log_retention_and_opting_out(project):
+    api = {"stage": "prod", "routes": [{"method": "POST", "path": "/p", "integration": "direct", "endpoint": "ep"}]}
+    config = api_config(project, api)
+    document = json.loads(config["orchestrator:api"])
+    kept = run_program(project, {**config, "orchestrator:api": json.dumps({**document, "log_retention_days": 90})})
+    assert kept.named("LogGroup", "demo-prod-access")["retentionInDays"] == 90
+    off = run_program(project, {**config, "orchestrator:api": json.dumps({**document, "access_log": False})})
+    assert off.error is None
+    assert not off.of_type("LogGroup")
+    assert "accessLogSettings" not in off.named("Stage", "demo-prod")
 
 
 def test_throttling_from_the_spec(lambda_run):
@@ -135,7 +164,9 @@ def test_throttling_has_safe_defaults(direct_run):
 
 
 def test_api_key_with_usage_plan_and_quota(lambda_run):
-    assert lambda_run.named("Method", "demo-prod-post-predict")["apiKeyRequired"] is True
+    document = json.loads(deployed_document(lambda_run))
+    assert document["paths"]["/predict"]["post"]["security"] == [{"api_key": []}]
+    assert document["x-amazon-apigateway-api-key-source"] == "HEADER"
     plan = lambda_run.named("UsagePlan", "demo-prod-plan")
     assert plan["apiStages"] == [{"apiId": "demo-prod-id", "stage": "prod"}]
     assert plan["quotaSettings"] == {"limit": 1000, "period": "WEEK"}
@@ -148,7 +179,9 @@ def test_api_key_with_usage_plan_and_quota(lambda_run):
 def test_api_key_off(direct_run, plain_lambda_run, mixed_run):
     for run in (direct_run, plain_lambda_run, mixed_run):
         assert not run.of_type("ApiKey") and not run.of_type("UsagePlan")
-        assert all(m["inputs"]["apiKeyRequired"] is False for m in run.of_type("Method"))
+        document = json.loads(deployed_document(run))
+        assert "x-amazon-apigateway-api-key-source" not in document
+        assert not [op for item in document["paths"].values() for op in item.values() if "security" in op]
         assert "api_key_id" not in run.outputs
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.apidoc.paths import INTEGRATION
 from orchestrator.targets.aws.web import stack_config as keys
 
-from .api_runs import DIRECT_ROUTE, LAMBDA_ROUTE, api_config, policy
-from .fake_provider import AUTONAMED, ProviderError, autoname
+from .api_runs import DIRECT_ROUTE, LAMBDA_ROUTE, api_config, deployed_document, policy
+from .fake_provider import AUTONAMED, FakeAccount, ProviderError, autoname
 from .pulumi_support import run_program
 
 LONG_PIPELINE = "a-pipeline-name-that-is-as-long-as-allow"  # 40 characters: the longest a spec takes
@@ -95,7 +96,9 @@ def test_china_gets_its_partition_in_every_arn_and_its_domain_in_urls(project):
     assert {"arn:aws-cn:s3:::features/transform.joblib"} == {
         arn for s in statements if s["Sid"] == "ReadNamedObjects" for arn in s["Resource"]
     }
-    assert run.named("Integration", "demo-prod-post-score")["uri"].startswith("arn:aws-cn:apigateway:cn-north-1:")
+    paths = json.loads(deployed_document(run))["paths"]
+    for item in (paths["/predict"]["post"], paths["/score"]["post"]):
+        assert item[INTEGRATION]["uri"].startswith("arn:aws-cn:apigateway:cn-north-1:")
 
 
 def test_references_stay_references_and_the_role_may_read_just_those(project):
@@ -197,3 +200,32 @@ def test_a_public_site_under_account_block_public_access_is_what_aws_refuses(pro
         "aws:s3/bucketPolicy:BucketPolicy demo-site: PutBucketPolicy: Block Public Access refuses a public policy "
         f"on {run.named('Bucket', 'demo-site')['bucket']} [s3-public-policy-blocked]"
     ]
+
+
+def test_the_imported_documents_integrations_are_held_to_aws_rules():
+    """The provider sends the document in PutRestApi; AWS refuses an imported integration as it
+    would the PutIntegration it amounts to (here: too long a timeout, SageMaker's path with one slash)."""
+    bad = {
+        "paths": {
+            "/p": {
+                "post": {
+                    INTEGRATION: {
+                        "type": "aws",
+                        "httpMethod": "POST",
+                        "uri": "arn:aws:apigateway:eu-west-1:runtime.sagemaker:path/endpoints/ep/invocations",
+                        "credentials": "arn:aws:iam::123456789012:role/r",
+                        "timeoutInMillis": 30000,
+                    }
+                }
+            }
+        }
+    }
+    account = FakeAccount("eu-west-1")
+    inputs = {"name": "demo-prod", "body": json.dumps(bad), "putRestApiMode": "overwrite"}
+    account.hold("aws:apigateway/restApi:RestApi", "demo-prod", inputs)
+    assert len(account.refused) == 2
+    assert "timeoutInMillis 30000 is outside 50-29,000" in account.refused[0]
+    assert "is not the SageMaker runtime's InvokeEndpoint path" in account.refused[1]
+    account = FakeAccount("eu-west-1")
+    account.hold("aws:apigateway/restApi:RestApi", "demo-prod", {**inputs, "putRestApiMode": "replace"})
+    assert account.refused and "PutRestApi: mode 'replace' is not one of ['merge', 'overwrite']" in account.refused[0]

@@ -46,4 +46,4 @@ def test_a_custom_route_keeps_its_endpoint_grant_but_gets_no_cors_wrapper(option
 def test_a_direct_route_written_by_hand_without_an_endpoint_is_a_clear_error(project):
     bad = {"stage": "prod", "routes": [{"method": "POST", "path": "/p", "integration": "direct"}]}
     run = run_program(project, {"aws:region": "eu-west-1", keys.API_KEY: json.dumps(bad)}, stack="demo-no-endpoint")
-    assert run.error == "SettingsError: orchestrator:api routes[0] is a direct route without an endpoint_name"
+    assert run.error == "SettingsError: orchestrator:api routes[0] is a direct route without an endpoint"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.spec.models import WebsiteStep
+from orchestrator.spec.models import Route, WebsiteStep
 from orchestrator.targets.aws.web import stack_config as keys
 from orchestrator.targets.website_config import render_config
 
@@ -145,7 +145,8 @@ def test_no_api_without_its_config(public_run):
 
 
 def both_parts(project: Path) -> dict[str, str]:
-    """An API with a lambda route (bundle, CORS shim) and a website in one stack's config."""
+    """An API with a lambda route (bundle, CORS shim) and a website in one stack's config, written by
+    hand as configs were before the api step itself was the config (`endpoint_name`): still read."""
     api = {
         "stage": "prod",
         "cors": {"allow_origins": ["*"]},
@@ -198,13 +199,21 @@ def test_empty_config_builds_nothing(project):
 def test_unknown_api_key_is_a_clear_error(project):
     bad = {
         "stage": "prod",
-        "routes": [{"method": "POST", "path": "/p", "integration": "direct", "endpoint_name": "ep", "timeout": 3}],
+        "routes": [{"method": "POST", "path": "/p", "integration": "direct", "endpoint": "ep", "timeout": 3}],
     }
     run = run_program(project, {"aws:region": "eu-west-1", keys.API_KEY: json.dumps(bad)}, stack="demo-bad")
     assert run.error == (
-        "SettingsError: orchestrator:api routes[0] has unknown keys ['timeout']; known: ['accept', 'content_type', "
-        "'endpoint_name', 'environment', 'handler', 'integration', 'memory_mb', 'method', 'path', 'proxy', "
-        "'references', 'requirements', 'runtime', 's3_read', 'timeout_s']"
+        "SettingsError: orchestrator:api is not an api step: routes[0].timeout: Extra inputs are not permitted "
+        f"(route keys: {sorted(Route.model_fields)})"
+    )
+    assert "'timeout_s'" in run.error  # the key meant is among those named
+
+
+def test_a_lambda_route_without_a_handler_is_a_clear_error(project):
+    bad = {"stage": "prod", "routes": [{"method": "POST", "path": "/p", "integration": "lambda", "endpoint": "ep"}]}
+    run = run_program(project, {"aws:region": "eu-west-1", keys.API_KEY: json.dumps(bad)}, stack="demo-bad")
+    assert run.error == (
+        "SettingsError: orchestrator:api routes[0] is a lambda route without a handler (file.py:function)"
     )
 
 

@@ -18,13 +18,12 @@ from ...errors import UsageError
 from ...spec.models import ApiStep, EndpointStep
 from ..base import LogRequest, TargetError
 from .client import AwsCallFailed, AwsClient
-from .web.program.naming import logical_name
+from .web.program.naming import ACCESS_LOG_GROUP, logical_name
 
 TRAINING_GROUP = "/aws/sagemaker/TrainingJobs"
 PROCESSING_GROUP = "/aws/sagemaker/ProcessingJobs"  # streams <job>/algo-1-<time>, as training's
 ENDPOINT_GROUP = "/aws/sagemaker/Endpoints/{name}"
 LAMBDA_GROUP = "/aws/lambda/{function}"
-ACCESS_LOG_GROUP = "/aws/apigateway/{pipeline}-{stage}/access"
 MAX_PAGES = 100  # of one poll (10,000 events at most per page): a huge backlog is shown in parts
 
 

@@ -70,39 +70,17 @@ def common_config(pipeline: Pipeline, project_dir: Path, build_dir: Path, state_
 
 
 def api_document(step: ApiStep) -> dict[str, Any]:
-    """`orchestrator:api`: the step with its references resolved, endpoints by name.
+    """`orchestrator:api`: the api step itself, references resolved, in the spec's own shape.
 
-    Route environments are left out: they go to `orchestrator:apiEnvironment`, a secret.
+    The program validates it with the spec's model and compiles the API document from it, so
+    the aws API is the document `export openapi` prints and the local gateway serves. Route
+    environments keep only their references (names, not values: the function reads them at init,
+    with read access to just those); the values go to `orchestrator:apiEnvironment`, a secret.
     """
-    return {
-        "stage": step.stage,
-        "routes": [
-            {
-                "method": route.method,
-                "path": route.path,
-                "integration": route.integration,
-                "endpoint_name": route.endpoint,
-                "handler": route.handler,
-                "runtime": route.runtime,
-                "memory_mb": route.memory_mb,
-                "timeout_s": route.timeout_s,
-                "requirements": route.requirements,
-                # local paths (file://) mean nothing to IAM; only S3 locations are granted
-                "s3_read": [uri for uri in route.s3_read if uri.startswith("s3://")],
-                "content_type": route.content_type,
-                "accept": route.accept,
-                # names, not values: the function reads them at init, with read access to just those
-                "references": {k: v for k, v in route.environment.items() if REFERENCE.match(v)},
-                # said by custom (non-proxy) routes only, so the config of proxy routes stays as it was
-                **({} if route.proxy else {"proxy": False}),
-            }
-            for route in step.routes
-        ],
-        "cors": step.cors.model_dump() if step.cors else None,
-        "throttling": step.throttling.model_dump(),
-        "api_key": step.api_key.model_dump() if step.api_key else None,
-        "detailed_metrics": step.detailed_metrics,
-    }
+    document = step.model_dump(mode="json")
+    for route in document["routes"]:
+        route["environment"] = {k: v for k, v in route["environment"].items() if REFERENCE.match(v)}
+    return document
 
 
 def api_environment(step: ApiStep) -> dict[str, dict[str, str]]:

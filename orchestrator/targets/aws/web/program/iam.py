@@ -62,13 +62,13 @@ def s3_object_arns(region: str, uris: Sequence[str]) -> list[str]:
 
 def lambda_route_role(
     name: str,
-    endpoint_arn: str | None,
+    endpoint_arns: Sequence[str],
     log_group_arn: pulumi.Input[str],
     settings: Settings,
     s3_read: Sequence[str] = (),
     extra: Sequence[dict] = (),
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-    """The Lambda's execution role: write its own log group, invoke its one endpoint (if any),
+    """The Lambda's execution role: write its own log group, invoke its endpoint (if it names one),
     read the S3 objects the route names (e.g. a transform saved by training), and
     whatever `extra` statements grant (the parameters and secrets it resolves), nothing else."""
     role = aws.iam.Role(
@@ -89,7 +89,7 @@ def lambda_route_role(
                         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                         "Resource": [group_arn, f"{group_arn}:*"],
                     },
-                    *([invoke_endpoint_statement([endpoint_arn])] if endpoint_arn else []),
+                    *([invoke_endpoint_statement(endpoint_arns)] if endpoint_arns else []),
                     *(
                         [
                             {

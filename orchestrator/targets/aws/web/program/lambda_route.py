@@ -1,4 +1,5 @@
-"""A `lambda` route: the user's handler as a Lambda function behind an AWS_PROXY integration."""
+"""A `lambda` route's function: the user's handler packaged as a Lambda, its log group, its role,
+and the permission for this API to invoke it. The integration that calls it is in the API document."""
 
 from __future__ import annotations
 
@@ -9,52 +10,65 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from .....apidoc import route_key
+from .....spec.models import Route
+from .....spec.service_checks import REFERENCE
 from .... import lambda_shim
 from ...lambda_deps import LAMBDA_DIRECT_UPLOAD_MAX, megabytes
 from . import iam, naming
-from .api_context import ApiContext, method
-from .cors import lambda_shim_policy
+from .api_context import ApiContext
 from .lambda_package import Bundle, PackagingError, build_bundle, handler_parts, lambda_handler_setting
 from .naming import endpoint_arn, execute_api_source_path, logical_name, partition
-from .settings import RouteSettings
 
 SHIM_FILE = Path(lambda_shim.__file__)
 SHIM_HANDLER = f"{SHIM_FILE.stem}.handler"
 
 
-def needs_shim(ctx: ApiContext, route: RouteSettings) -> bool:
+def function_name(ctx: ApiContext, route: Route) -> str:
+    """The function's logical name, which is also its log group's (`orchestrator logs` reads that one)."""
+    return logical_name(ctx.settings.pipeline, ctx.api.stage, route_key(route), limit=naming.FUNCTION)
+
+
+def references(route: Route) -> dict[str, str]:
+    """NAME -> `{{resolve:ssm:...}}` / `{{resolve:secretsmanager:...}}`: read by the function at init."""
+    return {name: value for name, value in route.environment.items() if REFERENCE.match(value)}
+
+
+def adds_cors(ctx: ApiContext, route: Route) -> bool:
+    """A proxy answer gets the API's CORS headers from the wrapper; a custom (`proxy: false`) route's
+    return value is the response body, so its CORS headers come from the document instead."""
+    return bool(ctx.api.step.cors) and route.proxy
+
+
+def needs_shim(ctx: ApiContext, route: Route) -> bool:
     """The wrapper is the function's handler when there are references to resolve or CORS headers to add."""
-    return bool(adds_cors(ctx, route) or route.references)
+    return adds_cors(ctx, route) or bool(references(route))
 
 
-def adds_cors(ctx: ApiContext, route: RouteSettings) -> bool:
-    """Only proxy answers get the wrapper's CORS headers: a custom route's answer is the body itself."""
-    return bool(ctx.api.cors) and route.proxy
-
-
-def function_environment(ctx: ApiContext, route: RouteSettings) -> pulumi.Input[dict[str, str]]:
+def function_environment(ctx: ApiContext, route: Route) -> pulumi.Input[dict[str, str]]:
     """What the handler reads: the spec's variables and the endpoint's name (as on the local target).
 
     The spec's variables come from the secret `orchestrator:apiEnvironment` (then the result is a
     secret Output) and/or the route's plain `environment` (written by hand); references to
     Parameter Store and Secrets Manager stay references, resolved by the function at init.
     """
-    fixed = {**({"ENDPOINT_NAME": route.endpoint_name} if route.endpoint_name else {}), **route.references}
+    fixed = {**({"ENDPOINT_NAME": route.endpoint} if route.endpoint else {}), **references(route)}
     if needs_shim(ctx, route):
         fixed[lambda_shim.HANDLER_VARIABLE] = lambda_handler_setting(route.handler or "")
-    if adds_cors(ctx, route):
-        fixed[lambda_shim.POLICY_VARIABLE] = json.dumps(lambda_shim_policy(ctx.api.cors), sort_keys=True)
+    cors = ctx.api.step.cors
+    if cors and adds_cors(ctx, route):
+        fixed[lambda_shim.POLICY_VARIABLE] = json.dumps(lambda_shim.policy_of(cors), sort_keys=True)
     secrets = ctx.settings.route_environments
     if secrets is None:
         return {**route.environment, **fixed}
-    return secrets.apply(lambda by_route: {**route.environment, **(by_route.get(route.key) or {}), **fixed})
+    return secrets.apply(lambda by_route: {**route.environment, **(by_route.get(route_key(route)) or {}), **fixed})
 
 
-def reference_statements(ctx: ApiContext, route: RouteSettings) -> list[dict]:
+def reference_statements(ctx: ApiContext, route: Route) -> list[dict]:
     """Read access to exactly the parameters and secrets the route's references name."""
     region, account, arn_partition = ctx.region, ctx.account_id, partition(ctx.region)
     parameters, secrets = [], []
-    for reference in route.references.values():
+    for reference in references(route).values():
         match = lambda_shim.REFERENCE.match(reference)
         if not match:
             continue
@@ -113,9 +127,10 @@ def function_code(ctx: ApiContext, name: str, bundle: Bundle) -> dict[str, pulum
     return {"s3_bucket": uploaded.bucket, "s3_key": uploaded.key, "source_code_hash": bundle.source_code_hash}
 
 
-def add_lambda_route(ctx: ApiContext, route: RouteSettings, resource_id: pulumi.Input[str]) -> list[pulumi.Resource]:
+def add_lambda_function(ctx: ApiContext, route: Route) -> aws.lambda_.Function:
+    """The function, its log group and its least-privilege role (the document names its ARN)."""
     settings = ctx.settings
-    name = logical_name(settings.pipeline, ctx.api.stage, route.key, limit=naming.FUNCTION)
+    name = function_name(ctx, route)
     handler_file, _ = handler_parts(route.handler or "")
     requirements = settings.path(route.requirements) if route.requirements else None
     shim = {SHIM_FILE.name: SHIM_FILE} if needs_shim(ctx, route) else {}
@@ -135,16 +150,15 @@ def add_lambda_route(ctx: ApiContext, route: RouteSettings, resource_id: pulumi.
         retention_in_days=ctx.api.log_retention_days,
         tags=settings.tags,
     )
-    arn = endpoint_arn(ctx.region, ctx.account_id, route.endpoint_name) if route.endpoint_name else None
     role, policy = iam.lambda_route_role(
-        logical_name(settings.pipeline, ctx.api.stage, route.key, "role", limit=naming.ROLE),
-        arn,
+        logical_name(settings.pipeline, ctx.api.stage, route_key(route), "role", limit=naming.ROLE),
+        [endpoint_arn(ctx.region, ctx.account_id, route.endpoint)] if route.endpoint else [],
         log_group.arn,
         settings,
-        route.s3_read,
+        [uri for uri in route.s3_read if uri.startswith("s3://")],  # local paths mean nothing to IAM
         reference_statements(ctx, route),
     )
-    function = aws.lambda_.Function(
+    return aws.lambda_.Function(
         name,
         runtime=route.runtime,
         handler=SHIM_HANDLER if shim else lambda_handler_setting(route.handler or ""),
@@ -157,25 +171,16 @@ def add_lambda_route(ctx: ApiContext, route: RouteSettings, resource_id: pulumi.
         opts=pulumi.ResourceOptions(depends_on=[policy, log_group]),
         **function_code(ctx, name, bundle),
     )
-    api_method = method(ctx, name, resource_id, route.method)
-    integration = aws.apigateway.Integration(
-        name,
-        rest_api=ctx.rest_api.id,
-        resource_id=resource_id,
-        http_method=api_method.http_method,
-        type="AWS_PROXY",
-        integration_http_method="POST",  # Lambda is always invoked with POST
-        uri=function.invoke_arn,
-        timeout_milliseconds=ctx.timeout_ms(route.timeout_s),
-    )
-    permission = aws.lambda_.Permission(
-        name,
+
+
+def allow_invoke(
+    ctx: ApiContext, route: Route, function: aws.lambda_.Function, execution_arn: pulumi.Output[str]
+) -> aws.lambda_.Permission:
+    """Only this API may invoke the function, and only for this route's method and path, in any stage."""
+    return aws.lambda_.Permission(
+        function_name(ctx, route),
         action="lambda:InvokeFunction",
         function=function.name,
         principal="apigateway.amazonaws.com",
-        # Only this API, this method and path, in any of its stages.
-        source_arn=ctx.rest_api.execution_arn.apply(
-            lambda execution_arn: f"{execution_arn}/*{execute_api_source_path(route.method, route.path)}"
-        ),
+        source_arn=execution_arn.apply(lambda arn: f"{arn}/*{execute_api_source_path(route.method, route.path)}"),
     )
-    return [log_group, function, api_method, integration, permission]

@@ -21,9 +21,11 @@ BUCKET = 63  # S3 bucket names (https://docs.aws.amazon.com/AmazonS3/latest/user
 INLINE_POLICY = (
     128  # IAM inline policy names (https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html)
 )
-UNNAMED = 64  # resources AWS gives no name of ours (methods, integrations): only unique
+UNNAMED = 64  # resources AWS gives no name of ours (deployments, permissions): only unique
+# The stage's access log: `orchestrator logs` reads the same group on aws.
+ACCESS_LOG_GROUP = "/aws/apigateway/{pipeline}-{stage}/access"
 
-__all__ = ["dns_suffix", "logical_name", "partition", "slug"]
+__all__ = ["ACCESS_LOG_GROUP", "dns_suffix", "logical_name", "partition", "slug"]
 
 
 def slug(text: str) -> str:
@@ -44,11 +46,6 @@ def logical_name(*parts: str, limit: int = UNNAMED) -> str:
 def endpoint_arn(region: str, account_id: str, endpoint_name: str) -> str:
     """SageMaker lower-cases endpoint names in ARNs; IAM matches ARNs exactly."""
     return f"arn:{partition(region)}:sagemaker:{region}:{account_id}:endpoint/{endpoint_name.lower()}"
-
-
-def sagemaker_invoke_uri(region: str, endpoint_name: str) -> str:
-    """API Gateway's AWS-integration URI for InvokeEndpoint; the double slash is required."""
-    return f"arn:{partition(region)}:apigateway:{region}:runtime.sagemaker:path//endpoints/{endpoint_name}/invocations"
 
 
 def s3_arn(region: str, bucket: str, key: str = "") -> str:

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pydantic import ValidationError
+
+from .....spec.models import ApiStep, Route
 
 NAMESPACE = "orchestrator"
-DEFAULT_RATE_LIMIT = 50.0
-DEFAULT_BURST_LIMIT = 100
 DEFAULT_LOG_RETENTION_DAYS = 14
-API_GATEWAY_MAX_TIMEOUT_S = 29.0
 
 
 class SettingsError(ValueError):
@@ -31,63 +31,24 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class RouteSettings:
-    method: str
-    path: str
-    integration: str  # lambda | direct
-    endpoint_name: str | None = None  # a lambda route may call no endpoint
-    handler: str | None = None
-    runtime: str = "python3.12"
-    memory_mb: int = 256
-    timeout_s: float = API_GATEWAY_MAX_TIMEOUT_S
-    environment: dict[str, str] = field(default_factory=dict)
-    requirements: str | None = None
-    s3_read: list[str] = field(default_factory=list)  # s3://bucket/key or s3://bucket/prefix/
-    content_type: str = "application/json"
-    accept: str = "application/json"
-    # NAME -> "{{resolve:ssm:NAME}}" / "{{resolve:secretsmanager:ID}}": read by the function at init
-    references: dict[str, str] = field(default_factory=dict)
-    proxy: bool = True  # False: API Gateway's custom integration, whose answers are bodies, not proxy responses
+class ApiSettings:
+    """The api step itself (the spec's own model, references resolved), so the document the
+    program deploys is compiled from exactly what `export openapi` and the local gateway read;
+    plus what only the program knows: how long its logs are kept, whether the stage logs access."""
+
+    step: ApiStep
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    # Access logging needs the account's API Gateway CloudWatch role (set once per Region), or
+    # CreateStage fails: `false` deploys the stage without it.
+    access_log: bool = True
 
     @property
-    def key(self) -> str:
-        """How the route is named in outputs: `POST /predict`."""
-        return f"{self.method} {self.path}"
+    def stage(self) -> str:
+        return self.step.stage
 
-
-@dataclass(frozen=True)
-class CorsSettings:
-    allow_origins: list[str]
-    allow_methods: list[str] | None = None
-    allow_headers: list[str] = field(
-        default_factory=lambda: ["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key"]
-    )
-    expose_headers: list[str] = field(default_factory=list)
-    max_age_s: int = 600
-    allow_credentials: bool = False
-
-
-@dataclass(frozen=True)
-class ThrottlingSettings:
-    rate_limit: float = DEFAULT_RATE_LIMIT
-    burst_limit: int = DEFAULT_BURST_LIMIT
-
-
-@dataclass(frozen=True)
-class ApiKeySettings:
-    quota_limit: int | None = None
-    quota_period: str = "DAY"
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    stage: str
-    routes: list[RouteSettings]
-    cors: CorsSettings | None = None
-    throttling: ThrottlingSettings = field(default_factory=ThrottlingSettings)
-    api_key: ApiKeySettings | None = None
-    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
-    detailed_metrics: bool = False  # per-method CloudWatch metrics, which CloudWatch bills
+    @property
+    def routes(self) -> list[Route]:
+        return self.step.routes
 
 
 @dataclass(frozen=True)
@@ -146,35 +107,51 @@ def _build(cls: type, data: Any, where: str) -> Any:
         raise SettingsError(f"{where}: {exc}") from exc
 
 
+def _earlier_route(route: Any) -> Any:
+    """A route as configs written before the step itself was the config named it: `endpoint_name`
+    for `endpoint`, references in a `references` map of their own."""
+    if not isinstance(route, dict):
+        return route
+    route = dict(route)
+    if "endpoint_name" in route and "endpoint" not in route:
+        route["endpoint"] = route.pop("endpoint_name")
+    references = route.pop("references", None) or {}
+    if references:
+        route["environment"] = {**(route.get("environment") or {}), **references}
+    return route
+
+
+def _where(loc: tuple) -> str:
+    """pydantic's location `("routes", 0, "timeout")` as the config names it: `routes[0].timeout`."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
 def parse_api(data: Any) -> ApiSettings:
+    """`orchestrator:api`: the api step as the spec writes it (JSON), plus the program's own keys."""
     if not isinstance(data, dict):
         raise SettingsError("orchestrator:api must be a JSON object")
     data = dict(data)
-    routes = [
-        _build(RouteSettings, route, f"orchestrator:api routes[{i}]")
-        for i, route in enumerate(data.pop("routes", []) or [])
-    ]
-    if not routes:
+    extras = {key: data.pop(key) for key in ApiSettings.__dataclass_fields__ if key != "step" and key in data}
+    data.setdefault("type", "api")
+    data["routes"] = [_earlier_route(route) for route in data.get("routes") or []]
+    if not data["routes"]:
         raise SettingsError("orchestrator:api needs at least one route")
-    for i, route in enumerate(routes):
-        if route.integration not in ("lambda", "direct"):
-            raise SettingsError(f"orchestrator:api routes[{i}].integration must be lambda or direct")
+    try:
+        step = ApiStep.model_validate({key: value for key, value in data.items() if value is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{_where(error['loc']) or 'api'}: {error['msg']}" for error in exc.errors())
+        raise SettingsError(
+            f"orchestrator:api is not an api step: {problems} (route keys: {sorted(Route.model_fields)})"
+        ) from None
+    for i, route in enumerate(step.routes):
         if route.integration == "lambda" and not route.handler:
             raise SettingsError(f"orchestrator:api routes[{i}] is a lambda route without a handler (file.py:function)")
-        if route.integration == "direct" and not route.endpoint_name:
-            raise SettingsError(f"orchestrator:api routes[{i}] is a direct route without an endpoint_name")
-        if not route.path.startswith("/"):
-            raise SettingsError(f"orchestrator:api routes[{i}].path must start with /")
-    cors = data.pop("cors", None)
-    throttling = data.pop("throttling", None)
-    api_key = data.pop("api_key", None)
-    parts = {
-        "routes": routes,
-        "cors": _build(CorsSettings, cors, "orchestrator:api cors") if cors else None,
-        "throttling": _build(ThrottlingSettings, throttling, "orchestrator:api throttling") if throttling else None,
-        "api_key": _build(ApiKeySettings, api_key, "orchestrator:api api_key") if api_key is not None else None,
-    }
-    return _build(ApiSettings, {**data, **parts}, "orchestrator:api")
+        if route.integration == "direct" and not route.endpoint:
+            raise SettingsError(f"orchestrator:api routes[{i}] is a direct route without an endpoint")
+    return _build(ApiSettings, {"step": step, **extras}, "orchestrator:api")
 
 
 def parse_website(data: Any) -> WebsiteSettings:
