@@ -42,13 +42,44 @@ class ApiHandler(WebHandler):
 
     part = Part("api", keys.API_KEY, (keys.API_ENVIRONMENT_KEY,))
 
+    def __init__(self, layer: WebLayer, target: AwsTarget | None = None):
+        super().__init__(layer)
+        self.target = target  # for the run's AWS client and reporter: what the account's settings allow
+        self.access_log = True  # False when the account has no CloudWatch role for API Gateway (preflight)
+
+    def preflight(self, name: str, step: ApiStep) -> None:
+        """A stage's access log is written with the account's API Gateway CloudWatch role (one per Region,
+        an account-wide setting left to its owner). Without one AWS refuses the stage's access logging,
+        so the stage goes up without it, and the warning says how to turn it on."""
+        if self.target is None:
+            return
+        try:
+            account = self.target.client.call("apigateway", "GetAccount")
+        except StepFailed as exc:
+            self.target.reporter.warn(
+                f"Could not read API Gateway's account settings ({exc}); the stage of api {name} logs access, "
+                "which needs the account's CloudWatch role in this Region."
+            )
+            return
+        if account.get("cloudwatchRoleArn"):
+            return
+        self.access_log = False
+        self.target.reporter.warn(
+            f"API Gateway has no CloudWatch Logs role in {self.layer.pipeline.region} for this account, so stage "
+            f"{step.stage} of api {name} is deployed without an access log (`orchestrator logs` shows its "
+            "functions' logs only). To log access, set one once per Region: a role apigateway.amazonaws.com may "
+            "assume with the AmazonAPIGatewayPushToCloudWatchLogs permissions, then `aws apigateway update-account "
+            "--patch-operations op=replace,path=/cloudwatchRoleArn,value=<role-arn>`, and run again."
+        )
+
     def apply(self, step: ApiStep, ctx: StepContext) -> StepResult:
         environments = keys.api_environment(step)
         secrets = {keys.API_ENVIRONMENT_KEY: keys.encode(environments)} if environments else {}
+        document = keys.api_document(step)
+        if not self.access_log:
+            document[keys.ACCESS_LOG_SETTING] = False
         layer = self.layer
-        stack, outputs = layer.apply(
-            self.part, keys.stack_name(layer.pipeline, step.stage), keys.api_document(step), ctx, secrets
-        )
+        stack, outputs = layer.apply(self.part, keys.stack_name(layer.pipeline, step.stage), document, ctx, secrets)
         url = layer.required(outputs, "api_url", stack)
         details = {"stack": stack.name, "backend": layer.backend_label}
         if outputs.get("api_key_id"):
@@ -122,4 +153,4 @@ class WebsiteHandler(WebHandler):
 
 def web_handlers(layer: WebLayer, target: AwsTarget | None = None) -> dict[str, WebHandler]:
     """The handlers of the two web kinds, sharing one layer (and so one set of open stacks)."""
-    return {"api": ApiHandler(layer), "website": WebsiteHandler(layer, target)}
+    return {"api": ApiHandler(layer, target), "website": WebsiteHandler(layer, target)}

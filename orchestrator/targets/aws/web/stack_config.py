@@ -25,6 +25,8 @@ PRIVATE_FOLDERS_KEY = "orchestrator:privateFolders"  # what no lambda bundle shi
 ARTIFACT_BUCKET_KEY = "orchestrator:artifactBucket"  # bundles over 50 MB reach Lambda through S3
 ARTIFACT_PREFIX_KEY = "orchestrator:artifactPrefix"
 API_KEY = "orchestrator:api"
+# In the api key beside the step: false when the account cannot log a stage's access (no CloudWatch role).
+ACCESS_LOG_SETTING = "access_log"
 # Route environments may hold secrets (`${env:...}`): a key of their own, written as a Pulumi secret.
 API_ENVIRONMENT_KEY = "orchestrator:apiEnvironment"
 WEBSITE_KEY = "orchestrator:website"
