@@ -63,6 +63,11 @@ def live_figures(spec: Spec, store: StateStore, targets) -> dict[str, dict[str, 
 def _live_line(figures: dict[str, Any]) -> str:
     if figures.get("needs_run"):  # a local service restored without its ${env:...} values
         return f"    {figures['needs_run']}"
+    if "endpoint_status" in figures:  # what SageMaker reports of an endpoint (aws)
+        parts = [str(figures["endpoint_status"])]
+        if "instances" in figures:
+            parts.append(f"instances {figures['instances']} (desired {figures['desired_instances']})")
+        return "    live: " + ", ".join(parts)
     parts = [f"workers {figures['workers']}", f"{figures['requests']} requests", f"{figures['errors']} errors"]
     if figures.get("p50_ms") is not None:
         parts.append(f"p50 {figures['p50_ms']:g} ms, p99 {figures['p99_ms']:g} ms")

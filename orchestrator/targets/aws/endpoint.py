@@ -379,3 +379,17 @@ class EndpointHandler(SageMakerHandler):
         if not step.instance:  # serverless
             return []
         return instance_type_problems(name, step.instance.type, hosting_types(), "host endpoints")
+
+    def live(self, outputs: Any) -> dict[str, Any] | None:
+        """What DescribeEndpoint says now: its status and its variants' instances (current and desired;
+        a serverless endpoint has none). None when nothing is recorded or the endpoint is gone."""
+        name = outputs.get("endpoint_name")
+        described = self.client.describe_endpoint(name) if name else None
+        if not described:
+            return None
+        variants = described.get("ProductionVariants") or []
+        figures: dict[str, Any] = {"endpoint_status": described.get("EndpointStatus")}
+        if any("CurrentInstanceCount" in variant for variant in variants):
+            figures["instances"] = sum(variant.get("CurrentInstanceCount", 0) for variant in variants)
+            figures["desired_instances"] = sum(variant.get("DesiredInstanceCount", 0) for variant in variants)
+        return figures
