@@ -182,23 +182,6 @@ def _log_group(account, i):
     return out
 
 
-def _integration(account, i):
-    params = {
-        "restApiId": i.get("restApi"),
-        "resourceId": i.get("resourceId"),
-        "httpMethod": i.get("httpMethod"),
-        "type": i.get("type"),
-        "integrationHttpMethod": i.get("integrationHttpMethod"),
-        "uri": i.get("uri"),
-        "credentials": i.get("credentials"),
-        "requestParameters": i.get("requestParameters"),
-        "requestTemplates": i.get("requestTemplates"),
-        "passthroughBehavior": i.get("passthroughBehavior"),
-        "timeoutInMillis": i.get("timeoutMilliseconds"),
-    }
-    return [("apigateway", "PutIntegration", {k: v for k, v in params.items() if v is not None})]
-
-
 def _drop_none(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
@@ -300,62 +283,6 @@ REQUESTS: dict[str, Build] = {
     ],
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:apigateway/restApi:RestApi": _rest_api,
-    "aws:apigateway/resource:Resource": lambda a, i: [
-        (
-            "apigateway",
-            "CreateResource",
-            {"restApiId": i.get("restApi"), "parentId": i.get("parentId"), "pathPart": i.get("pathPart")},
-        )
-    ],
-    "aws:apigateway/method:Method": lambda a, i: [
-        (
-            "apigateway",
-            "PutMethod",
-            _drop_none(
-                {
-                    "restApiId": i.get("restApi"),
-                    "resourceId": i.get("resourceId"),
-                    "httpMethod": i.get("httpMethod"),
-                    "authorizationType": i.get("authorization"),
-                    "apiKeyRequired": i.get("apiKeyRequired"),
-                }
-            ),
-        )
-    ],
-    "aws:apigateway/integration:Integration": _integration,
-    "aws:apigateway/methodResponse:MethodResponse": lambda a, i: [
-        (
-            "apigateway",
-            "PutMethodResponse",
-            _drop_none(
-                {
-                    "restApiId": i.get("restApi"),
-                    "resourceId": i.get("resourceId"),
-                    "httpMethod": i.get("httpMethod"),
-                    "statusCode": i.get("statusCode"),
-                    "responseParameters": i.get("responseParameters"),
-                    "responseModels": i.get("responseModels"),
-                }
-            ),
-        )
-    ],
-    "aws:apigateway/integrationResponse:IntegrationResponse": lambda a, i: [
-        (
-            "apigateway",
-            "PutIntegrationResponse",
-            _drop_none(
-                {
-                    "restApiId": i.get("restApi"),
-                    "resourceId": i.get("resourceId"),
-                    "httpMethod": i.get("httpMethod"),
-                    "statusCode": i.get("statusCode"),
-                    "selectionPattern": i.get("selectionPattern"),
-                    "responseParameters": i.get("responseParameters"),
-                    "responseTemplates": i.get("responseTemplates"),
-                }
-            ),
-        )
-    ],
     "aws:apigateway/deployment:Deployment": lambda a, i: [
         (
             "apigateway",
@@ -393,19 +320,6 @@ REQUESTS: dict[str, Build] = {
     ],
     "aws:apigateway/usagePlan:UsagePlan": lambda a, i: [
         ("apigateway", "CreateUsagePlan", _drop_none({"name": i.get("name"), "tags": i.get("tags")}))
-    ],
-    "aws:apigateway/response:Response": lambda a, i: [
-        (
-            "apigateway",
-            "PutGatewayResponse",
-            _drop_none(
-                {
-                    "restApiId": i.get("restApiId"),
-                    "responseType": i.get("responseType"),
-                    "responseParameters": i.get("responseParameters"),
-                }
-            ),
-        )
     ],
     "aws:s3/bucket:Bucket": lambda a, i: [("s3", "CreateBucket", {"Bucket": i.get("bucket")})],
     "aws:s3/bucketPolicy:BucketPolicy": lambda a, i: [
