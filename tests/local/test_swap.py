@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 
@@ -87,3 +89,46 @@ def test_redeploying_an_api_fails_no_request_in_flight(cloud, files):
     client.delete("apis", "api-redeploy")
     assert failures == []
     assert len(answers) >= 5  # requests really went through while the gateway was replaced
+
+
+def read_answer(conn: socket.socket) -> tuple[bytes, bytes]:
+    """One answer of Content-Length framing: its head (lower-cased) and body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        assert chunk, f"the connection closed before an answer: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(line for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")).split(b":")[1]
+    )
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head.lower(), body
+
+
+def test_a_replaced_worker_says_close_on_the_last_answer_of_a_kept_alive_connection(cloud, files):
+    """A keep-alive client sends its next request the moment an answer is complete; a worker that
+    closed after that answer without saying so reset the request already on its way."""
+    client = cloud["client"]
+    port = client.put("ep-close", EndpointRequest(files["model_v1"].as_uri(), None, {})).port
+    body = b'{"instances": [[3.0]]}'
+    request = (
+        f"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+            conn.sendall(request)
+            head, answer = read_answer(conn)
+            assert b"connection: close" not in head and json.loads(answer)["predictions"] == [1]
+            client.put("ep-close", EndpointRequest(files["model_v2"].as_uri(), None, {}))  # drains the old worker
+            conn.sendall(request)
+            head, answer = read_answer(conn)
+            assert json.loads(answer)["predictions"] == [1]  # the old model, on its old connection
+            assert b"\r\nconnection: close" in head
+            assert conn.recv(1) == b""  # then a clean end, not a reset
+        with httpx.Client(timeout=30) as http:
+            assert http.post(f"http://127.0.0.1:{port}/invocations", content=body).json()["predictions"] == [8]
+    finally:
+        client.delete("endpoints", "ep-close")

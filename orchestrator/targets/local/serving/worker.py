@@ -7,8 +7,8 @@ serves until SIGTERM or until its supervisor goes away (its stdin closes).
 
 A SIGTERM (a redeploy replaced this worker) stops accepting at once; each open
 connection gets its next answer with `Connection: close`, and one left idle is closed
-after a short grace, so a client in the middle of a keep-alive exchange never sees its
-connection dropped under it.
+after a short grace while no request is arriving on it (draining.py), so a client in
+the middle of a keep-alive exchange never sees its connection dropped under it.
 """
 
 from __future__ import annotations
@@ -22,31 +22,8 @@ import threading
 from pathlib import Path
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
-IDLE_DRAIN_S = 2.0  # an idle keep-alive connection of a draining worker is closed after this
-
-
-class DrainingH11(H11Protocol):
-    """uvicorn's h11 protocol, with a shutdown that lets each open connection finish its exchange."""
-
-    _draining = False
-
-    def shutdown(self) -> None:
-        if self.cycle is None or self.cycle.response_complete:
-            self._draining = True
-            self.loop.call_later(IDLE_DRAIN_S, self._close_if_idle)
-        else:
-            self.cycle.keep_alive = False
-
-    def _close_if_idle(self) -> None:
-        if self.cycle is None or self.cycle.response_complete:
-            super().shutdown()
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self._draining and self.cycle is not None:
-            self.cycle.keep_alive = False  # this answer is the connection's last
+from .draining import DrainingH11
 
 
 class DrainingServer(uvicorn.Server):
