@@ -187,3 +187,22 @@ def test_the_site_is_a_bucket_of_the_local_s3(cloud, site):
     finally:
         s3.delete_object(Bucket="site-bucket", Key="added/later.txt")
     assert httpx.get(f"{url}/added/later.txt").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        "/" + "a" * 256,  # a segment longer than a file name may be
+        "/" + "a" * 256 + "/",  # ... that is a folder: its index document is looked up
+        "/docs/" + "b" * 1024 + ".html",
+        "/" + "/".join(["c" * 200] * 25),  # longer than PATH_MAX
+        "/a%00b.html",  # NUL is in no file name
+        "/%00",
+        "/docs%00/",
+    ],
+)
+def test_a_key_that_is_no_file_name_is_404_with_the_error_document(site, raw_path):
+    """S3 answers any key it does not hold with 404; here such a key is no valid file name either."""
+    _, port = site
+    status, body = raw_get(port, raw_path)
+    assert (status, b"custom error page" in body or b"404" in body) == (404, True)
