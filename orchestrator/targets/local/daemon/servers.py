@@ -12,6 +12,7 @@ import socket
 
 import uvicorn
 
+from ..h11_limits import LimitedH11
 from .protocol import HOST
 
 
@@ -43,6 +44,7 @@ class HttpServer:
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             app,
+            http=LimitedH11,  # head and body read timeouts, a bound on connections
             lifespan="off",
             access_log=False,
             log_level="warning",

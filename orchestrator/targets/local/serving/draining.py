@@ -16,7 +16,8 @@ import termios
 
 import h11
 from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
-from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ..h11_limits import LimitedH11
 
 IDLE_DRAIN_S = 2.0  # an idle keep-alive connection of a draining worker is closed after this
 CLOSE = (b"connection", b"close")
@@ -54,7 +55,7 @@ def bytes_waiting(transport) -> int:
         return 0
 
 
-class DrainingH11(H11Protocol):
+class DrainingH11(LimitedH11):
     """Draining: the answer under way and every later one say close; an idle connection is closed
     after IDLE_DRAIN_S, and only while nothing of a next request has arrived."""
 
