@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
 import signal
+import socket
 
 import boto3
 import pytest
@@ -309,3 +311,44 @@ def test_aws_chunked_bodies_are_decoded():
     decoder = ChunkDecoder()
     out = b"".join(decoder.feed(framed[i : i + 3]) for i in range(0, len(framed), 3))
     assert (out, decoder.state) == (b"hello world", "done")
+
+
+def test_a_put_declaring_over_5_gb_is_entity_too_large_before_its_body_is_read(s3_cloud, bucket):
+    """S3's limit for one PutObject or part; the answer comes without waiting for the body."""
+    port = int(s3_cloud["url"].rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(
+            f"PUT /{bucket}/huge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {5 * 1024**3 + 1}\r\n\r\n".encode()
+        )
+        answer = b""
+        while b"</Error>" not in answer:
+            chunk = conn.recv(65536)
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"<Code>EntityTooLarge</Code>" in answer
+    assert b"<MaxSizeAllowed>5368709120</MaxSizeAllowed>" in answer
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_upload_of_unknown_size_stops_at_the_limit_without_writing_past_it(tmp_path, monkeypatch, declared):
+    from orchestrator.targets.local.storage import s3http
+    from orchestrator.targets.local.storage.store import S3Error, Upload
+
+    monkeypatch.setattr(s3http, "MAX_UPLOAD", 10)
+    pieces = [b"abcd"] * 5
+    headers = [(b"content-length", b"20")] if declared else [(b"transfer-encoding", b"chunked")]
+    scope = {"method": "PUT", "path": "/b/k", "raw_path": b"/b/k", "query_string": b"", "headers": headers}
+    request = s3http.S3Request.from_scope(scope)
+    sent = []
+
+    async def receive():
+        sent.append(pieces[len(sent)])
+        return {"type": "http.request", "body": sent[-1], "more_body": len(sent) < len(pieces)}
+
+    (tmp_path / "scratch").mkdir()
+    upload = Upload(tmp_path / "scratch")
+    with pytest.raises(S3Error) as caught:
+        asyncio.run(s3http.read_into(receive, request, upload))
+    assert caught.value.code == "EntityTooLarge"
+    assert upload.size <= 10 and len(sent) == (0 if declared else 3)
+    upload.discard()

@@ -51,7 +51,8 @@ class S3Api:
         except S3Error as error:
             if error.status >= 500:
                 log.error("%s %s/%s: %s", request.method, request.bucket, request.key, error)
-            if not body_read and not await drain(tracked, DRAIN_LIMIT):
+            # A body over S3's upload limit is not read to its end, whatever it declared.
+            if not body_read and (error.code == "EntityTooLarge" or not await drain(tracked, DRAIN_LIMIT)):
                 base.append(("connection", "close"))  # too much left unread: the connection cannot be reused
             await respond(
                 send,

@@ -20,6 +20,7 @@ from .s3xml import http_date
 from .store import CHUNK, ObjectMeta, S3Error, Upload
 
 MAX_XML_BODY = 2 * 1024 * 1024
+MAX_UPLOAD = 5 * 1024**3  # one PutObject or one part (docs: "Amazon S3 multipart upload limits")
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "content-language", "expires")
 RESPONSE_OVERRIDES = {
     "response-content-type": "content-type",
@@ -121,19 +122,37 @@ class ChunkDecoder:
                 return bytes(out)
 
 
+def too_large(size: int) -> S3Error:
+    return S3Error(
+        "EntityTooLarge",
+        400,
+        "Your proposed upload exceeds the maximum allowed size",
+        ProposedSize=str(size),
+        MaxSizeAllowed=str(MAX_UPLOAD),
+    )
+
+
 async def read_into(receive: Receive, request: S3Request, upload: Upload) -> None:
-    """Stream the request body into `upload`; then check Content-MD5 if the client sent one."""
+    """Stream the request body into `upload`; then check Content-MD5 if the client sent one.
+
+    Over S3's 5 GB for one upload is EntityTooLarge: from the declared size before a byte is
+    read, or, for a body of unknown size, before the byte past the limit is written."""
     decoder = ChunkDecoder() if request.chunked else None
+    expected = request.headers.get("x-amz-decoded-content-length") if decoder else request.headers.get("content-length")
+    if expected is not None and expected.isdigit() and int(expected) > MAX_UPLOAD:
+        raise too_large(int(expected))
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise S3Error("IncompleteBody", 400, "You did not provide the number of bytes specified")
         chunk = message.get("body", b"")
-        if chunk:
-            upload.write(decoder.feed(chunk) if decoder else chunk)
+        data = decoder.feed(chunk) if decoder and chunk else chunk
+        if upload.size + len(data) > MAX_UPLOAD:
+            raise too_large(upload.size + len(data))
+        if data:
+            upload.write(data)
         if not message.get("more_body", False):
             break
-    expected = request.headers.get("x-amz-decoded-content-length") if decoder else request.headers.get("content-length")
     if expected is not None and expected.isdigit() and int(expected) != upload.size:
         raise S3Error("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length")
     md5 = request.headers.get("content-md5")
