@@ -167,3 +167,28 @@ def test_an_oversized_body_is_refused_before_it_is_read(cloud):
         (daemon_port, "/endpoints/ep-transform/invocations"),  # the runtime API on the daemon's own port
     ]
     assert [status_without_sending_the_body(port, path, over) for port, path in asked] == [413] * 3
+
+
+def test_a_chunked_body_is_refused_once_it_passes_the_limit_not_read_to_its_end(cloud):
+    """No Content-Length to refuse from: the 413 comes as the body streams past 6 MB, long
+    before the client has sent all of it (a server that buffered the whole body first would not
+    answer until the end)."""
+    daemon_port = cloud["client"].info()["port"]
+    asked = [
+        (cloud["transform_port"], "/invocations"),
+        (cloud["transform_port"], "/endpoints/ep-transform/invocations"),
+        (daemon_port, "/endpoints/ep-transform/invocations"),
+    ]
+    for port, path in asked:
+        sent = 0
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+            head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            conn.sendall(f"{head}Transfer-Encoding: chunked\r\n\r\n".encode())
+            try:
+                while sent < 64 * MB:
+                    conn.sendall(f"{MB:x}\r\n".encode() + b" " * MB + b"\r\n")
+                    sent += MB
+            except OSError:  # cut off: the server stopped reading
+                pass
+            assert int(conn.recv(4096).split(b" ", 2)[1]) == 413, (port, path)
+        assert sent < 64 * MB, (port, path)
