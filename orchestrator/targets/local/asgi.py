@@ -19,6 +19,10 @@ class BodyTooLarge(Exception):
         self.complete = complete
 
 
+class ClientGone(Exception):
+    """The client disconnected before its body ended: there is no whole request to act on."""
+
+
 @dataclass
 class Request:
     method: str
@@ -57,7 +61,7 @@ async def read_body(receive: Receive, limit: int | None = None) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone  # never run a model or a Lambda on a truncated body
         chunk = message.get("body", b"")
         size += len(chunk)
         if limit is not None and size > limit:

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 
-from ..asgi import Request, read_body, respond_json
+from ..asgi import ClientGone, Request, read_body, respond_json
 from ..serving.endpoint import RuntimeApi
 from ..serving.inference import ModelLoadError
 from .cloud import Cloud
@@ -67,7 +67,10 @@ class ControlApp:
         if request.path == "/hold" and request.method == "POST":
             await self._hold(receive, send)
             return
-        body = await read_body(receive)
+        try:
+            body = await read_body(receive)
+        except ClientGone:
+            return
         try:
             payload = json.loads(body) if body else {}
         except json.JSONDecodeError:

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from ...lambda_shim import with_cors
-from ..asgi import BodyTooLarge, Request, drain, read_body, respond
+from ..asgi import BodyTooLarge, ClientGone, Request, drain, read_body, respond
 from ..daemon.protocol import ApiRequest, FunctionRequest, function_name
 from ..lambdas.environment import lambda_environment
 from ..lambdas.pool import BOOTSTRAP, FunctionError, FunctionPool, FunctionSpec, LambdaFailed, LambdaTimeout
@@ -219,6 +219,8 @@ class Gateway:
                 raise GatewayError("too_large") from None
             integrate = self.integrations[operation.integration.get("type", "").lower()]
             status, headers, data = await integrate(operation, request, body, path, params, request_id)
+        except ClientGone:
+            return  # nobody to answer
         except GatewayError as exc:
             context = self._context(request, request_id, operation, path or raw_path)
             status, headers, data = self.responses.answer(exc.error, context, request.header)

@@ -16,7 +16,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote
 
-from ..asgi import BodyTooLarge, Request, read_body, respond, respond_json
+from ..asgi import BodyTooLarge, ClientGone, Request, read_body, respond, respond_json
 from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX
 from .http_client import ConnectFailed, HttpClient
 from .inference import InvocationContext, InvocationError, LoadedModel
@@ -168,7 +168,7 @@ def answer_headers(media: str, attributes: str | None) -> list[tuple[str, str]]:
 
 
 async def limited_body(request: Request, receive, send, max_payload: int, runtime: bool) -> bytes | None:
-    """The body, or None once a 413 has been sent for one over the payload limit.
+    """The body, or None when there is nothing left to do: a 413 was sent, or the client left mid-body.
 
     A declared Content-Length over the limit is answered before a byte of the body is read.
     The answer goes out at once; uvicorn drops the rest of the body as it arrives and keeps
@@ -180,6 +180,8 @@ async def limited_body(request: Request, receive, send, max_payload: int, runtim
         if declared is not None and declared.isdigit() and int(declared) > max_payload:
             raise BodyTooLarge(complete=False)
         return await read_body(receive, max_payload)
+    except ClientGone:
+        return None  # the client left mid-body: the model never sees a truncated request
     except BodyTooLarge as exc:
         limit_mb = max_payload // (1024 * 1024)
         message = f"Request payload is larger than the endpoint's {limit_mb} MB limit."
