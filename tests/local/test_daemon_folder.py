@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -50,3 +52,16 @@ def test_deleting_the_folder_stops_the_daemon_its_services_and_their_processes(d
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
     assert not client.home.root.exists()  # nothing made it again on the way out
+
+
+def test_the_daemon_lifts_its_open_file_limit_to_the_hard_one():
+    """Every service may hold MAX_CONNECTIONS connections: a 1024 soft limit would run out first."""
+    code = (
+        "import resource\n"
+        "from orchestrator.targets.local.daemon.main import raise_open_file_limit\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (min(512, hard), hard))\n"
+        "print(raise_open_file_limit() == resource.getrlimit(resource.RLIMIT_NOFILE), soft <= resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True"]

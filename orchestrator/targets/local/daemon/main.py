@@ -86,10 +86,29 @@ async def serve(home: Home) -> None:
         home.daemon_file.unlink(missing_ok=True)
 
 
+def raise_open_file_limit() -> tuple[int, int]:
+    """Lift the soft limit on open files to the hard one: every service holds up to its own
+    connection bound, and 1024 (a common soft default) is less than four of them. Returns (soft, hard)."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX: nothing to raise
+        return (0, 0)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass  # a container may forbid it; the bounds per service still hold
+    return soft, hard
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m orchestrator.targets.local.daemon HOME", file=sys.stderr)
         return 2
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    raise_open_file_limit()
     asyncio.run(serve(Home(Path(argv[1]))))
     return 0
