@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from orchestrator.targets.local import h11_limits
 from orchestrator.targets.local.asgi import Request, respond
 from orchestrator.targets.local.daemon.servers import bind
 from orchestrator.targets.local.gateway import http11
@@ -96,3 +97,20 @@ def test_a_client_that_never_finishes_its_head_is_cut_off(server, monkeypatch):
         sock.settimeout(10)
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and nothing more
         assert sock.recv(65536) == b""  # the server closed the connection
+
+
+def test_connections_past_the_bound_get_503_and_are_closed(server, monkeypatch):
+    monkeypatch.setattr(h11_limits, "MAX_CONNECTIONS", 2)
+    held = [socket.create_connection(("127.0.0.1", server), timeout=30) for _ in range(2)]
+    try:
+        for sock in held:  # both are served and kept alive
+            assert exchange(sock, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200 ")
+        with socket.create_connection(("127.0.0.1", server), timeout=30) as extra:
+            data = b""
+            while chunk := extra.recv(65536):
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 503 ") and b"connection: close" in data.lower()
+        assert exchange(held[0], b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200 ")  # still served
+    finally:
+        for sock in held:
+            sock.close()

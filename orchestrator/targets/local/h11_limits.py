@@ -6,7 +6,7 @@ local user could use up the daemon's file handles. Here a request head must arri
 within HEAD_TIMEOUT_S of its first byte (or of the connection's start), a body may pause
 no longer than BODY_TIMEOUT_S, and a server holds at most MAX_CONNECTIONS connections:
 one past that is answered 503 and closed. (The API ports' own server, gateway/http11.py,
-keeps the same head timeout.)
+keeps the same head timeout and connection bound.)
 """
 
 from __future__ import annotations

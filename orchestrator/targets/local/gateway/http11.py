@@ -17,6 +17,8 @@ import socket
 
 import h11
 
+from .. import h11_limits
+
 log = logging.getLogger("orchestrator.local.gateway")
 
 MAX_HEAD = 10_240  # request line and headers, bytes
@@ -191,6 +193,12 @@ class RawHeaderServer:
         self._connections: set[asyncio.Task] = set()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if len(self._connections) >= h11_limits.MAX_CONNECTIONS:  # the same bound as every other local port
+            writer.write(h11_limits.refusal(503, "Service Unavailable"))
+            with contextlib.suppress(OSError):
+                await writer.drain()
+            writer.close()
+            return
         task = asyncio.current_task()
         self._connections.add(task)
         try:
