@@ -45,6 +45,19 @@ def step_refs(name: str, raw_step: Any) -> list[Ref]:
     ]
 
 
+def orders(ref: Ref, steps: Mapping[str, Any]) -> bool:
+    """Does this reference make its step wait for the one it names? Not for an output the target
+    knows before that step runs (a website's origin): the site's page may call the API that names it."""
+    raw = steps.get(ref.step)
+    kind = KINDS.get(raw.get("type")) if isinstance(raw, Mapping) and isinstance(raw.get("type"), str) else None
+    return kind is None or ref.output not in kind.known_before
+
+
+def known_refs(name: str, raw_step: Any, steps: Mapping[str, Any]) -> list[Ref]:
+    """The references of a step to outputs known before their step runs (see `orders`)."""
+    return [r for r in step_refs(name, raw_step) if r.step in steps and not orders(r, steps)]
+
+
 def gate_sources(raw_step: Any) -> list[str]:
     """The step a promotion gate reads (`promote_when: {from: evaluate}`): it runs first, and
     its change changes the gated step."""
@@ -108,7 +121,7 @@ def build_graph(doc: Document) -> Graph:
     deps = {
         name: tuple(
             dict.fromkeys(
-                [r.step for r in step_refs(name, raw) if r.step in steps and r.step != name]
+                [r.step for r in step_refs(name, raw) if r.step in steps and r.step != name and orders(r, steps)]
                 + [s for s in gate_sources(raw) if s in steps and s != name]
             )
         )
@@ -123,7 +136,7 @@ def build_graph(doc: Document) -> Graph:
             return
         if state.get(node) == 1:
             cycle = trail[trail.index(node) :] + [node]
-            refs = [r for r in step_refs(cycle[-2], steps[cycle[-2]]) if r.step == node]
+            refs = [r for r in step_refs(cycle[-2], steps[cycle[-2]]) if r.step == node and orders(r, steps)]
             path = refs[0].path if refs else ("steps", node)
             problems.append(
                 doc.diagnostic(

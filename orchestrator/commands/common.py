@@ -97,6 +97,10 @@ def plan_run(
             if uri.startswith("s3://")
         }
     alive = {name: target.probe(res.kind, res.outputs) for name, res in resources.items()}
+    known = target.known_outputs(
+        [name for name in told_steps(spec) if name in spec.pipeline.steps],
+        {name: res.outputs for name, res in resources.items()},
+    )
     with shared_digests():
         return make_plan(
             spec,
@@ -109,7 +113,16 @@ def plan_run(
             external,
             tuple(target.plan_notes()),
             billed=target.billed,
+            known=known,
         )
+
+
+def told_steps(spec: Spec) -> list[str]:
+    """Steps whose outputs others read before they run (a site's origin named by an API's CORS)."""
+    from ..graph import known_refs
+
+    raw = spec.doc.data["steps"]
+    return list(dict.fromkeys(r.step for name in spec.graph.order for r in known_refs(name, raw[name], raw)))
 
 
 def confirm(question: str, refusal: str, command: str) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import RunFailed, StepFailed, TargetError
-from ..graph import UnresolvedReference, resolve_refs
+from ..graph import UnresolvedReference, known_refs, resolve_refs
 from ..plan import DELETE, GATE_ONLY, SKIP, UPSTREAM_ONLY, Cause, Op, Plan
 from ..spec.kinds import KINDS
 from ..spec.names import leftover_step
@@ -85,12 +85,15 @@ class Executor:
         self._running: list[str] = []  # steps started and not yet recorded as finished
 
     def run(self, command: str) -> RunOutcome:
+        known = self._known_before()  # before the run begins: a target that cannot tell them refuses it whole
         run = self.store.begin_run(self.spec.pipeline.name, self.plan.target, command)
         outcome = RunOutcome(run=run)
         planned = {op.step for op in self.plan.ops}
         for name, res in self.resources.items():  # steps the plan leaves out (a rollback) keep their outputs
             if name not in planned:
                 outcome.outputs[name] = dict(res.outputs)
+        for name, values in known.items():  # e.g. a site's origin, which its API's CORS names
+            outcome.outputs[name] = {**outcome.outputs.get(name, {}), **values}
         try:
             failures = run_ops(self.plan.ops, lambda op: self._one(run, op, outcome), self.parallelism)
         except KeyboardInterrupt:
@@ -108,6 +111,22 @@ class Executor:
         self.store.finish_run(run.id, "succeeded")
         outcome.run = self.store.runs(limit=1)[0]
         return outcome
+
+    def _known_before(self) -> dict[str, dict[str, Any]]:
+        """What the steps about to run read from steps that have not run yet (spec.kinds `known_before`),
+        settled by the target now, so both sides of the reference see one value."""
+        raw = self.spec.doc.data["steps"]
+        named = {
+            ref.step
+            for op in self.plan.ops
+            if op.action not in (SKIP, DELETE) and op.step in raw
+            for ref in known_refs(op.step, raw[op.step], raw)
+            if ref.step in self.spec.pipeline.steps
+        }
+        if not named:
+            return {}
+        recorded = {name: res.outputs for name, res in self.resources.items()}
+        return self.target.known_outputs(sorted(named), recorded, settle=True)
 
     def _one(self, run: RunRecord, op: Op, outcome: RunOutcome) -> None:
         """One op, recorded as it starts and ends; a failure is recorded, then raised as RunFailed."""

@@ -125,6 +125,9 @@ class Plan:
     state: str
     ops: tuple[Op, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # outputs other steps read before their step runs (a site's origin): (step, output, value or None
+    # when the run decides it), so a reviewer sees e.g. the origin an API's CORS will allow
+    known: tuple[tuple[str, str, str | None], ...] = field(default_factory=tuple)
 
     def op(self, step: str) -> Op:
         return next(o for o in self.ops if o.step == step)
@@ -155,6 +158,7 @@ class Plan:
             "summary": self.summary(),
             "counts": self.counts(),
             "notes": list(self.notes),
+            "known_before": [{"step": s, "output": o, "value": v} for s, o, v in self.known],
             "ops": [
                 {
                     "step": o.step,

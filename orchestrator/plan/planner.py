@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from ..errors import UsageError
 from ..fingerprint import Fingerprint, fingerprint_step
+from ..graph import known_refs
 from ..spec.kinds import KINDS
 from ..state.base import LiveModel, Resource, RunRecord, StepRun
 from ..validate import Spec
@@ -35,8 +36,12 @@ def make_plan(
     external: Mapping[str, str] | None = None,
     notes: tuple[str, ...] = (),
     billed: Billed = _never,
+    known: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Plan:
-    """Decide run / replace / skip / delete for every step, with the causes."""
+    """Decide run / replace / skip / delete for every step, with the causes.
+
+    `known`: outputs the target tells before their step runs (a site's origin), by step.
+    """
     raw_steps = spec.doc.data["steps"]
     digests: dict[str, str] = {}
     ops: list[Op] = []
@@ -68,7 +73,11 @@ def make_plan(
     applied = tuple(spec.graph.order)
     deletes = _deletes({name: (kind, reason) for name, kind in gone.items()}, recorded_deps(spec, resources), applied)
     ops.extend(deletes)
-    return Plan(spec.pipeline.name, target, spec.pipeline.state, tuple(ops), notes)
+    named = dict.fromkeys(
+        (r.step, r.output) for name in spec.graph.order for r in known_refs(name, raw_steps[name], raw_steps)
+    )
+    told = tuple((step, output, (known or {}).get(step, {}).get(output)) for step, output in named)
+    return Plan(spec.pipeline.name, target, spec.pipeline.state, tuple(ops), notes, told)
 
 
 def make_destroy_plan(

@@ -6,6 +6,13 @@ import json
 
 from .ops import SYMBOL, Plan
 
+UNDECIDED = "decided when the run starts"
+
+
+def known_lines(plan: Plan) -> list[str]:
+    """`site.outputs.origin = http://...`: what steps read before the step that makes it runs."""
+    return [f"${{steps.{s}.outputs.{o}}} = {v if v is not None else f'({UNDECIDED})'}" for s, o, v in plan.known]
+
 
 def render_text(plan: Plan) -> str:
     lines = [f"Plan for pipeline '{plan.pipeline}' (target {plan.target}, state {plan.state}):"]
@@ -13,6 +20,7 @@ def render_text(plan: Plan) -> str:
     for o in plan.ops:
         money = "  [billed]" if o.costs_money else ""
         lines.append(f"  {SYMBOL[o.action]} {o.step:<{width}}  {o.action:<7}  {o.why}{money}")
+    lines.extend(f"  known: {line}" for line in known_lines(plan))
     lines.extend(f"  note: {n}" for n in plan.notes)
     lines.append(plan.summary())
     return "\n".join(lines) + "\n"
@@ -37,6 +45,8 @@ def render_markdown(plan: Plan) -> str:
     if billed:
         tail += f" Steps that start billed SageMaker resources: {', '.join(f'`{s}`' for s in billed)}."
     notes = "".join(f"\n\n> {n}" for n in plan.notes)
+    if plan.known:
+        notes = "\n\nKnown before the run: " + "; ".join(f"`{line}`" for line in known_lines(plan)) + notes
     return head + "\n".join(rows) + tail + notes + "\n"
 
 

@@ -58,6 +58,9 @@ class Kind:
     recreated_by: Callable[[dict, dict], str | None] | None = None
     # keys that decide whether a new model goes live, not what is deployed: a change to them alone redeploys nothing
     gates: tuple[str, ...] = ()
+    # outputs the target tells before the step runs (a website's origin): referring to one orders nothing,
+    # so a step the site itself reads (the API whose URL its page calls) may name it without a cycle
+    known_before: tuple[str, ...] = ()
 
 
 def _static(*names: str) -> Callable[[Any], tuple[str, ...]]:
@@ -149,10 +152,11 @@ API = Kind(
 WEBSITE = Kind(
     "website",
     WebsiteStep,
-    outputs=_static("url", "bucket"),
+    outputs=_static("url", "bucket", "origin"),  # origin: scheme://host[:port], what a browser sends as Origin
     paths=_website_paths,
     identity=("url", "bucket"),
     name_output="bucket",
+    known_before=("origin",),
 )
 
 TRANSFORM = Kind("transform", TransformStep, outputs=_static("data", "job_name"), paths=_transform_paths, billable=True)
@@ -190,6 +194,9 @@ PROCESSING = Kind(
 KINDS: Mapping[str, Kind] = {k.name: k for k in (TRAINING, ENDPOINT, API, WEBSITE, PROCESSING, TRANSFORM, TUNING)}
 
 assert {k.model for k in KINDS.values()} == set(STEP_MODELS), "every step model has exactly one kind record"
+assert all(set(k.known_before) <= set(k.outputs(None)) for k in KINDS.values() if k.known_before), (
+    "an output known before the step runs is one of its outputs"
+)
 
 
 def kind_of(name: str) -> Kind:

@@ -158,6 +158,18 @@ class StepHandler(ABC):
         """
         return None
 
+    def known_outputs(
+        self, pipeline: Pipeline, name: str, step: Any, recorded: Mapping[str, Any], settle: bool
+    ) -> dict[str, Any]:
+        """The outputs of its kind's `known_before` this target can tell before the step runs
+        (`recorded`: the outputs its last run recorded, {} if none).
+
+        With `settle` false (plan) only reads, and leaves out what is not decided yet; with it
+        true (a run) decides them, e.g. reserves the port a local site will keep, so the step,
+        when it runs, makes exactly what was told. Must not import heavy modules.
+        """
+        return {}
+
     def check(self, name: str, step: Any, doc: Document) -> Iterable[Diagnostic]:
         """Located problems (severity error) or warnings with one step, as this target sees it.
 
@@ -228,6 +240,27 @@ class Target(ABC):
     def logs(self, step: Any, request: LogRequest) -> LogFeed:
         """A feed of the step's log (`logs`, `logs --follow`): read-only, no lock taken."""
         return self._handler(step.type).logs(step, request)
+
+    def known_outputs(
+        self, steps: Iterable[str], recorded: Mapping[str, Mapping[str, Any]], settle: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """Outputs of these steps known before they run (spec.kinds `known_before`), by step;
+        `recorded` holds the outputs of their last runs."""
+        known = {}
+        for name in steps:
+            step = self.pipeline.steps[name]
+            try:
+                values = self._handler(step.type).known_outputs(
+                    self.pipeline, name, step, recorded.get(name, {}), settle
+                )
+            except StepFailed as exc:
+                raise TargetError(
+                    f"cannot tell step '{name}'s {', '.join(KINDS[step.type].known_before)} before it runs: {exc}",
+                    exc.detail or "another step of the spec names it; check the target's credentials and try again",
+                ) from exc
+            if values:
+                known[name] = {k: v for k, v in values.items() if k in KINDS[step.type].known_before}
+        return known
 
     def data_digests(self, uris: list[str]) -> dict[str, str] | None:
         """Digests of the s3:// inputs' listings, taken when a run starts; None when the target cannot list them."""

@@ -92,7 +92,12 @@ def test_deploy_api_website_then_destroy_leaves_nothing_running(target, files):
     api = local.apply("api", steps["api"], context(local, "api", "api"))
     assert api.outputs == {"url": f"http://127.0.0.1:{api.details['port']}/prod", "api_id": "demo-api"}
     site = local.apply("website", steps["site"], context(local, "site", "website"))
-    assert site.outputs == {"url": f"http://127.0.0.1:{site.details['port']}/", "bucket": "demo-site"}
+    site_port = site.details["port"]
+    assert site.outputs == {
+        "url": f"http://127.0.0.1:{site_port}/",
+        "bucket": "demo-site",
+        "origin": f"http://127.0.0.1:{site_port}",  # what a browser sends as Origin: no path
+    }
 
     with httpx.Client(timeout=30) as http:
         assert http.post(deployed.outputs["url"], json={"instances": [[3]]}).json() == {"predictions": [1]}

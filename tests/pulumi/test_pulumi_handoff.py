@@ -108,7 +108,11 @@ def test_website_joins_the_api_stack_and_keeps_the_api(pipeline, tmp_path, cloud
     apply(layer, "api", resolved_api(pipeline), context(pipeline, tmp_path, "api", "api"))
     api_config = cloud.checkout["demo-prod"]["orchestrator:api"]
     result = apply(layer, "website", resolved_site(pipeline), context(pipeline, tmp_path, "site", "website"))
-    assert result.outputs == {"url": "http://fake-site.s3-website.example", "bucket": "fake-site-bucket"}
+    assert result.outputs == {
+        "url": "http://fake-site.s3-website.example",
+        "bucket": "fake-site-bucket",
+        "origin": "http://fake-site-bucket.s3-website-eu-west-1.amazonaws.com",  # from the bucket, as told before
+    }
     config = cloud.checkout["demo-prod"]
     assert config["orchestrator:api"] == api_config
     assert json.loads(config["orchestrator:website"]) == {

@@ -67,8 +67,9 @@ class ServiceHandler(StepHandler):
         """The service's name as its last run recorded it, else as this handler names it."""
         return request.outputs.get(self.output) or self.service_name(request.pipeline.name, request.step, step)
 
-    def put(self, name: str, request: ServiceRequest, ctx: StepContext) -> PutAnswer:
-        answer = daemon_call(f"{self.verb} {self.noun} {name}", self.client.put, name, request, None, ctx.from_env)
+    def put(self, name: str, request: ServiceRequest, ctx: StepContext, port: int | None = None) -> PutAnswer:
+        """Serve `request` as the service `name`, on `port` if given (else the one it had, or any)."""
+        answer = daemon_call(f"{self.verb} {self.noun} {name}", self.client.put, name, request, port, ctx.from_env)
         for notice in answer.notices:
             ctx.reporter.warn(notice)
         return answer

@@ -8,12 +8,14 @@ go with it, which stack it joins, and what its outputs are; the stack plumbing
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from ....spec.models import ApiStep, WebsiteStep
+from ....spec.models import ApiStep, Pipeline, WebsiteStep
 from ...base import StepContext, StepFailed, StepHandler, StepResult, TargetError
 from . import stack_config as keys
 from .handoff import Part, WebLayer
+from .site_names import site_bucket, website_origin
 
 if TYPE_CHECKING:
     from .. import AwsTarget
@@ -136,13 +138,34 @@ class WebsiteHandler(WebHandler):
                 "off for the account (S3 console: Block Public Access settings for this account).",
             )
 
+    def known_outputs(
+        self, pipeline: Pipeline, name: str, step: WebsiteStep, recorded: Mapping[str, Any], settle: bool
+    ) -> dict[str, str]:
+        """The origin follows from the bucket's name: the one recorded, else the one the run will give it
+        (it needs the account, so a plan without a recorded bucket leaves it out)."""
+        bucket = self.bucket_name(name, recorded, settle)
+        return {"origin": website_origin(bucket, pipeline.region)} if bucket else {}
+
+    def bucket_name(self, name: str, recorded: Mapping[str, Any], ask_account: bool) -> str | None:
+        """The bucket a run recorded (kept: renaming would replace the site), else the derived one."""
+        if recorded.get("bucket"):
+            return str(recorded["bucket"])
+        if not ask_account or self.target is None:
+            return None  # e.g. a layer driven alone in tests: Pulumi autonames the bucket
+        account = self.target.client.caller_identity()["Account"]
+        pipeline = self.layer.pipeline
+        return site_bucket(account, pipeline.region, pipeline.name, name)
+
     def apply(self, step: WebsiteStep, ctx: StepContext) -> StepResult:
         layer = self.layer
-        stack, outputs = layer.apply(self.part, self.stack_now(ctx.step), keys.website_document(step), ctx, {})
+        bucket = self.bucket_name(ctx.step, ctx.previous.outputs if ctx.previous else {}, ask_account=True)
+        document = keys.website_document(step, bucket)
+        stack, outputs = layer.apply(self.part, self.stack_now(ctx.step), document, ctx, {})
         url = layer.required(outputs, "website_url", stack)
         layer.leave_previous_stack(self.part, stack, ctx)
+        made = layer.required(outputs, "website_bucket", stack)
         return StepResult(
-            outputs={"url": url, "bucket": layer.required(outputs, "website_bucket", stack)},
+            outputs={"url": url, "bucket": made, "origin": website_origin(made, layer.pipeline.region)},
             message=f"website {ctx.step} is live at {url} (Pulumi stack {stack.name})",
             details={"stack": stack.name, "backend": layer.backend_label},
         )

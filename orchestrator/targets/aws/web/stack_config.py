@@ -95,9 +95,10 @@ def api_environment(step: ApiStep) -> dict[str, dict[str, str]]:
     return {route: variables for route, variables in environments.items() if variables}
 
 
-def website_document(step: WebsiteStep) -> dict[str, Any]:
-    """`orchestrator:website`: config values arrive resolved (e.g. the API's URL)."""
-    return {
+def website_document(step: WebsiteStep, bucket: str | None = None) -> dict[str, Any]:
+    """`orchestrator:website`: config values arrive resolved (e.g. the API's URL); the bucket's name
+    when the orchestrator chose it (its origin was told before the site existed), else Pulumi's."""
+    document = {
         "source": step.source,
         "index": step.index,
         "error": step.error,
@@ -105,6 +106,7 @@ def website_document(step: WebsiteStep) -> dict[str, Any]:
         "config": dict(step.config),
         "config_file": step.config_file,
     }
+    return {**document, "bucket": bucket} if bucket else document
 
 
 def encode(document: dict[str, Any]) -> str:

@@ -59,6 +59,7 @@ class WebsiteSettings:
     public: bool = True
     config: dict[str, str] = field(default_factory=dict)
     config_file: str = "config.js"
+    bucket: str | None = None  # the bucket's name, when chosen before (its origin was told); else autonamed
 
 
 @dataclass(frozen=True)

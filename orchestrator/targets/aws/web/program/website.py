@@ -58,7 +58,7 @@ def public_read_policy(bucket_arn: str) -> str:
 def build_website(settings: Settings, site: WebsiteSettings) -> dict[str, pulumi.Input]:
     """Create the bucket, its website configuration, objects and (if public) its policy."""
     name = logical_name(settings.pipeline, "site", limit=naming.BUCKET)
-    bucket = aws.s3.Bucket(name, force_destroy=True, tags=settings.tags)
+    bucket = aws.s3.Bucket(name, bucket=site.bucket, force_destroy=True, tags=settings.tags)
     website = aws.s3.BucketWebsiteConfiguration(
         name,
         bucket=bucket.id,
