@@ -18,11 +18,14 @@ from orchestrator.targets.base import StepHandler, StepResult, Target, pause
 class FakeHandler(StepHandler):
     """Routes one kind's calls to the fake target's methods of that kind."""
 
-    def __init__(self, target: FakeTarget, kind: str, apply):
-        self.target, self.kind, self._apply = target, kind, apply
+    def __init__(self, target: FakeTarget, kind: str, apply, known=None):
+        self.target, self.kind, self._apply, self._known = target, kind, apply, known
 
     def apply(self, step, ctx):
         return self._apply(step, ctx)
+
+    def known_outputs(self, pipeline, name, step, recorded, settle):
+        return self._known(name, recorded, settle) if self._known else {}
 
     def destroy(self, ctx):
         return self.target.destroy_step(self.kind, ctx)
@@ -48,6 +51,8 @@ class FakeTarget(Target):
     - `wait-<step>`: the step waits (up to 5 s, then fails) until the step named in the file has
       started: two steps can only both finish if they run at the same time.
     - `delay-<step>`: the step takes this many seconds before it fails or succeeds.
+    - `origin-<step>`: a website's origin, told before it runs (as the local target's port); a
+      run settles one (`http://site-<step>.fake`) when none is there, as a reservation would.
     Every call is appended to `calls.jsonl` in the state folder.
     """
 
@@ -106,19 +111,28 @@ class FakeTarget(Target):
         return StepResult({"endpoint_name": name, "url": f"fake://endpoints/{name}", "model": step.model})
 
     def provision_api(self, step, ctx):
-        self._log(op="api", step=ctx.step, endpoints=[r.endpoint for r in step.routes])
+        origins = step.cors.allow_origins if step.cors else None
+        self._log(op="api", step=ctx.step, endpoints=[r.endpoint for r in step.routes], origins=origins)
         self._maybe_fail(ctx.step)
         return StepResult({"url": f"fake://api/{step.stage}", "api_id": "api1"})
 
     def publish_website(self, step, ctx):
         self._log(op="website", step=ctx.step, config=step.config)
         self._maybe_fail(ctx.step)
-        return StepResult({"url": "fake://site/", "bucket": "site-bucket"})
+        origin = self.site_origin(ctx.step, {}, settle=True)["origin"]
+        return StepResult({"url": "fake://site/", "bucket": "site-bucket", "origin": origin})
+
+    def site_origin(self, step: str, recorded, settle: bool) -> dict[str, str]:
+        marker = self.state_dir / f"origin-{step}"
+        if settle and not marker.exists():
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            marker.write_text(f"http://site-{step}.fake")
+        return {"origin": marker.read_text().strip()} if marker.exists() else {}
 
     def handlers(self):
-        methods = {"training": self.train, "endpoint": self.deploy, "api": self.provision_api,
-                   "website": self.publish_website}  # fmt: skip
-        return {kind: FakeHandler(self, kind, apply) for kind, apply in methods.items()}
+        methods = {"training": self.train, "endpoint": self.deploy, "api": self.provision_api}
+        handlers = {kind: FakeHandler(self, kind, apply) for kind, apply in methods.items()}
+        return {**handlers, "website": FakeHandler(self, "website", self.publish_website, self.site_origin)}
 
     def probe_step(self, kind, outputs):
         dead = {p.name.removeprefix("dead-") for p in self.state_dir.glob("dead-*")}

@@ -220,3 +220,15 @@ def test_a_lambda_route_without_a_handler_is_a_clear_error(project):
 def test_missing_site_folder_is_reported(project):
     run = run_program(project, site_config(project, {"source": "nowhere"}), stack="demo-nosite")
     assert run.error == f"FileNotFoundError: website source folder {project / 'nowhere'} does not exist"
+
+
+def test_a_bucket_named_by_the_orchestrator_is_not_autonamed(project):
+    step = WebsiteStep.model_validate({"type": "website", "source": "web"})
+    config = {
+        **site_config(project, {}),
+        keys.WEBSITE_KEY: keys.encode(keys.website_document(step, "demo-site-0123456789ab")),
+    }
+    run = run_program(project, config)
+    assert run.error is None
+    assert run.named("Bucket", "demo-site")["bucket"] == "demo-site-0123456789ab"  # its origin was told before
+    assert run.outputs["website_bucket"] == "demo-site-0123456789ab"

@@ -32,7 +32,7 @@ DASH_REGIONS = frozenset(
 )
 MAX_BUCKET = 63  # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
 DIGEST_CHARS = 12
-RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")  # S3 refuses bucket names that start so
+RESERVED_PREFIXES = ("sthree-", "amzn-s3-demo-")  # S3 refuses names that start so ("xn--" cannot: "-" runs become one)
 
 
 def website_host(bucket: str, region: str) -> str:
