@@ -58,6 +58,7 @@ def settle_port(home: Home, bucket: str) -> int:
             probe.bind((HOST, 0))
             port = probe.getsockname()[1]
         reserved = read_json(reservations_file(home)) or {}
+        home.ensure()  # a first run settles the port before the local cloud has started
         write_json_atomic(reservations_file(home), {**reserved, bucket: port})
         return port
 
