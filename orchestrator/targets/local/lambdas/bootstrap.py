@@ -7,9 +7,9 @@ the bundle (LAMBDA_TASK_ROOT), then each layer (its requirements, the runtime's
 boto3), then the standard library. `_HANDLER` names `module.function`, as on Lambda.
 
 Frames on stdin/stdout are a 4-byte big-endian length and a JSON document; the
-handler's own prints go to stderr (the function's log), between the START and
-END/REPORT lines Lambda's runtime writes for each invocation, so every line can be
-tied to its request id.
+handler's own prints go to stderr (the function's log). The pool writes the START,
+END and REPORT lines around them, as Lambda's platform does, from the duration and
+memory each answer carries: an invocation costs one read and one write here.
 """
 
 import importlib
@@ -100,17 +100,13 @@ def error_frame(exc):
     }
 
 
-def report(request_id, duration_ms, memory_mb):
-    """The END and REPORT lines Lambda writes after each invocation."""
-    used_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+def finish(reply, started):
+    """The answer with what REPORT says of the invocation; the handler's output is flushed first,
+    so the pool has all of it when the answer arrives."""
     sys.stdout.flush()
-    print(f"END RequestId: {request_id}", file=sys.stderr, flush=True)
-    print(
-        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {max(1, round(duration_ms))} ms"
-        f"\tMemory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB",
-        file=sys.stderr,
-        flush=True,
-    )
+    sys.stderr.flush()
+    used_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return f'{reply[:-1]}, "durationMs": {(time.monotonic() - started) * 1000:.3f}, "maxMemoryMB": {used_mb}}}'
 
 
 def main(argv):
@@ -124,7 +120,7 @@ def main(argv):
         handler, init_error = load_handler(os.environ["_HANDLER"]), None
     except Exception as exc:  # an init error fails every invocation, as on Lambda
         handler, init_error = None, error_frame(exc)
-    write_frame(frames_out, {"ready": True})
+    write_frame(frames_out, {"ready": True, "initFailed": init_error is not None})
     while True:
         request = read_frame(frames_in)
         if request is None:
@@ -132,20 +128,17 @@ def main(argv):
         if init_error is not None:
             write_frame(frames_out, init_error)
             continue
-        request_id = request["requestId"]
-        context = LambdaContext(request_id, request["deadline"])
-        print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
+        context = LambdaContext(request["requestId"], request["deadline"])
         started = time.monotonic()
         try:
             result = json.dumps(handler(request["event"], context))
             reply = '{"ok": true, "result": ' + result + "}"
             if len(result.encode("utf-8")) > MAX_RESPONSE:
                 print(f"[ERROR] {TOO_LARGE['errorType']}: {TOO_LARGE['errorMessage']}", file=sys.stderr, flush=True)
-                reply = TOO_LARGE
+                reply = json.dumps(TOO_LARGE)
         except Exception as exc:  # includes a result that is not JSON (Runtime.MarshalError)
-            reply = error_frame(exc)
-        report(request_id, (time.monotonic() - started) * 1000, context.memory_limit_in_mb)
-        write_frame(frames_out, reply)
+            reply = json.dumps(error_frame(exc))
+        write_frame(frames_out, finish(reply, started))
 
 
 if __name__ == "__main__":

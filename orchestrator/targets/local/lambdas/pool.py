@@ -5,6 +5,10 @@ function's environment and sys.path, so handlers run as they would on Lambda: im
 once, isolated from the daemon, from this machine's packages and from each other.
 A worker that times out is killed and replaced, as Lambda recycles a timed-out sandbox;
 one whose memory passes `memory_mb` is killed, as Lambda ends a sandbox out of memory.
+
+The START, END and REPORT lines are written here, as Lambda's platform (not the function's
+process) writes them: an invocation's own output is read to its last byte before END, so
+each line is tied to its request id, and the worker writes nothing per call but its answer.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..logbook import LambdaLines, LogWriter, pump_lines
+from ..logbook import LambdaLines, LogWriter
 
 log = logging.getLogger("orchestrator.local.lambda")
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
@@ -64,17 +68,71 @@ def rss_mb(pid: int) -> float | None:
 
 
 class Worker:
-    def __init__(self, process: asyncio.subprocess.Process, log: LogWriter):
+    """One worker process: frames on its stdin/stdout, its output (stderr) read into the function's log."""
+
+    def __init__(self, process: asyncio.subprocess.Process, output_fd: int, log: LogWriter, memory_mb: int):
         self.process = process
-        self.output = asyncio.get_running_loop().create_task(pump_lines(process.stderr, LambdaLines(log).line))
+        self.lines = LambdaLines(log)
+        self.memory_mb = memory_mb
         self.peak_mb = 0.0
         self.out_of_memory = False
+        self.init_failed = False  # its handler did not import: every call fails, with no START or END
+        self._output_fd: int | None = output_fd
+        self._partial = b""
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(output_fd, self.read_output)
+
+    def read_output(self) -> None:
+        """Whatever the worker has written so far, line by line into the log (never blocks)."""
+        fd = self._output_fd
+        while fd is not None:
+            try:
+                data = os.read(fd, 65_536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:  # the worker and anything it started are gone
+                self._close_output()
+                return
+            *complete, self._partial = (self._partial + data).split(b"\n")
+            for line in complete:
+                self.lines.line(line.decode("utf-8", "replace").rstrip("\r"))
+
+    def _close_output(self) -> None:
+        if self._output_fd is None:
+            return
+        self._end_partial_line()
+        self._loop.remove_reader(self._output_fd)
+        os.close(self._output_fd)
+        self._output_fd = None
+
+    def _end_partial_line(self) -> None:
+        if self._partial:
+            text, self._partial = self._partial, b""
+            self.lines.line(text.decode("utf-8", "replace").rstrip("\r"))
 
     async def call(self, document: dict) -> dict:
+        request_id = document["requestId"]
         data = json.dumps(document).encode("utf-8")
+        if not self.init_failed:  # a handler that never imported fails each call without START or END
+            self.lines.line(f"START RequestId: {request_id} Version: $LATEST")
         self.process.stdin.write(struct.pack(">I", len(data)) + data)
         await self.process.stdin.drain()
-        return await self.read()
+        reply = await self.read()
+        if self.init_failed:
+            return reply
+        # The worker wrote all of this invocation's output before its answer: read it before END.
+        self.read_output()
+        self._end_partial_line()
+        duration_ms = reply.pop("durationMs", 0.0)
+        self.lines.line(f"END RequestId: {request_id}")
+        self.lines.line(
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
+            f"\tBilled Duration: {max(1, round(duration_ms))} ms\tMemory Size: {self.memory_mb} MB"
+            f"\tMax Memory Used: {reply.pop('maxMemoryMB', 0)} MB"
+        )
+        return reply
 
     async def read(self) -> dict:
         header = await self.process.stdout.readexactly(4)
@@ -84,6 +142,12 @@ class Worker:
     def kill(self) -> None:
         if self.process.returncode is None:
             self.process.kill()
+
+    async def stopped(self) -> None:
+        """Wait for the process to end, then log the last of its output."""
+        await self.process.wait()
+        self.read_output()
+        self._close_output()
 
 
 class FunctionPool:
@@ -101,31 +165,41 @@ class FunctionPool:
 
     async def _spawn(self) -> Worker:
         spec = self.spec
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-I",  # no PYTHON* variables, no user site, not the script's folder on sys.path
-            "-S",  # no site-packages at all: bootstrap.py sets sys.path to the bundle and its layers
-            "-B",  # the task root is Lambda's deployed code: nothing is written into it (layers come compiled)
-            str(BOOTSTRAP),
-            *spec.layers,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=str(spec.task_root),
-            env=spec.environment,
-        )
-        worker = Worker(process, self.log)
+        output_r, output_w = os.pipe()  # the worker's stderr, read as it comes (Worker.read_output)
+        os.set_blocking(output_r, False)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-I",  # no PYTHON* variables, no user site, not the script's folder on sys.path
+                "-S",  # no site-packages at all: bootstrap.py sets sys.path to the bundle and its layers
+                "-B",  # the task root is Lambda's deployed code: nothing is written into it (layers come compiled)
+                str(BOOTSTRAP),
+                *spec.layers,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=output_w,
+                cwd=str(spec.task_root),
+                env=spec.environment,
+            )
+        except BaseException:
+            os.close(output_r)
+            raise
+        finally:
+            os.close(output_w)
+        worker = Worker(process, output_r, self.log, spec.memory_mb)
         if self._watchdog is None:
             self._watchdog = asyncio.get_running_loop().create_task(self._watch_memory())
         try:
-            await asyncio.wait_for(worker.read(), START_TIMEOUT_S)
+            ready = await asyncio.wait_for(worker.read(), START_TIMEOUT_S)
         except (TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
             worker.kill()
-            await process.wait()
+            await worker.stopped()
             raise LambdaFailed(f"function {spec.name} did not start in {START_TIMEOUT_S:.0f} s") from exc
         except BaseException:  # cancelled: never leave a half-started worker behind
             worker.kill()
             raise
+        worker.read_output()  # the init phase's output, before any invocation's START
+        worker.init_failed = bool(ready.get("initFailed"))
         return worker
 
     async def warm(self) -> None:
@@ -168,7 +242,7 @@ class FunctionPool:
 
     async def _discard(self, worker: Worker) -> None:
         worker.kill()
-        await worker.process.wait()
+        await worker.stopped()
         async with self._changed:
             self._all.discard(worker)
             self._changed.notify()
@@ -183,10 +257,8 @@ class FunctionPool:
         except TimeoutError as exc:
             raise LambdaTimeout(self.spec.name) from exc
         try:
-            reply = await asyncio.wait_for(
-                worker.call({"event": event, "requestId": request_id, "deadline": deadline}),
-                max(0.0, deadline - time.time()),
-            )
+            async with asyncio.timeout(max(0.0, deadline - time.time())):
+                reply = await worker.call({"event": event, "requestId": request_id, "deadline": deadline})
         except TimeoutError as exc:
             await self._discard(worker)
             replacement = asyncio.get_running_loop().create_task(self.warm_quietly())
@@ -257,4 +329,4 @@ class FunctionPool:
         for worker in workers:
             worker.kill()
         for worker in workers:
-            await worker.process.wait()
+            await worker.stopped()
