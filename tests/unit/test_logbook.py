@@ -69,3 +69,17 @@ def test_a_write_after_the_folder_was_deleted_is_dropped_not_raised(tmp_path):
     shutil.rmtree(tmp_path / "logs")  # the state folder went away: the daemon is shutting down
     writer.write("stopping")
     assert not (tmp_path / "logs").exists()  # nothing recreated the folder
+
+
+def test_two_writers_of_one_log_follow_each_others_rotation_and_a_removed_file(tmp_path):
+    path = log_file(tmp_path, "access", "api")  # a redeploy's old and new gateway both write here
+    old, new = LogWriter(path, max_bytes=300), LogWriter(path, max_bytes=300)
+    old.write("from the old gateway")
+    for i in range(6):  # the new writer rotates the file the old one has open
+        new.write(f"new {i}")
+    assert path.with_name("api.log.1").exists()
+    old.write("old, after the rotation")
+    assert "old, after the rotation" in path.read_text()  # the current file, where a follower reads on
+    path.unlink()
+    old.write("after a removal")
+    assert "after a removal" in path.read_text()
