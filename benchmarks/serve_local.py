@@ -4,13 +4,18 @@ Starts a local cloud with a tiny scikit-learn model (an endpoint with its defaul
 workers, one per core, and an API with a direct and a Lambda route), and a bare
 starlette/uvicorn server in one process that serves the same model with the same
 handlers. wrk (Debian's `wrk` package) sends POSTs on 32 connections to each for a
-fixed time; the table gives requests/s, latency and the ratio to the bare server.
+fixed time, in rounds (every path once per round, so a shared machine's load weighs
+on all of them alike); the table gives requests/s, latency and the ratio to the bare
+server of the same round (the median, and the spread over the rounds), and the CPU
+each request cost each of the processes that served it (CPU time over requests
+answered: it moves far less with the machine's other load than requests/s do).
+`--connections 1` gives one connection's latency instead of throughput.
 Then the memory of each endpoint worker and Lambda worker (RSS, and PSS: its share
 of pages shared with others), and with `--example`, the wall time of a first `run`
 of examples/churn-xgboost with a cold and then a warm requirements cache.
 Figures, not a test: it never fails on a slow result.
 
-    python benchmarks/serve_local.py [--seconds 10] [--connections 32] [--example]
+    python benchmarks/serve_local.py [--seconds 10] [--connections 32] [--rounds 3] [--example]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -129,6 +135,7 @@ def wrk(url: str, seconds: int, connections: int, script: Path) -> dict[str, str
         "p50": re.search(r"50%\s+(\S+)", out),
         "p99": re.search(r"99%\s+(\S+)", out),
         "errors": re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out),
+        "requests": re.search(r"(\d+) requests in", out),
     }
     return {key: (match.group(1) if match else "0") for key, match in found.items()}
 
@@ -162,13 +169,52 @@ def processes() -> list[tuple[int, int, int, str]]:
     return found
 
 
-def report_memory(client, endpoint: str) -> None:
+def roles(client, endpoint: str, bare: int) -> dict[int, str]:
+    """Which process serves which part of a request: the bare server, the daemon (gateway),
+    the endpoint's processes, the Lambda workers."""
     import json
 
     pgid = json.loads(client.home.groups_file.read_text())[endpoint]
     daemon = client.info()["pid"]
-    rows = [("endpoint", pid, cmd) for pid, _, group, cmd in processes() if group == pgid]
-    rows += [("lambda", pid, cmd) for pid, parent, _, cmd in processes() if parent == daemon and "bootstrap.py" in cmd]
+    found = {bare: "bare", daemon: "daemon"}
+    for pid, parent, group, command in processes():
+        if group == pgid:
+            found[pid] = "endpoint"
+        elif parent == daemon and "bootstrap.py" in command:
+            found[pid] = "lambda"
+    return found
+
+
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User and system CPU time of each process so far."""
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) * TICK_S
+    return found
+
+
+def cpu_per_request(before: dict[int, float], after: dict[int, float], role: dict[int, str], requests: int):
+    """CPU ms per request answered, by role, between two cpu_seconds snapshots."""
+    spent: dict[str, float] = {}
+    for pid, seconds in after.items():
+        spent[role[pid]] = spent.get(role[pid], 0.0) + seconds - before.get(pid, 0.0)
+    return {name: seconds * 1000 / max(requests, 1) for name, seconds in spent.items()}
+
+
+def report_memory(client, endpoint: str) -> None:
+    role = roles(client, endpoint, -1)
+    rows = [
+        (kind, pid, Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
+        for pid, kind in role.items()
+        if kind in ("endpoint", "lambda")
+    ]
     print(f"\n{'process':30} {'RSS MB':>8} {'PSS MB':>8}")
     for kind, pid, command in sorted(rows):
         role = "supervisor" if "supervisor" in command else "worker"
@@ -206,18 +252,39 @@ def serving(args: argparse.Namespace) -> None:
                 "direct API route": f"http://127.0.0.1:{api.port}/prod/direct",
                 "lambda API route": f"http://127.0.0.1:{api.port}/prod/lambda",
             }
-            print(f"wrk, {args.connections} connections, {args.seconds} s per path, after a 2 s warm-up")
-            print(f"{'path':28} {'req/s':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8} {'vs bare':>8}")
-            baseline = None
-            for label, url in targets.items():
+            print(
+                f"wrk, {args.connections} connections, {args.seconds} s per path and round, "
+                f"{args.rounds} rounds, after a 2 s warm-up; the machine has {os.cpu_count()} cores"
+            )
+            for url in targets.values():
                 wrk(url, 2, args.connections, script)
-                result = wrk(url, args.seconds, args.connections, script)
-                rate = float(result["rate"])
-                baseline = baseline or rate
+            rounds: dict[str, list[dict]] = {label: [] for label in targets}
+            for _ in range(args.rounds):
+                role = roles(client, "bench", bare.pid)  # a Lambda worker may have been replaced
+                baseline = None
+                for label, url in targets.items():
+                    began = cpu_seconds(role)
+                    result = wrk(url, args.seconds, args.connections, script)
+                    rate = float(result["rate"])
+                    baseline = baseline or rate
+                    cpu = cpu_per_request(began, cpu_seconds(role), role, int(result["requests"]))
+                    rounds[label].append({**result, "rate": rate, "ratio": rate / baseline, "cpu": cpu})
+            print(f"{'path':28} {'req/s':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8} {'vs bare':>8} {'spread':>11}")
+            for label, runs in rounds.items():
+                middle = sorted(runs, key=lambda run: run["ratio"])[len(runs) // 2]
+                ratios = [run["ratio"] for run in runs]
                 print(
-                    f"{label:28} {rate:8.0f} {result['p50']:>9} {result['p99']:>9} "
-                    f"{result['errors']:>8} {rate / baseline:7.2f}x"
+                    f"{label:28} {statistics.median(run['rate'] for run in runs):8.0f} {middle['p50']:>9} "
+                    f"{middle['p99']:>9} {sum(int(run['errors']) for run in runs):8} "
+                    f"{statistics.median(ratios):7.2f}x {min(ratios):5.2f}-{max(ratios):.2f}"
                 )
+            print("\nCPU ms per request answered, by process (median of the rounds):")
+            for label, runs in rounds.items():
+                names = sorted({name for run in runs for name in run["cpu"]})
+                parts = {name: statistics.median(run["cpu"].get(name, 0.0) for run in runs) for name in names}
+                parts = {name: ms for name, ms in parts.items() if ms >= 0.01}  # idle ones: housekeeping only
+                shown = " + ".join(f"{name} {ms:.2f}" for name, ms in parts.items())
+                print(f"  {label:28} {shown} = {sum(parts.values()):.2f}")
             report_memory(client, "bench")
         finally:
             info = client.info()
@@ -265,6 +332,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="times each path is measured, in turn")
     parser.add_argument("--example", action="store_true", help="also time the churn example's first runs")
     parser.add_argument("--bare", nargs=2, metavar=("MODEL_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
