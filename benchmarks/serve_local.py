@@ -132,8 +132,8 @@ def wrk(url: str, seconds: int, connections: int, script: Path) -> dict[str, str
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     found = {
         "rate": re.search(r"Requests/sec:\s+([\d.]+)", out),
-        "p50": re.search(r"50%\s+(\S+)", out),
-        "p99": re.search(r"99%\s+(\S+)", out),
+        "p50": re.search(r"^\s+50%\s+(\S+)", out, re.M),
+        "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M),
         "errors": re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out),
         "requests": re.search(r"(\d+) requests in", out),
     }
