@@ -233,7 +233,9 @@ class Executor:
         kind = KINDS[op.kind]
         deployed = {key: value for key, value in resolved.items() if key not in kind.gates}
         resolved_digest = digest(deployed)
-        kept_because = self._nothing_to_deploy(op, res, resolved_digest, resolved.get("model")) if res else None
+        # a record made before gates were left out of the digest holds the whole config's: accept it too, once
+        same = {resolved_digest, digest(resolved)}
+        kept_because = self._nothing_to_deploy(op, res, same, resolved.get("model")) if res else None
         if res and kept_because:
             # What this step deploys came out the same (only upstream steps moved, or only its
             # promotion gate changed while its model is live): nothing to redeploy. Its record
@@ -271,7 +273,7 @@ class Executor:
         outcome.results[op.step] = result
         self.events.step_finished(op, "succeeded", message)
 
-    def _nothing_to_deploy(self, op: Op, res: Resource, resolved_digest: str, model: Any) -> str | None:
+    def _nothing_to_deploy(self, op: Op, res: Resource, resolved: set[str], model: Any) -> str | None:
         """Why applying `op` would deploy what is already there (a sentence), or None: deploy it."""
         if not op.causes or not op.causes <= UPSTREAM_ONLY | GATE_ONLY:
             return None
@@ -280,7 +282,7 @@ class Executor:
                 return None  # a model the old gate refused: the new gate decides on it
             if op.causes == GATE_ONLY:
                 return GATE_KEPT_MESSAGE
-        return KEPT_MESSAGE if res.resolved == resolved_digest else None
+        return KEPT_MESSAGE if res.resolved in resolved else None
 
     def _retire_renamed(self, run: RunRecord, op: Op, ctx: StepContext, old: Resource, result: StepResult) -> None:
         """A resource renamed in place (a new endpoint_name): its replacement is up, so the old one goes.

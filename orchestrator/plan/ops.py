@@ -27,6 +27,7 @@ class Cause(enum.Enum):
     DATA_CHANGED = "data_changed"
     CONFIG_CHANGED = "config_changed"
     GATE_CHANGED = "gate_changed"
+    GATE_RETRY = "gate_retry"
     ENV_CHANGED = "env_changed"
     FINGERPRINT_CHANGED = "fingerprint_changed"
     UPSTREAM_CHANGED = "upstream_changed"
@@ -49,6 +50,7 @@ SENTENCES = {
     Cause.DATA_CHANGED: "data changed: {0}",
     Cause.CONFIG_CHANGED: "config changed: {0}",
     Cause.GATE_CHANGED: "promotion gate changed: {0} (a live model is not deployed again for it)",
+    Cause.GATE_RETRY: "promotion gate changed: {0}; it decides again on the model the old gate refused",
     Cause.ENV_CHANGED: "a value from ${{env:...}} changed",
     Cause.FINGERPRINT_CHANGED: "fingerprint changed",
     Cause.UPSTREAM_CHANGED: "upstream changed: {0}",

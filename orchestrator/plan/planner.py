@@ -195,6 +195,8 @@ def _decide(
     if res.fingerprint != fp.digest:
         old = Fingerprint.from_dict(res.components)
         changes = describe_changes(old, fp, KINDS[kind].gates)
+        if res.details.get("rejected"):  # the last candidate was refused: the new gate decides on it again
+            changes = [Reason(Cause.GATE_RETRY, r.args) if r.cause is Cause.GATE_CHANGED else r for r in changes]
         recreated = KINDS[kind].recreated_by
         what = recreated(old.config, fp.config) if recreated else None
         if what:

@@ -77,6 +77,9 @@ def test_a_looser_gate_decides_again_on_the_model_the_old_one_refused(project, c
     assert run("run", str(spec), "--force", "train", "--fail-on-reject") == 3  # 0.9 does not beat 0.9
     spec = _with_gate(project, "    promote_when: {metric: accuracy, at_least: 0.5}\n")
     capsys.readouterr()
+    assert run("plan", str(spec), "--format", "json", "--target", "local") == 0
+    deploy = next(op for op in json.loads(capsys.readouterr().out)["ops"] if op["step"] == "deploy")
+    assert deploy["causes"] == ["gate_retry"]  # a real decision, and on aws a billed one if it promotes
     assert run("run", str(spec), "--fail-on-reject") == 0
     assert "promoting:" in capsys.readouterr().err
     assert [c["op"] for c in calls(project / ".orchestrator")].count("deploy") == 2

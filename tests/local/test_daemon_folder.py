@@ -59,9 +59,12 @@ def test_the_daemon_lifts_its_open_file_limit_to_the_hard_one():
     code = (
         "import resource\n"
         "from orchestrator.targets.local.daemon.main import raise_open_file_limit\n"
-        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n"
         "resource.setrlimit(resource.RLIMIT_NOFILE, (min(512, hard), hard))\n"
-        "print(raise_open_file_limit() == resource.getrlimit(resource.RLIMIT_NOFILE), soft <= resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+        "returned = raise_open_file_limit()\n"
+        "print(*returned, *resource.getrlimit(resource.RLIMIT_NOFILE), resource.RLIM_INFINITY)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "True"]
+    returned_soft, returned_hard, soft, hard, infinity = map(int, out.split())
+    assert (returned_soft, returned_hard) == (soft, hard)
+    assert soft == (hard if hard != infinity else max(512, 65536))  # lifted from 512, not left there

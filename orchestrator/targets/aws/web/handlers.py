@@ -71,7 +71,8 @@ class ApiHandler(WebHandler):
             f"{step.stage} of api {name} is deployed without an access log (`orchestrator logs` shows its "
             "functions' logs only). To log access, set one once per Region: a role apigateway.amazonaws.com may "
             "assume with the AmazonAPIGatewayPushToCloudWatchLogs permissions, then `aws apigateway update-account "
-            "--patch-operations op=replace,path=/cloudwatchRoleArn,value=<role-arn>`, and run again."
+            f"--patch-operations op=replace,path=/cloudwatchRoleArn,value=<role-arn>`, then `run --force {name}` "
+            "(an unchanged api step is not deployed again by itself)."
         )
 
     def apply(self, step: ApiStep, ctx: StepContext) -> StepResult:
