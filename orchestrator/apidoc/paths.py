@@ -27,8 +27,11 @@ def method_key(method: str) -> str:
 
 
 def path_parameters(path: str) -> list[dict[str, Any]]:
+    """A greedy `{proxy+}` is the parameter `proxy`, as in API Gateway's own OpenAPI examples: a
+    request parameter's name may not hold `+`, and the import refuses it."""
     return [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in PARAMETER.findall(path)
+        {"name": name.removesuffix("+"), "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in PARAMETER.findall(path)
     ]
 
 

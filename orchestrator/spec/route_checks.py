@@ -19,7 +19,9 @@ from .models import ApiStep, Pipeline, Route
 from .refs import REF
 from .text import shown
 
-ROUTE_PATH = re.compile(r"^(/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\}))+$|^/$")
+# API Gateway's rule for a resource path segment: letters, digits, `_-.,:` or a {param}
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html)
+ROUTE_PATH = re.compile(r"^(/([A-Za-z0-9._,:-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\}))+$|^/$")
 # Statuses an error may map to: a method response API Gateway can declare for a client or server error.
 ERROR_STATUSES = range(400, 600)
 CUSTOM_ONLY = ("request_template", "errors")  # what only a `proxy: false` lambda route reads
@@ -40,7 +42,7 @@ def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]
                 yield doc.diagnostic(
                     at + ("path",),
                     f"invalid route path '{shown(route.path)}'",
-                    "segments of letters, digits, '.-_~', or {param} / {param+}",
+                    "segments of letters, digits, '_-.,:' (API Gateway's rule), or {param} / {param+}",
                 )
             key = (route.method, route.path)
             if key in seen:

@@ -91,15 +91,19 @@ def test_preflight_on_a_path_without_routes_is_403(apis):
     assert answer.headers["access-control-allow-origin"] == APP
 
 
-def test_errors_carry_cors_headers_too(apis):
+def test_errors_carry_cors_headers_too_except_a_413(apis):
     boom = httpx.post(f"{apis['listed']}/boom", json={}, headers={"Origin": APP})
     missing = httpx.get(f"{apis['listed']}/nothing", headers={"Origin": APP})
     too_big = httpx.post(
         f"{apis['listed']}/invocations", content=b"x" * (10 * 1024 * 1024 + 5), headers={"Origin": APP}
     )
-    for answer, status in ((boom, 502), (missing, 403), (too_big, 413)):
+    for answer, status in ((boom, 502), (missing, 403)):
         assert answer.status_code == status
         assert answer.headers["access-control-allow-origin"] == APP
+    # but not a 413: API Gateway serves its built-in REQUEST_TOO_LARGE whatever the document
+    # customizes (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html)
+    assert (too_big.status_code, too_big.json()) == (413, {"message": "Request Too Long"})
+    assert not [name for name in too_big.headers if name.lower().startswith("access-control-")]
 
 
 def test_star_allows_any_origin_with_a_literal_star(apis):

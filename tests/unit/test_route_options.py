@@ -90,3 +90,18 @@ def test_a_direct_route_still_needs_its_endpoint(project):
     [problem] = caught.value.diagnostics
     assert problem.message == "a direct route needs 'endpoint': API Gateway calls that endpoint itself"
     assert problem.path == ("steps", "api", "routes", 0)
+
+
+@pytest.mark.parametrize("path, refused", [("/~user", True), ("/items/a,b:c", False), ("/items/{id}", False)])
+def test_route_path_segments_follow_api_gateways_rule(project, path, refused):
+    """Letters, digits, `_-.,:` and braces (API Gateway known issues): `~` is refused by its import."""
+    spec = project / "paths.yaml"
+    route = f"{{method: POST, path: '{path}', integration: direct, endpoint: ep}}"
+    spec.write_text(f"version: 1\nname: demo\nsteps:\n  api:\n    type: api\n    routes: [{route}]\n")
+    if not refused:
+        validate_file(spec)
+        return
+    with pytest.raises(DiagnosticError) as caught:
+        validate_file(spec)
+    [problem] = caught.value.diagnostics
+    assert problem.message == f"invalid route path '{path}'"

@@ -33,6 +33,9 @@ ERRORS: dict[str, tuple[str, int, str]] = {
     "integration_failure": ("INTEGRATION_FAILURE", 504, "Internal server error"),
     "server": ("DEFAULT_5XX", 500, "Internal server error"),  # a template that does not render
 }
+# Response types API Gateway does not let a document customize: their built-in answer, always.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html
+FIXED_RESPONSES = frozenset({"REQUEST_TOO_LARGE"})
 ERROR_TYPES = {  # x-amzn-ErrorType, where API Gateway sends one
     "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
     "INVALID_API_KEY": "ForbiddenException",
@@ -82,7 +85,10 @@ class GatewayResponses:
         response_type, status, default_message = ERRORS[error]
         message = message or default_message
         fallback = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
-        response = self.responses.get(response_type) or self.responses.get(fallback) or {}
+        if response_type in FIXED_RESPONSES:
+            response: dict[str, Any] = {}
+        else:
+            response = self.responses.get(response_type) or self.responses.get(fallback) or {}
         status = int(response.get("statusCode") or status)
         headers = [("content-type", "application/json")]
         if response_type in ERROR_TYPES:
