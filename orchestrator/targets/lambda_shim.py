@@ -9,7 +9,10 @@ configuration; then the user's module (ORCHESTRATOR_HANDLER, module.function) is
 imported. Each request goes to that handler unchanged; with CORS (ORCHESTRATOR_CORS,
 JSON) its proxy response gets the headers API Gateway cannot add to Lambda proxy
 responses, by the same rules as the local gateway. A handler that sets its own
-Access-Control-Allow-Origin is left alone.
+Access-Control-Allow-Origin is left alone. Behind a custom (`proxy: false`) integration
+(ORCHESTRATOR_CUSTOM), an error raised with no message gets its type as the message:
+API Gateway picks the status by matching errorMessage, and an empty one reads as a
+success there, so `raise ValueError()` would answer 200 with the stack trace.
 
 Standard library only, plus boto3 when a reference is resolved (the runtime has it).
 """
@@ -23,6 +26,7 @@ import re
 
 HANDLER_VARIABLE = "ORCHESTRATOR_HANDLER"
 POLICY_VARIABLE = "ORCHESTRATOR_CORS"
+CUSTOM_VARIABLE = "ORCHESTRATOR_CUSTOM"
 REFERENCE = re.compile(r"^\{\{resolve:(ssm|secretsmanager):(.+)\}\}$")
 
 
@@ -101,6 +105,11 @@ def with_cors(response, policy: dict, event: dict):
     return {**response, "headers": {**(response.get("headers") or {}), **extra}}
 
 
+def error_message(error_type: str, message: str) -> str:
+    """The errorMessage a custom integration matches: the error's own, else its type's name."""
+    return message or error_type
+
+
 def load(environ=os.environ):
     """(the user's handler, the CORS policy or None), after resolving the environment's references."""
     resolve_references(environ)
@@ -119,5 +128,10 @@ def handler(event, context):
     global _handler, _policy
     if _handler is None:
         _handler, _policy = load()
-    response = _handler(event, context)
+    try:
+        response = _handler(event, context)
+    except Exception as exc:
+        if os.environ.get(CUSTOM_VARIABLE) and not str(exc):
+            exc.args = (error_message(type(exc).__name__, ""),)
+        raise
     return with_cors(response, _policy, event) if _policy else response

@@ -285,4 +285,3 @@ def test_a_literal_beats_a_parameter_beats_a_greedy_path_and_any_takes_every_met
             assert (answer.status_code, answer.json()) == (403, {"message": "Missing Authentication Token"})
     finally:
         client.delete("apis", "api-routing")
-

@@ -36,6 +36,10 @@ def lambda_handler(event, context):
     return {"prediction": json.loads(answer["Body"].read())["predictions"]}
 
 
+def bare_error(event, context):
+    assert event.get("ok")  # a bare assert: an AssertionError with no message
+
+
 def health(event, context):
     names = ("ENDPOINT_NAME", "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
     return {"ok": True, "set": sorted(name for name in names if name in os.environ)}
@@ -61,6 +65,7 @@ def tutorial(cloud, tmp_path_factory):
     routes = [
         custom_route("POST", "/predict", "lambda_handler", endpoint=ENDPOINT, errors={".*invalid.*": 400}),
         custom_route("GET", "/health", "health"),
+        custom_route("POST", "/bare", "bare_error"),  # no errors: every error is 500
     ]
     client = cloud["client"]
     api = client.put("api-tutorial", api_spec(api_step(routes, cors={"allow_origins": ["*"]}), project))
@@ -102,3 +107,11 @@ def test_an_unmatched_error_is_200_with_lambdas_error_document(tutorial):
 def test_a_route_without_an_endpoint_gets_no_endpoint_variables(tutorial):
     answer = tutorial.get("/health")
     assert (answer.status_code, answer.json()) == (200, {"ok": True, "set": []})
+
+
+def test_an_error_without_a_message_is_still_an_error_without_a_pattern_map(tutorial):
+    """An empty errorMessage reads as a success to API Gateway's patterns; the wrapper deployed
+    with custom routes names it by its type, so the catch-all 500 still applies."""
+    answer = tutorial.post("/bare", json={})
+    assert answer.status_code == 500
+    assert set(answer.json()) == {"message", "requestId"}  # no stack trace to the public

@@ -136,3 +136,21 @@ def test_references_are_read_at_init_and_only_they_are():
 def test_trailing_slash_in_spec_or_request_is_tolerated(origin):
     policy = {**LISTED, "allow_origins": [APP]}
     assert shim.allowed_origin(policy, origin) == origin
+
+
+@pytest.mark.parametrize("custom, message", [("1", "ValueError"), (None, "")])
+def test_behind_a_custom_integration_an_error_without_a_message_is_named(tmp_path, monkeypatch, custom, message):
+    """API Gateway matches selectionPattern against errorMessage, and an empty one reads as a
+    success: `raise ValueError()` would pass every error pattern and answer 200."""
+    (tmp_path / "raising_handler_for_shim.py").write_text("def main(event, context):\n    raise ValueError()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv(shim.HANDLER_VARIABLE, "raising_handler_for_shim.main")
+    monkeypatch.delenv(shim.POLICY_VARIABLE, raising=False)
+    if custom:
+        monkeypatch.setenv(shim.CUSTOM_VARIABLE, custom)
+    else:
+        monkeypatch.delenv(shim.CUSTOM_VARIABLE, raising=False)
+    monkeypatch.setattr(shim, "_handler", None)
+    with pytest.raises(ValueError) as raised:
+        shim.handler({}, None)
+    assert str(raised.value) == message  # what Lambda's runtime reports as errorMessage

@@ -37,7 +37,9 @@ def test_a_custom_route_keeps_its_endpoint_grant_but_gets_no_cors_wrapper(option
     variables = function["environment"]["variables"]
     assert variables["ENDPOINT_NAME"] == "Reviews-Endpoint"
     assert "ORCHESTRATOR_CORS" not in variables  # its return value is the body: nothing may add headers to it
-    assert function["handler"] == "handler.lambda_handler"
+    # the wrapper runs it only to name errors raised without a message (lambda_shim.error_message)
+    assert function["handler"] == "lambda_shim.handler"
+    assert variables["ORCHESTRATOR_HANDLER"] == "handler.lambda_handler" and variables["ORCHESTRATOR_CUSTOM"] == "1"
     document = policy(options_run.named("RolePolicy", "demo-prod-post-custom-role-policy"))
     by_sid = {statement["Sid"]: statement for statement in document["Statement"]}
     assert by_sid["InvokeTheEndpoints"]["Resource"] == [ENDPOINT_ARN]

@@ -16,6 +16,7 @@ import re
 from functools import cache
 from typing import Any
 
+from ...lambda_shim import error_message
 from ..lambdas.pool import FunctionError, FunctionPool, LambdaFailed
 from . import integrations as aws
 from .vtl import TemplateError
@@ -50,8 +51,10 @@ async def invoke(pool: FunctionPool, event: Any, request_id: str, timeout_s: flo
     LambdaTimeout passes through: API Gateway's own timeout answers that one (504)."""
     try:
         result = await pool.invoke(event, request_id, timeout_s)
-    except FunctionError as exc:
-        return str(exc.error.get("errorMessage", "")), json.dumps(exc.error).encode()
+    except FunctionError as exc:  # with the message the deployed wrapper gives it (lambda_shim.error_message)
+        error = dict(exc.error)
+        error["errorMessage"] = error_message(str(error.get("errorType", "")), str(error.get("errorMessage") or ""))
+        return error["errorMessage"], json.dumps(error).encode()
     except LambdaFailed as exc:  # the sandbox died (out of memory, exited) or never started
         error = {"errorMessage": f"RequestId: {request_id} Error: {exc}", "errorType": EXIT_ERROR}
         return error["errorMessage"], json.dumps(error).encode()

@@ -42,7 +42,7 @@ def adds_cors(ctx: ApiContext, route: Route) -> bool:
 
 def needs_shim(ctx: ApiContext, route: Route) -> bool:
     """The wrapper is the function's handler when there are references to resolve or CORS headers to add."""
-    return adds_cors(ctx, route) or bool(references(route))
+    return adds_cors(ctx, route) or bool(references(route)) or not route.proxy
 
 
 def function_environment(ctx: ApiContext, route: Route) -> pulumi.Input[dict[str, str]]:
@@ -55,6 +55,8 @@ def function_environment(ctx: ApiContext, route: Route) -> pulumi.Input[dict[str
     fixed = {**({"ENDPOINT_NAME": route.endpoint} if route.endpoint else {}), **references(route)}
     if needs_shim(ctx, route):
         fixed[lambda_shim.HANDLER_VARIABLE] = lambda_handler_setting(route.handler or "")
+    if not route.proxy:  # errors with no message still reach a status (lambda_shim.error_message)
+        fixed[lambda_shim.CUSTOM_VARIABLE] = "1"
     cors = ctx.api.step.cors
     if cors and adds_cors(ctx, route):
         fixed[lambda_shim.POLICY_VARIABLE] = json.dumps(lambda_shim.policy_of(cors), sort_keys=True)
