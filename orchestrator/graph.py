@@ -6,7 +6,7 @@ execution time, so a plan can be shown before any of them exists.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,16 @@ def orders(ref: Ref, steps: Mapping[str, Any]) -> bool:
 def known_refs(name: str, raw_step: Any, steps: Mapping[str, Any]) -> list[Ref]:
     """The references of a step to outputs known before their step runs (see `orders`)."""
     return [r for r in step_refs(name, raw_step) if r.step in steps and not orders(r, steps)]
+
+
+def told_refs(steps: Mapping[str, Any], names: Iterable[str]) -> list[Ref]:
+    """Every reference of the named steps to an output known before its step runs, once each,
+    in the steps' order: what the target must settle before those steps (a site's origin)."""
+    found: dict[tuple[str, str], Ref] = {}
+    for name in names:
+        for ref in known_refs(name, steps[name], steps):
+            found.setdefault((ref.step, ref.output), ref)
+    return list(found.values())
 
 
 def gate_sources(raw_step: Any) -> list[str]:

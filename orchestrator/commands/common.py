@@ -119,10 +119,9 @@ def plan_run(
 
 def told_steps(spec: Spec) -> list[str]:
     """Steps whose outputs others read before they run (a site's origin named by an API's CORS)."""
-    from ..graph import known_refs
+    from ..graph import told_refs
 
-    raw = spec.doc.data["steps"]
-    return list(dict.fromkeys(r.step for name in spec.graph.order for r in known_refs(name, raw[name], raw)))
+    return list(dict.fromkeys(r.step for r in told_refs(spec.doc.data["steps"], spec.graph.order)))
 
 
 def confirm(question: str, refusal: str, command: str) -> bool:

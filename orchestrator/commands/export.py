@@ -10,7 +10,7 @@ from ..apidoc import compile_document, document_json, offline_values, resolve_re
 from ..apidoc.values import static_outputs
 from ..diagnostics import did_you_mean
 from ..errors import EXIT_OK, UsageError
-from ..graph import known_refs
+from ..graph import told_refs
 from ..spec.models import ApiStep
 from ..validate import Spec
 from .common import TargetClasses, command_line, load_spec, make_target
@@ -50,7 +50,7 @@ def told_outputs(spec: Spec, name: str, targets: TargetClasses, asked: str | Non
     """Outputs the step reads before their step runs (a site's origin in its CORS), as the target
     has settled them; one not settled yet (the pipeline never ran) cannot be exported."""
     raw = spec.doc.data["steps"]
-    refs = known_refs(name, raw[name], raw)
+    refs = told_refs(raw, [name])
     if not refs:
         return {}
     from ..state import open_store  # only here: reading state is needed only for such a reference

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import RunFailed, StepFailed, TargetError
-from ..graph import UnresolvedReference, known_refs, resolve_refs
+from ..graph import UnresolvedReference, resolve_refs, told_refs
 from ..plan import DELETE, GATE_ONLY, SKIP, UPSTREAM_ONLY, Cause, Op, Plan
 from ..spec.kinds import KINDS
 from ..spec.names import leftover_step
@@ -116,13 +116,8 @@ class Executor:
         """What the steps about to run read from steps that have not run yet (spec.kinds `known_before`),
         settled by the target now, so both sides of the reference see one value."""
         raw = self.spec.doc.data["steps"]
-        named = {
-            ref.step
-            for op in self.plan.ops
-            if op.action not in (SKIP, DELETE) and op.step in raw
-            for ref in known_refs(op.step, raw[op.step], raw)
-            if ref.step in self.spec.pipeline.steps
-        }
+        applied = [op.step for op in self.plan.ops if op.action not in (SKIP, DELETE) and op.step in raw]
+        named = {ref.step for ref in told_refs(raw, applied) if ref.step in self.spec.pipeline.steps}
         if not named:
             return {}
         recorded = {name: res.outputs for name, res in self.resources.items()}

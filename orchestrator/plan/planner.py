@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from ..errors import UsageError
 from ..fingerprint import Fingerprint, fingerprint_step
-from ..graph import known_refs
+from ..graph import told_refs
 from ..spec.kinds import KINDS
 from ..state.base import LiveModel, Resource, RunRecord, StepRun
 from ..validate import Spec
@@ -73,10 +73,8 @@ def make_plan(
     applied = tuple(spec.graph.order)
     deletes = _deletes({name: (kind, reason) for name, kind in gone.items()}, recorded_deps(spec, resources), applied)
     ops.extend(deletes)
-    named = dict.fromkeys(
-        (r.step, r.output) for name in spec.graph.order for r in known_refs(name, raw_steps[name], raw_steps)
-    )
-    told = tuple((step, output, (known or {}).get(step, {}).get(output)) for step, output in named)
+    named = told_refs(raw_steps, spec.graph.order)
+    told = tuple((r.step, r.output, (known or {}).get(r.step, {}).get(r.output)) for r in named)
     return Plan(spec.pipeline.name, target, spec.pipeline.state, tuple(ops), notes, told)
 
 
