@@ -82,8 +82,8 @@ def _takes_context(function: Callable, base_arity: int) -> bool:
         return False
 
 
-def _call(function: Callable, base_arity: int, args: tuple, context: InvocationContext) -> Any:
-    if _takes_context(function, base_arity):
+def _call(function: Callable, takes_context: bool, args: tuple, context: InvocationContext) -> Any:
+    if takes_context:
         return function(*args, context)
     return function(*args)
 
@@ -162,20 +162,29 @@ class LoadedModel:
     handlers: Handlers
     model_uri: str
     default_accept: str | None
+    _context: dict[str, bool] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Which handlers take a `context`, read once: a signature costs more than a small model's call.
+        h = self.handlers
+        self._context = {
+            "transform_fn": h.transform_fn is not None and _takes_context(h.transform_fn, 4),
+            **{name: _takes_context(getattr(h, name), 2) for name in ("input_fn", "predict_fn", "output_fn")},
+        }
 
     def invoke(
         self, body: bytes, content_type: str, accept: str | None, context: InvocationContext
     ) -> tuple[bytes, str]:
         if not accept or accept == "*/*":
             accept = self.default_accept or accept
-        h = self.handlers
+        h, takes = self.handlers, self._context
         try:
             if h.transform_fn is not None:
-                result = _call(h.transform_fn, 4, (self.model, body, content_type, accept), context)
+                result = _call(h.transform_fn, takes["transform_fn"], (self.model, body, content_type, accept), context)
             else:
-                data = _call(h.input_fn, 2, (body, content_type), context)
-                prediction = _call(h.predict_fn, 2, (data, self.model), context)
-                result = _call(h.output_fn, 2, (prediction, accept), context)
+                data = _call(h.input_fn, takes["input_fn"], (body, content_type), context)
+                prediction = _call(h.predict_fn, takes["predict_fn"], (data, self.model), context)
+                result = _call(h.output_fn, takes["output_fn"], (prediction, accept), context)
         except Exception as exc:
             status = error_status(exc)  # a 4xx message is for the caller; a 5xx one names the failure
             raise InvocationError(status, str(exc) if status < 500 else f"{type(exc).__name__}: {exc}") from exc
