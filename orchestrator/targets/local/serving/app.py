@@ -10,16 +10,15 @@ Content-Length, before it is read, and dropped as it arrives, never held.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote
 
 from ..asgi import BodyTooLarge, ClientGone, Request, read_body, respond, respond_json
 from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX
 from .http_client import ConnectFailed, HttpClient
 from .inference import InvocationContext, InvocationError, LoadedModel
+from .invoker import Invoker
 from .stats import WorkerStats
 
 INVOCATION_TIMEOUT_S = 60.0
@@ -51,7 +50,7 @@ class EndpointApp:
         self.model = model
         self.max_payload = max_payload
         self.control_port = control_port
-        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="invoke")
+        self.invoker = Invoker(threads=4)  # off the loop, so /ping answers while a slow model runs
         self.client = HttpClient()
 
     async def __call__(self, scope, receive, send) -> None:
@@ -83,16 +82,14 @@ class EndpointApp:
 
     async def _invoke(self, body: bytes, request: Request) -> tuple[bytes, str, str | None]:
         context = InvocationContext(custom_attributes=request.header(CUSTOM_ATTRIBUTES))
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(
-            self.pool,
+        data, media = await self.invoker.run(
+            INVOCATION_TIMEOUT_S,
             self.model.invoke,
             body,
             request.header("content-type", "application/json"),
             request.header("accept"),
             context,
         )
-        data, media = await asyncio.wait_for(future, INVOCATION_TIMEOUT_S)
         return data, media, context.response_custom_attributes
 
     async def _container(self, request: Request, receive, send) -> None:

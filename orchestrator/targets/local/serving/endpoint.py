@@ -193,7 +193,8 @@ class EndpointRegistry:
         if custom_attributes is not None:
             headers.append((CUSTOM_ATTRIBUTES, custom_attributes))
         try:
-            answer = await asyncio.wait_for(self.client.request(port, "POST", "/invocations", headers, body), timeout)
+            async with asyncio.timeout(timeout):  # awaited inline: wait_for would start a task per request
+                answer = await self.client.request(port, "POST", "/invocations", headers, body)
         except TimeoutError as exc:
             raise InvocationTimeout(name) from exc
         except ConnectFailed as exc:
