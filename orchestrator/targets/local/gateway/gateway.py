@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -25,6 +24,7 @@ from ..lambdas.pool import BOOTSTRAP, FunctionError, FunctionPool, FunctionSpec,
 from ..logbook import LogWriter, Redactor, log_file
 from ..serving.endpoint import EndpointRegistry, InvocationTimeout, UnknownEndpoint
 from ..serving.inference import InvocationError
+from ..serving.request_ids import request_id as new_request_id
 from ..storage.access import Access, Credentials
 from . import integrations as aws
 from . import lambda_custom
@@ -197,7 +197,7 @@ class Gateway:
 
     async def _serve(self, scope, receive, send) -> None:
         request = Request.from_scope(scope)
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         raw_path = request.raw_path.decode("latin-1")  # REST APIs route and pass the path percent-encoded
         path = self._stage_path(raw_path)
         found = self.router.resource_for(path) if path is not None else None

@@ -11,7 +11,6 @@ Content-Length, before it is read, and dropped as it arrives, never held.
 from __future__ import annotations
 
 import time
-import uuid
 from urllib.parse import unquote
 
 from ..asgi import BodyTooLarge, ClientGone, Request, read_body, respond, respond_json
@@ -19,6 +18,7 @@ from ..daemon.protocol import RUNTIME_PREFIX, RUNTIME_SUFFIX
 from .http_client import ConnectFailed, HttpClient
 from .inference import InvocationContext, InvocationError, LoadedModel
 from .invoker import Invoker
+from .request_ids import request_id as new_request_id
 from .stats import WorkerStats
 
 INVOCATION_TIMEOUT_S = 60.0
@@ -108,7 +108,7 @@ class EndpointApp:
         await respond(send, 200, data, answer_headers(media, attributes))
 
     async def _runtime(self, name: str, request: Request, receive, send) -> None:
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         body = await self._body(request, receive, send, runtime=True)
         if body is None:
             return
