@@ -18,6 +18,7 @@ import h11
 from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
 
 from ..h11_limits import LimitedH11
+from .one_write import OneWrite
 
 IDLE_DRAIN_S = 2.0  # an idle keep-alive connection of a draining worker is closed after this
 CLOSE = (b"connection", b"close")
@@ -65,6 +66,9 @@ class DrainingH11(LimitedH11):
         super().__init__(*args, **kwargs)
         limit = self.config.h11_max_incomplete_event_size
         self.conn = AnnouncingConnection(h11.SERVER, DEFAULT_MAX_INCOMPLETE_EVENT_SIZE if limit is None else limit)
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(OneWrite(transport, self.loop))
 
     def shutdown(self) -> None:
         if self._draining:  # uvicorn's own shutdown asks again after the worker's
