@@ -108,6 +108,7 @@ def main(argv: list[str]) -> int:
             timeout_keep_alive=75,
             timeout_graceful_shutdown=30,
             server_header=False,
+            proxy_headers=False,  # nothing here reads the client's address: no X-Forwarded-For work per request
         )
     )
     watch_supervisor()
