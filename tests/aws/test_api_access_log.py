@@ -39,7 +39,8 @@ def test_without_the_accounts_cloudwatch_role_the_stage_goes_up_without_an_acces
         "deployed without an access log (`orchestrator logs` shows its functions' logs only). To log access, set "
         "one once per Region: a role apigateway.amazonaws.com may assume with the "
         "AmazonAPIGatewayPushToCloudWatchLogs permissions, then `aws apigateway update-account --patch-operations "
-        "op=replace,path=/cloudwatchRoleArn,value=<role-arn>`, and run again."
+        "op=replace,path=/cloudwatchRoleArn,value=<role-arn>`, then `run --force api` (an unchanged api step is "
+        "not deployed again by itself)."
     ]
 
 
