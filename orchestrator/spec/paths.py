@@ -42,8 +42,27 @@ def inside(root: Path, value: str) -> Path | None:
     return resolved if resolved == root or root in resolved.parents else None
 
 
+# s3://BUCKET[/KEY] with a bucket S3 accepts (3-63 of a-z 0-9 . -, a letter or digit at each end)
+S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", re.DOTALL)
+
+
+def s3_uri_problem(value: str) -> Problem | None:
+    """What is wrong with an s3:// value as written, or None (a ${...} in it is resolved later)."""
+    if ANY_REF.search(value) or S3_URI.match(value):
+        return None
+    return (
+        f"'{shown(value)}' names no valid S3 bucket",
+        "write s3://BUCKET/KEY; bucket names are 3-63 lowercase letters, digits, dots and hyphens",
+    )
+
+
 def path_problems(root: Path, value: str, kind: str) -> Iterator[Problem]:
     """What is wrong with one path as written: (message, hint) pairs."""
+    if value.startswith("s3://"):
+        problem = s3_uri_problem(value)
+        if problem:
+            yield problem
+        return
     if "://" in value:
         if value.startswith(("file://", "http://", "https://")):
             yield (f"'{shown(value)}' must be a path relative to the spec or an s3:// URI", None)

@@ -62,6 +62,7 @@ class TransformStep(Strict):
 
 def check_transforms(p: "Pipeline", doc: "Document", root: object) -> Iterator["Diagnostic"]:
     """What CreateTransformJob would refuse, and a source of input that cannot be one."""
+    from .paths import s3_uri_problem
     from .refs import REF
 
     for name, step in p.steps.items():
@@ -70,6 +71,9 @@ def check_transforms(p: "Pipeline", doc: "Document", root: object) -> Iterator["
         at = ("steps", name)
         if step.image and step.framework:
             yield doc.diagnostic(at, "set either 'image' or 'framework', not both", "the framework picks the image")
+        problem = s3_uri_problem(step.input) if step.input.startswith("s3://") else None
+        if problem:
+            yield doc.diagnostic(at + ("input",), *problem)
         if step.max_payload_mb == 0 and not (step.framework or step.inference or step.image):
             yield doc.diagnostic(
                 at + ("max_payload_mb",),

@@ -13,8 +13,7 @@ from ...base import LogRequest, StepContext, StepHandler, StepResult
 from ..handler import refuse_custom_image
 from ..logbook import LocalFeed
 from ..logs import job_feed
-from ..storage.layout import S3Layout, split_s3_uri
-from ..training.handler import missing_input
+from ..storage.layout import S3Layout
 from ..training.running import stop_step_jobs
 
 
@@ -26,14 +25,9 @@ class ProcessingHandler(StepHandler):
     def check(self, name: str, step: ProcessingStep, doc: Document) -> Iterator[Diagnostic]:
         """An s3:// input reads the local S3 here: one that is not there fails the plan, with its key."""
         for input_name, source in step.inputs.items():
-            if source.startswith("s3://") and "${" not in source and self.layout.listing_digest(source) is None:
-                bucket, key = split_s3_uri(source)
-                yield doc.diagnostic(
-                    ("steps", name, "inputs", input_name),
-                    missing_input(source),
-                    f"bucket {bucket!r}, key {key!r}: put it there with boto3 or the AWS CLI against the local "
-                    "cloud's S3, or name a file beside the spec",
-                )
+            missing = self.layout.missing_input(source)
+            if missing:
+                yield doc.diagnostic(("steps", name, "inputs", input_name), *missing)
 
     def logs(self, step: ProcessingStep, request: LogRequest) -> LocalFeed:
         """The job's output, each line with its time, as for a training job."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ....spec.paths import s3_uri_problem
+
 # S3's rules for new bucket names (docs: "Bucket naming rules"), without the dotted-IP ban.
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 MAX_KEY_BYTES = 1024
@@ -104,6 +106,21 @@ class S3Layout:
         if not self.has_bucket(bucket):
             return []
         return sorted((m for m in self.iter_metas(bucket) if m["key"].startswith(prefix)), key=lambda m: m["key"])
+
+    def missing_input(self, uri: str) -> tuple[str, str] | None:
+        """(message, hint) when a step's s3:// input has nothing in the local S3; None when it has, or
+        when the value is not one to look up here (a ${...} reference, a URI naming no bucket:
+        validate says what is wrong with that one)."""
+        if not uri.startswith("s3://") or s3_uri_problem(uri):
+            return None
+        bucket, key = split_s3_uri(uri)
+        if self.listing_digest(uri) is not None:
+            return None
+        return (
+            f"no object in the local S3 at {uri}",
+            f"bucket {bucket!r}, key {key!r}: put it there with boto3 or the AWS CLI against the local "
+            "cloud's S3, or name a file beside the spec",
+        )
 
     def listing_digest(self, uri: str) -> str | None:
         """A digest of every object under an s3:// URI (key, ETag, size), as the aws target

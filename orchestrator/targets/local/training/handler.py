@@ -17,10 +17,6 @@ from ..storage.layout import S3Layout, split_s3_uri
 from .running import stop_step_jobs
 
 
-def missing_input(uri: str) -> str:
-    return f"no object in the local S3 at {uri}"
-
-
 class TrainingHandler(StepHandler):
     def __init__(self, home: Path):
         self.home = home
@@ -29,14 +25,9 @@ class TrainingHandler(StepHandler):
     def check(self, name: str, step: TrainingStep, doc: Document) -> Iterator[Diagnostic]:
         """An s3:// input reads the local S3 here: one that is not there fails the plan, with its key."""
         for channel, source in step.inputs.items():
-            if source.startswith("s3://") and "${" not in source and self.layout.listing_digest(source) is None:
-                bucket, key = split_s3_uri(source)
-                yield doc.diagnostic(
-                    ("steps", name, "inputs", channel),
-                    missing_input(source),
-                    f"bucket {bucket!r}, key {key!r}: put it there with boto3 or the AWS CLI against the local "
-                    "cloud's S3, or name a file beside the spec",
-                )
+            missing = self.layout.missing_input(source)
+            if missing:
+                yield doc.diagnostic(("steps", name, "inputs", channel), *missing)
 
     def logs(self, step: TrainingStep, request: LogRequest) -> LocalFeed:
         """The job's output, each line with its time (stdout and stderr, as CloudWatch keeps a job's)."""

@@ -22,15 +22,9 @@ class TransformHandler(StepHandler):
 
     def check(self, name: str, step: TransformStep, doc: Document) -> Iterator[Diagnostic]:
         """An s3:// input reads the local S3 here: one that is not there fails the plan, with its key."""
-        source = step.input
-        if source.startswith("s3://") and "${" not in source and self.layout.listing_digest(source) is None:
-            bucket, key = split_s3_uri(source)
-            yield doc.diagnostic(
-                ("steps", name, "input"),
-                f"no object in the local S3 at {source}",
-                f"bucket {bucket!r}, key {key!r}: put it there with boto3 or the AWS CLI against the local "
-                "cloud's S3, or name a file beside the spec",
-            )
+        missing = self.layout.missing_input(step.input)
+        if missing:
+            yield doc.diagnostic(("steps", name, "input"), *missing)
 
     def preflight(self, name: str, step: TransformStep) -> None:
         refuse_custom_image(name, step)
