@@ -12,7 +12,7 @@ from .cli_support import run
 def test_plan_compares_s3_inputs_with_the_last_runs_listing(project, capsys):
     spec = project / "pipeline.yaml"
     spec.write_text(
-        spec.read_text().replace("inputs: {train: data.csv}", "inputs: {train: data.csv, extra: 's3://b/x/'}")
+        spec.read_text().replace("inputs: {train: data.csv}", "inputs: {train: data.csv, extra: 's3://team-data/x/'}")
     )
     state = project / ".orchestrator"
     state.mkdir()
@@ -22,7 +22,7 @@ def test_plan_compares_s3_inputs_with_the_last_runs_listing(project, capsys):
     assert run("plan", str(spec), "--exit-code", "--target", "local") == 0  # not a false, billed retrain
     (state / "s3-listing").write_text("etag-2")
     assert run("run", str(spec)) == 0
-    assert "train   replace  data changed: s3://b/x/" in capsys.readouterr().err
+    assert "train   replace  data changed: s3://team-data/x/" in capsys.readouterr().err
 
 
 def test_a_helper_module_beside_the_entry_point_counts_as_code(project, capsys):
