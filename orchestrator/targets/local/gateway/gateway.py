@@ -266,19 +266,26 @@ class Gateway:
         """An `aws` integration calls Lambda (a custom integration) or the SageMaker runtime."""
         if aws.lambda_arn(op.integration):
             return await self._lambda_custom(op, request, body, path, params, request_id)
-        return await self._aws(op, request, body, path, params, request_id)
+        return await self._sagemaker(op, request, body, path, params, request_id)
 
-    async def _lambda_custom(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
-        pool = self.pools.get(aws.lambda_arn(op.integration) or "")
-        if pool is None:
-            log.error("%s %s: no function for %s", request.method, request.path, op.integration.get("uri"))
-            raise GatewayError("internal")
+    def _rendering(self, op: Operation, request: Request, path, params, request_id) -> Callable[[], aws.Rendering]:
+        """What mapping templates see ($input's params, $context), built on first use only:
+        most requests render no template."""
         views: list[aws.Rendering] = []
 
         def rendering() -> aws.Rendering:
             if not views:
                 views.append(aws.Rendering(self._params(request, params), self._context(request, request_id, op, path)))
             return views[0]
+
+        return rendering
+
+    async def _lambda_custom(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
+        pool = self.pools.get(aws.lambda_arn(op.integration) or "")
+        if pool is None:
+            log.error("%s %s: no function for %s", request.method, request.path, op.integration.get("uri"))
+            raise GatewayError("internal")
+        rendering = self._rendering(op, request, path, params, request_id)
 
         try:
             return await lambda_custom.answer(
@@ -287,15 +294,10 @@ class Gateway:
         except (LambdaTimeout, aws.UnsupportedMediaType, TemplateError) as exc:
             raise self._failed(exc, request, "lambda") from None
 
-    async def _aws(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
+    async def _sagemaker(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
         """The AWS integration to the SageMaker runtime, in process (no hop through HTTP)."""
         integration = op.integration
-        views: list[aws.Rendering] = []
-
-        def rendering() -> aws.Rendering:
-            if not views:
-                views.append(aws.Rendering(self._params(request, params), self._context(request, request_id, op, path)))
-            return views[0]
+        rendering = self._rendering(op, request, path, params, request_id)
 
         try:
             payload = aws.request_payload(
@@ -328,12 +330,7 @@ class Gateway:
             raise self._failed(exc, request, "response mapping") from None
 
     async def _mock(self, op: Operation, request: Request, body: bytes, path, params, request_id) -> Answer:
-        views: list[aws.Rendering] = []
-
-        def rendering() -> aws.Rendering:
-            if not views:
-                views.append(aws.Rendering(self._params(request, params), self._context(request, request_id, op, path)))
-            return views[0]
+        rendering = self._rendering(op, request, path, params, request_id)
 
         try:
             status = aws.mock_status(op.integration, rendering)
