@@ -22,7 +22,7 @@ from .. import h11_limits
 log = logging.getLogger("orchestrator.local.gateway")
 
 MAX_HEAD = 10_240  # request line and headers, bytes
-HEAD_TIMEOUT_S = 10.0  # to send a whole request head once it started (or a new connection's first)
+HEAD_TIMEOUT_S = h11_limits.HEAD_TIMEOUT_S  # a whole request head, as on every local port
 KEEP_ALIVE_S = 75.0  # idle time between requests on one connection
 BODY_TIMEOUT_S = 30.0  # between two chunks of a body
 DRAIN_LIMIT = 64 * 1024 * 1024  # an unread body past this closes the connection instead
