@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import event_loop
 from .cloud import Cloud
 from .control import ControlApp
 from .home import Home, read_json, write_json_atomic
@@ -110,5 +111,5 @@ def main(argv: list[str]) -> int:
         return 2
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     raise_open_file_limit()
-    asyncio.run(serve(Home(Path(argv[1]))))
+    event_loop.run(serve(Home(Path(argv[1]))))
     return 0

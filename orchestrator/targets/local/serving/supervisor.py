@@ -17,6 +17,8 @@ import os
 import signal
 import sys
 
+from .. import event_loop
+
 WORKER = "orchestrator.targets.local.serving.worker"
 START_TIMEOUT_S = 120.0
 DRAIN_TIMEOUT_S = 35.0  # a little over a worker's own graceful shutdown
@@ -178,7 +180,7 @@ def main() -> int:
             return 2
         line += byte
     config = json.loads(line)
-    return asyncio.run(run(config))
+    return event_loop.run(run(config))
 
 
 if __name__ == "__main__":
