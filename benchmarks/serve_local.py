@@ -10,6 +10,9 @@ server of the same round (the median, and the spread over the rounds), and the C
 each request cost each of the processes that served it (CPU time over requests
 answered: it moves far less with the machine's other load than requests/s do).
 `--connections 1` gives one connection's latency instead of throughput.
+A last row runs only the Lambda handler's own work, its boto3 `invoke_endpoint`, from as
+many processes as a function's pool has workers, straight at the endpoint: no gateway
+and no Lambda runtime, so it is a ceiling the Lambda route cannot pass on this machine.
 Then the memory of each endpoint worker and Lambda worker (RSS, and PSS: its share
 of pages shared with others), and with `--example`, the wall time of a first `run`
 of examples/churn-xgboost with a cold and then a warm requirements cache.
@@ -104,6 +107,62 @@ def serve_bare(model_dir: str, port: int) -> None:
 
     app = Starlette(routes=[Route("/invocations", invocations, methods=["POST"]), Route("/ping", ping)])
     uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+CALLER = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from handler import predict
+event, calls = {"body": sys.argv[2]}, 0
+predict(event, None)  # connected and warm, as a Lambda worker is after its first request
+print("ready", flush=True)
+sys.stdin.readline()
+deadline = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < deadline:
+    assert predict(event, None)["statusCode"] == 200
+    calls += 1
+print(calls, flush=True)
+"""
+
+
+def handler_calls(root: Path, endpoint_port: int, seconds: int, role: dict[int, str]) -> dict:
+    """The handler's own calls, from as many processes as a function's pool runs at once."""
+    from orchestrator.targets.local.lambdas.pool import MAX_WORKERS as workers
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "ENDPOINT_NAME": "bench",
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": f"http://127.0.0.1:{endpoint_port}",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    command = [sys.executable, "-c", CALLER, str(root), BODY, str(seconds)]
+    callers = [
+        subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(workers)
+    ]
+    for caller in callers:
+        assert caller.stdout.readline().strip() == "ready"
+    role = {**role, **{caller.pid: "caller" for caller in callers}}
+    began = cpu_seconds(role)
+    for caller in callers:
+        caller.stdin.write("go\n")
+        caller.stdin.flush()
+    time.sleep(seconds)
+    spent = cpu_seconds(role)  # before the callers exit and their /proc entries go
+    calls = sum(int(caller.communicate()[0].strip()) for caller in callers)
+    return {
+        "rate": calls / seconds,
+        "p50": "-",
+        "p99": "-",
+        "errors": "0",
+        "requests": calls,
+        "cpu": cpu_per_request(began, spent, role, calls),
+        "label": f"handler's calls alone, {workers} processes",
+    }
 
 
 def free_port() -> int:
@@ -269,12 +328,14 @@ def serving(args: argparse.Namespace) -> None:
                     baseline = baseline or rate
                     cpu = cpu_per_request(began, cpu_seconds(role), role, int(result["requests"]))
                     rounds[label].append({**result, "rate": rate, "ratio": rate / baseline, "cpu": cpu})
-            print(f"{'path':28} {'req/s':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8} {'vs bare':>8} {'spread':>11}")
+                alone = handler_calls(root, endpoint.port, args.seconds, role)
+                rounds.setdefault(alone.pop("label"), []).append({**alone, "ratio": alone["rate"] / baseline})
+            print(f"{'path':36} {'req/s':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8} {'vs bare':>8} {'spread':>11}")
             for label, runs in rounds.items():
                 middle = sorted(runs, key=lambda run: run["ratio"])[len(runs) // 2]
                 ratios = [run["ratio"] for run in runs]
                 print(
-                    f"{label:28} {statistics.median(run['rate'] for run in runs):8.0f} {middle['p50']:>9} "
+                    f"{label:36} {statistics.median(run['rate'] for run in runs):8.0f} {middle['p50']:>9} "
                     f"{middle['p99']:>9} {sum(int(run['errors']) for run in runs):8} "
                     f"{statistics.median(ratios):7.2f}x {min(ratios):5.2f}-{max(ratios):.2f}"
                 )
@@ -284,7 +345,7 @@ def serving(args: argparse.Namespace) -> None:
                 parts = {name: statistics.median(run["cpu"].get(name, 0.0) for run in runs) for name in names}
                 parts = {name: ms for name, ms in parts.items() if ms >= 0.01}  # idle ones: housekeeping only
                 shown = " + ".join(f"{name} {ms:.2f}" for name, ms in parts.items())
-                print(f"  {label:28} {shown} = {sum(parts.values()):.2f}")
+                print(f"  {label:36} {shown} = {sum(parts.values()):.2f}")
             report_memory(client, "bench")
         finally:
             info = client.info()

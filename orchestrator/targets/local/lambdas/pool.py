@@ -30,6 +30,7 @@ BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 START_TIMEOUT_S = 30.0
 WATCH_INTERVAL_S = 0.05  # how often a worker's memory is read
 PAGE = os.sysconf("SC_PAGE_SIZE")
+MAX_WORKERS = 4  # instances of one function at once; past that, requests wait for one (counted in their timeout)
 
 
 class LambdaTimeout(Exception):
@@ -151,7 +152,7 @@ class Worker:
 
 
 class FunctionPool:
-    def __init__(self, spec: FunctionSpec, log: LogWriter, max_workers: int = 4):
+    def __init__(self, spec: FunctionSpec, log: LogWriter, max_workers: int = MAX_WORKERS):
         self.spec = spec
         self.log = log  # the function's own log: its prints and errors, by request id
         self.max_workers = max_workers
