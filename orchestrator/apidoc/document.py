@@ -52,6 +52,11 @@ def _integrator(values: ApiValues, api: ApiStep):
         _unresolved(f"route {key}: endpoint", route.endpoint or "")
         if not values.invoke_role_arn:
             raise ApiDocError(f"direct route {key} needs the role API Gateway assumes", "set ApiValues.invoke_role_arn")
+        if cors.echo_template and not is_text(route.accept):  # only a template echoes; none may touch bytes
+            raise ApiDocError(
+                f"direct route {key} answers {route.accept} (binary) but CORS must echo the caller's Origin",
+                "allow_origins ['*'] without credentials, or an accept of a text type",
+            )
         return direct_sagemaker(route, values.region, values.invoke_role_arn, cors)
 
     return integrate

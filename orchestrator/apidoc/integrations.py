@@ -64,10 +64,15 @@ def lambda_proxy(route: Route, region: str, function_arn: str) -> dict[str, Any]
 def direct_sagemaker(route: Route, region: str, role_arn: str, cors: CorsHeaders) -> dict[str, Any]:
     """`aws`: API Gateway calls InvokeEndpoint itself with the route's Content-Type and Accept.
 
-    Only the route's content type has a template and passthrough is `never`, so any other
-    body (a form post) is refused with 415 before the model sees it:
+    A text route has a template for its content type only and passthrough `never`, so any
+    other body (a form post) is refused with 415 before the model sees it:
     https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthrough-behaviors.html
+    A binary route has no template and no contentHandling: API Gateway passes a binary body
+    through unmodified only so (its type in binaryMediaTypes, passthrough enabled), while a
+    template would see the body as text. The price: no 415 for other types there.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html
     """
+    binary = not is_text(route.content_type)
     integration: dict[str, Any] = {
         "type": "aws",
         "httpMethod": "POST",
@@ -77,19 +82,25 @@ def direct_sagemaker(route: Route, region: str, role_arn: str, cors: CorsHeaders
             "integration.request.header.Content-Type": quoted(route.content_type),
             "integration.request.header.Accept": quoted(route.accept),
         },
-        "requestTemplates": {route.content_type: PASSTHROUGH_BODY},
-        "passthroughBehavior": "never",
+        "passthroughBehavior": "when_no_match" if binary else "never",
         "timeoutInMillis": timeout_ms(route.timeout_s),
         "responses": direct_responses(route, cors),
     }
-    if not is_text(route.content_type):  # a binary body reaches SageMaker as bytes, not base64
-        # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html
-        integration["contentHandling"] = "CONVERT_TO_BINARY"
+    if not binary:
+        integration["requestTemplates"] = {route.content_type: PASSTHROUGH_BODY}
     return integration
 
 
 def direct_responses(route: Route, cors: CorsHeaders) -> dict[str, Any]:
-    """Success passes the model's body and Content-Type through; errors become a generic body."""
+    """Success passes the model's body and Content-Type through; errors become a generic body.
+
+    A binary answer passes with no template and no contentHandling: the client gets the bytes
+    when its (first) Accept is a binary media type, base64 text otherwise. Its error bodies are
+    text made by a template, so they are CONVERT_TO_TEXT: with a binary Accept and no
+    contentHandling API Gateway would base64-decode them.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html
+    """
+    binary_answer = not is_text(route.accept)
     ok: dict[str, Any] = {
         "statusCode": "200",
         "responseParameters": {
@@ -97,7 +108,7 @@ def direct_responses(route: Route, cors: CorsHeaders) -> dict[str, Any]:
             **cors.parameters(),
         },
     }
-    if cors.echo_template:  # the body still passes through; the template only adds the override
+    if cors.echo_template and not binary_answer:  # the body still passes; the template only adds the override
         ok["responseTemplates"] = {route.accept: cors.echo_template + PASSTHROUGH_BODY}
     responses = {"default": ok}
     for pattern, (status, message) in DIRECT_ERRORS.items():
@@ -109,6 +120,8 @@ def direct_responses(route: Route, cors: CorsHeaders) -> dict[str, Any]:
             },
             "responseTemplates": {"application/json": cors.echo_template + error_body(message)},
         }
+        if binary_answer:
+            responses[pattern]["contentHandling"] = "CONVERT_TO_TEXT"
     return responses
 
 

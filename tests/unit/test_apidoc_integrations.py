@@ -118,11 +118,64 @@ def test_methods_on_one_path_share_its_path_item():
     assert set(doc["paths"]["/predict"]) == {"post", "get"}
 
 
+PAYLOAD_ENCODINGS = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html"
+CONVERSIONS = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html"
+
+
 def test_binary_media_types_list_a_direct_routes_non_text_types_only():
     doc = document(routes=[LAMBDA_ROUTE, {**DIRECT_ROUTE, "content_type": "image/jpeg", "accept": "text/csv"}])
     assert doc["x-amazon-apigateway-binary-media-types"] == ["image/jpeg"]
-    assert integration(doc, "/invocations")["contentHandling"] == "CONVERT_TO_BINARY"
     assert "x-amazon-apigateway-binary-media-types" not in document(routes=[LAMBDA_ROUTE, DIRECT_ROUTE])
+
+
+def test_a_binary_request_passes_through_with_no_template_and_no_content_handling():
+    """PAYLOAD_ENCODINGS: "To pass a binary payload through without modification, leave the
+    property undefined ... ensure that the Content-Type matches one of the binaryMediaTypes
+    entries, and that passthrough behaviors are enabled"; a template would see text."""
+    doc = document(routes=[{**DIRECT_ROUTE, "content_type": "application/x-image", "accept": "application/json"}])
+    got = integration(doc, "/invocations")
+    assert "application/x-image" in doc["x-amazon-apigateway-binary-media-types"]
+    assert "requestTemplates" not in got
+    assert "contentHandling" not in got
+    assert got["passthroughBehavior"] == "when_no_match"
+    assert got["requestParameters"]["integration.request.header.Content-Type"] == "'application/x-image'"
+    assert not any("contentHandling" in response for response in got["responses"].values())  # a JSON answer
+
+
+def test_a_binary_answer_passes_through_and_its_errors_stay_text_for_a_binary_accept():
+    """CONVERSIONS, response table: binary data with no contentHandling is binary for a binary
+    Accept and base64 for a text one; text data is base64-decoded for a binary Accept unless
+    CONVERT_TO_TEXT, so the templated error bodies carry it."""
+    route = {**DIRECT_ROUTE, "content_type": "image/png", "accept": "image/png"}
+    responses = integration(document(routes=[route]), "/invocations")["responses"]
+    assert responses["default"] == {
+        "statusCode": "200",
+        "responseParameters": {"method.response.header.Content-Type": "integration.response.header.Content-Type"},
+    }
+    for pattern in (r"4\d{2}", r"5\d{2}"):
+        assert responses[pattern]["contentHandling"] == "CONVERT_TO_TEXT"
+        assert set(responses[pattern]["responseTemplates"]) == {"application/json"}
+
+
+def test_a_text_route_beside_a_binary_one_keeps_its_template_and_refusal():
+    routes = [DIRECT_ROUTE, {**DIRECT_ROUTE, "path": "/image", "content_type": "image/jpeg", "accept": "image/png"}]
+    got = integration(document(routes=routes), "/invocations")
+    assert got["requestTemplates"] == {"application/json": "$input.body"}
+    assert got["passthroughBehavior"] == "never"
+    assert "contentHandling" not in got
+    assert not any("contentHandling" in response for response in got["responses"].values())
+
+
+def test_a_binary_answer_with_an_echoed_cors_origin_is_refused_with_a_hint():
+    """Only a response template can echo the Origin, and a template cannot carry bytes (CONVERSIONS)."""
+    route = {**DIRECT_ROUTE, "content_type": "image/png", "accept": "image/png"}
+    with pytest.raises(ApiDocError, match=r"direct route POST /invocations answers image/png \(binary\)") as caught:
+        document(routes=[route], cors={"allow_origins": ["https://a.example"]})
+    assert "allow_origins ['*']" in caught.value.hint
+    doc = document(routes=[route], cors={"allow_origins": ["*"]})  # a static origin needs no template
+    ok = integration(doc, "/invocations")["responses"]["default"]
+    assert ok["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+    assert "responseTemplates" not in ok
 
 
 def test_an_unresolved_endpoint_reference_is_refused_with_a_hint():
