@@ -63,6 +63,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)  # names case-insensitive; ABSENT: not sent
     text_lacks: tuple[str, ...] = ()
     fields: dict[str, Any] = field(default_factory=dict)  # dotted paths into a JSON body, where `json` is too much
+    body: bytes | None = None  # the exact bytes, where the body is not JSON
 
 
 @dataclass(frozen=True)

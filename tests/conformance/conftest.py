@@ -61,7 +61,26 @@ def nap(event, context):
     time.sleep(float((event["queryStringParameters"] or {}).get("s", "0")))
     return {"statusCode": 200, "body": "{}"}
 '''
+# A model that reports the bytes it got (as JSON) or sends them back (for any other Accept).
+BYTES_INFERENCE = """
+import hashlib
+import json
+
+
+def model_fn(model_dir):
+    return None
+
+
+def transform_fn(model, body, content_type, accept):
+    if body.startswith(b"fail"):
+        raise ValueError("these bytes are refused")
+    if accept == "application/json":
+        received = {"sha256": hashlib.sha256(body).hexdigest(), "length": len(body), "content_type": content_type}
+        return json.dumps(received), "application/json"
+    return body, accept
+"""
 ENDPOINT = "conformance-ep"
+BYTES_ENDPOINT = "conformance-bytes"
 ROWS_AS_DATA = '{"data": $input.json(\'$.rows\'), "q": "$input.params(\'q\')"}'
 FAST = {"rate_limit": 100000, "burst_limit": 100000}  # the cases' own traffic is never throttled
 
@@ -101,6 +120,15 @@ APIS = {
             direct("/csv", content_type="text/csv", accept="text/csv"),
         ],
     },
+    "binary": {  # its own API: binary media types change how API Gateway treats every route's bodies
+        "type": "api",
+        "throttling": FAST,
+        "cors": {"allow_origins": ["*"]},
+        "routes": [
+            direct("/classify", endpoint=BYTES_ENDPOINT, content_type="image/png", accept="application/json"),
+            direct("/echo", endpoint=BYTES_ENDPOINT, content_type="image/png", accept="image/png"),
+        ],
+    },
     "keyed": {
         "type": "api",
         "throttling": FAST,
@@ -127,6 +155,10 @@ def conformance(tmp_path_factory):
     client = DaemonClient(root / "home")
     try:
         client.put(ENDPOINT, EndpointRequest(files["model_v1"].as_uri(), None, {}))
+        inference = project / "conformance_bytes" / "inference.py"
+        inference.parent.mkdir()
+        inference.write_text(textwrap.dedent(BYTES_INFERENCE))
+        client.put(BYTES_ENDPOINT, EndpointRequest(files["model_v1"].as_uri(), str(inference), {}))
         urls, keys = {}, {}
         for name, step in APIS.items():
             request = api_request(ApiStep.model_validate(step), Path(project), "us-east-1", project / ".bundles")

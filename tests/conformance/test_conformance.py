@@ -10,7 +10,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from .binary_cases import BINARY_CASES
 from .cases import ABSENT, CASES, KEY, REQUEST_ID, Case, Event, Send
+
+ALL_CASES = CASES + BINARY_CASES
 
 
 def send(base_url: str, request: Send, key: str | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -52,7 +55,7 @@ def header(headers: list[tuple[str, str]], name: str):
     return values[-1] if values else ABSENT
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[case.name for case in ALL_CASES])
 def test_case(conformance, case: Case):
     key = conformance["keys"][case.api]
     status, headers, body = send(conformance["urls"][case.api], case.send, key)
@@ -79,6 +82,8 @@ def test_case(conformance, case: Case):
         assert text.encode() not in body
     for dotted, value in expect.fields.items():
         assert lookup(json.loads(body), dotted) == value, dotted
+    if expect.body is not None:
+        assert body == expect.body
 
 
 def test_past_the_stage_bucket_requests_are_429(conformance):

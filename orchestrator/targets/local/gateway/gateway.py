@@ -325,7 +325,9 @@ class Gateway:
             answer_body = json.dumps({"message": str(exc)}).encode()
         response = aws.select_response(integration.get("responses") or {}, str(status))
         try:
-            return aws.method_response(response, answer_body, answer_headers, request.header, rendering)
+            return aws.method_response(
+                response, answer_body, answer_headers, request.header, rendering, self.binary_types
+            )
         except TemplateError as exc:
             raise self._failed(exc, request, "response mapping") from None
 

@@ -70,28 +70,65 @@ def parameter_value(expression: str, request_header: Callable[[str], str | None]
 
 
 def request_payload(integration: dict, content_type: str | None, body: bytes, binary_types, rendering) -> bytes:
-    """The integration request's body: the template for the body's type, or the body itself
-    where passthroughBehavior allows; a binary body passes as bytes unless CONVERT_TO_TEXT."""
+    """The integration request's body: the body converted as contentHandling says (the request
+    table of the conversions page), through the template for its type where there is one, or as
+    it is where passthroughBehavior allows. A template sees text: a binary body only as base64
+    (CONVERT_TO_TEXT), else it must be UTF-8. Text becomes bytes again by CONVERT_TO_BINARY
+    (base64-decoded) after the template, which is how a JSON field reaches a backend as bytes."""
     templates = integration.get("requestTemplates") or {}
     media = (content_type or "application/json").split(";")[0].strip().lower()
     template = next((text for key, text in templates.items() if key.lower() == media), None)
     behavior = (integration.get("passthroughBehavior") or "when_no_match").lower()
-    if template is None:
-        if behavior == "never" or (behavior == "when_no_templates" and templates):
-            raise UnsupportedMediaType(media)
-        return body
+    if template is None and (behavior == "never" or (behavior == "when_no_templates" and templates)):
+        raise UnsupportedMediaType(media)
     handling = integration.get("contentHandling")
     binary = is_binary(content_type, binary_types)
-    if binary and handling != "CONVERT_TO_TEXT":
-        return body
-    text = base64.b64encode(body).decode("ascii") if binary else body.decode("utf-8", errors="replace")
+    if template is None:  # passed through, converted only where contentHandling asks
+        if binary and handling == "CONVERT_TO_TEXT":
+            return base64.b64encode(body)
+        return _base64_decoded(body) if handling == "CONVERT_TO_BINARY" and not binary else body
+    if binary and handling == "CONVERT_TO_TEXT":
+        text = base64.b64encode(body).decode("ascii")
+    elif binary:
+        text = _utf8(body, "a request template over a binary body that is not UTF-8")
+    else:
+        text = body.decode("utf-8", errors="replace")
     rendered = text if template == PASSTHROUGH else rendering().render(template, text)
     if handling == "CONVERT_TO_BINARY" and not binary:
-        try:
-            return base64.b64decode(rendered, validate=True)
-        except ValueError as exc:
-            raise TemplateError("CONVERT_TO_BINARY of a payload that is not base64") from exc
+        return _base64_decoded(rendered)
     return rendered.encode("utf-8")
+
+
+def _utf8(body: bytes, what: str) -> str:
+    """AWS documents no way for a template to see raw bytes; failing the call (500, as LocalStack
+    does) beats handing the backend a silently mangled body."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TemplateError(f"{what} (binary bodies pass through only without a template)") from exc
+
+
+def _base64_decoded(text: str | bytes) -> bytes:
+    """CONVERT_TO_BINARY: text taken as base64; API Gateway answers 500 when it is not."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise TemplateError("CONVERT_TO_BINARY of a payload that is not base64") from exc
+
+
+def answers_binary(response: dict, accept: str | None, binary_types) -> bool:
+    """Whether the method response body is bytes (the response table of the conversions page):
+    CONVERT_TO_BINARY, or no contentHandling and a client whose first Accept is a binary type."""
+    handling = response.get("contentHandling")
+    return handling == "CONVERT_TO_BINARY" or (handling is None and is_binary(accept, binary_types))
+
+
+def response_payload(body: bytes, content_type: str | None, to_binary: bool, binary_types) -> bytes:
+    """A binary answer (its Content-Type a binary media type) stays bytes or becomes base64
+    text; a text answer stays text or is base64-decoded (500 when it is not base64)."""
+    if is_binary(content_type, binary_types):
+        return body if to_binary else base64.b64encode(body)
+    return _base64_decoded(body) if to_binary else body
 
 
 def integration_headers(integration: dict, request_header) -> dict[str, str]:
@@ -105,9 +142,16 @@ def integration_headers(integration: dict, request_header) -> dict[str, str]:
 
 
 def method_response(
-    response: dict, body: bytes, integration_headers: dict[str, str], request_header, rendering
+    response: dict,
+    body: bytes,
+    integration_headers: dict[str, str],
+    request_header,
+    rendering,
+    binary_types: tuple[str, ...] = (),
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers and body of the method response an integration response maps to."""
+    """Status, headers and body of the method response an integration response maps to. The
+    body is converted first; a template then sees text only (API Gateway fails the call, 500,
+    when a template meets bytes: binary answers pass through without one)."""
     status = int(response.get("statusCode") or 200)
     headers: list[tuple[str, str]] = []
     for name, expression in (response.get("responseParameters") or {}).items():
@@ -115,21 +159,21 @@ def method_response(
             value = parameter_value(expression, request_header, integration_headers)
             if value is not None:
                 headers.append((name[len("method.response.header.") :], value))
+    to_binary = answers_binary(response, request_header("accept"), binary_types)
+    data = response_payload(body, integration_headers.get("content-type"), to_binary, binary_types)
     templates = response.get("responseTemplates") or {}
     if templates:  # one template per response in the documents apidoc writes; the client's Accept is not consulted
         template = next(iter(templates.values()))
         view = rendering()
         override = view.context["responseOverride"]
-        if template == PASSTHROUGH:
-            data = body
-        else:
-            data = view.render(template, body.decode("latin-1")).encode("latin-1", errors="replace")
+        if to_binary:
+            raise TemplateError("a response template over a binary body (bytes pass through only without one)")
+        if template != PASSTHROUGH:
+            data = view.render(template, data.decode("latin-1")).encode("latin-1", errors="replace")
         for name, value in override["header"].items():
             headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, str(value))]
         if override.get("status"):
             status = int(override["status"])
-    else:
-        data = body
     return status, headers, data
 
 

@@ -68,4 +68,4 @@ async def answer(
     payload = aws.request_payload(integration, request.header("content-type"), body, binary_types, rendering)
     error_message, result = await invoke(pool, event_of(payload), request_id, aws.timeout_s(integration))
     response = select_by_error(integration.get("responses") or {}, error_message)
-    return aws.method_response(response, result, {}, request.header, rendering)
+    return aws.method_response(response, result, {}, request.header, rendering, binary_types)
