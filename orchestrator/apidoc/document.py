@@ -13,11 +13,12 @@ import json
 from typing import Any
 
 from ..errors import UsageError
+from ..spec.media_types import is_text
 from ..spec.models import ApiStep, Route
 from ..spec.refs import ANY_REF
 from .cors import response_headers
 from .gateway_responses import gateway_responses
-from .integrations import direct_sagemaker, is_text, lambda_proxy
+from .integrations import direct_sagemaker, lambda_proxy
 from .lambda_custom import lambda_custom
 from .paths import API_KEY_SCHEME, build_paths
 from .values import ApiValues, route_key

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..spec.media_types import is_text
 from ..spec.models import Route
 from .cors import CorsHeaders, quoted
 from .templates import MOCK_OK, PASSTHROUGH_BODY, error_body
@@ -25,14 +26,6 @@ DIRECT_ERRORS: dict[str, tuple[str, str]] = {
     r"4\d{2}": ("400", "The model could not process the request"),
     r"5\d{2}": ("500", "The model endpoint failed to answer"),
 }
-
-TEXT_TYPES = ("application/json", "application/xml", "application/x-www-form-urlencoded")
-
-
-def is_text(media_type: str) -> bool:
-    """Whether API Gateway handles a body of this type as text (else it is a binary media type)."""
-    media_type = media_type.split(";")[0].strip().lower()
-    return media_type.startswith("text/") or media_type in TEXT_TYPES or media_type.endswith(("+json", "+xml"))
 
 
 def timeout_ms(timeout_s: float) -> int:

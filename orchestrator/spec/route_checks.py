@@ -15,6 +15,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic
 from .kinds import HANDLER
 from .loader import Document
+from .media_types import is_text
 from .models import ApiStep, Pipeline, Route
 from .refs import REF
 from .text import shown
@@ -82,11 +83,28 @@ def check_routes(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]
                 )
             if route.integration == "direct" and route.method == "GET":
                 yield doc.diagnostic(at + ("method",), "direct routes send the request body to the endpoint: use POST")
+        yield from _binary_answer_problems(name, step, doc)
         if step.cors and step.cors.allow_credentials and "*" in step.cors.allow_origins:
             yield doc.diagnostic(
                 ("steps", name, "cors"),
                 "browsers refuse credentials with allow_origins ['*']",
                 "list the origins, or set allow_credentials: false",
+            )
+
+
+def _binary_answer_problems(name: str, step: ApiStep, doc: Document) -> Iterator[Diagnostic]:
+    """A binary answer passes through API Gateway with no mapping template, and only a template
+    can echo the caller's Origin (a static `*` needs none)."""
+    cors = step.cors
+    if cors is None or ("*" in cors.allow_origins and not cors.allow_credentials):
+        return
+    for i, route in enumerate(step.routes):
+        if route.integration == "direct" and not is_text(route.accept):
+            yield doc.diagnostic(
+                ("steps", name, "routes", i, "accept"),
+                f"a binary answer ({shown(route.accept)}) cannot carry a CORS origin chosen per request: "
+                "API Gateway passes binary answers through with no template, and only a template echoes the Origin",
+                "set cors.allow_origins: ['*'] without credentials, or accept a text type (e.g. application/json)",
             )
 
 
