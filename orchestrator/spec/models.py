@@ -5,7 +5,7 @@ so editors, the JSON Schema check and pydantic always agree.
 """
 
 # No `from __future__ import annotations`: pydantic would eval every field's type from a string.
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -194,6 +194,12 @@ class Route(Strict):
     )
     content_type: str = Field("application/json", description="direct routes: Content-Type sent to the endpoint.")
     accept: str = Field("application/json", description="direct routes: Accept sent to the endpoint.")
+    request_schema: dict[str, Any] | None = Field(
+        None,
+        description="A JSON Schema (draft 4, as API Gateway models take) the request body must match: API "
+        "Gateway answers 400 'Invalid request body' before the function or model runs. It describes the JSON "
+        "body of the route's content type (lambda routes: application/json).",
+    )
 
 
 class ApiStep(Strict):

@@ -18,6 +18,7 @@ from .loader import Document
 from .media_types import is_text
 from .models import ApiStep, Pipeline, Route
 from .refs import REF
+from .request_schema_checks import check_request_schemas
 from .text import shown
 
 # API Gateway's rule for a resource path segment: letters, digits, `_-.,:` or a {param}
@@ -158,4 +159,4 @@ def _error_problems(route: Route, at: tuple, doc: Document) -> Iterator[Diagnost
             )
 
 
-ROUTE_CHECKS = (check_routes, check_lambda_integrations)
+ROUTE_CHECKS = (check_routes, check_lambda_integrations, check_request_schemas)

@@ -1,0 +1,118 @@
+"""`request_schema` at validate time: a valid draft-4 JSON Schema (what API Gateway models are), of a
+JSON body, on a method with a body, without the keywords API Gateway's import does not support; each
+problem located at its line and column with a hint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from orchestrator.errors import DiagnosticError
+from orchestrator.spec.schema import SCHEMA_FILE, schema_text
+from orchestrator.validate import validate_file
+
+SPEC = """\
+version: 1
+name: demo
+steps:
+  api:
+    type: api
+    routes:
+      - method: {method}
+        path: /predict
+        integration: lambda
+        handler: api.py:predict
+        request_schema:
+          type: object
+          required: [instances]
+          properties:
+{properties}
+"""
+GOOD = "            instances: {type: array, items: {type: array, items: {type: number}}}\n"
+
+
+def write(project, properties: str = GOOD, method: str = "POST"):
+    (project / "api.py").write_text("def predict(event, context):\n    return {}\n")
+    path = project / "schema.yaml"
+    path.write_text(SPEC.format(method=method, properties=properties))
+    return path
+
+
+def problems(path) -> list:
+    with pytest.raises(DiagnosticError) as caught:
+        validate_file(path)
+    return caught.value.diagnostics
+
+
+def test_a_draft_4_schema_is_taken_as_written(project):
+    route = validate_file(write(project)).pipeline.steps["api"].routes[0]
+    assert route.request_schema["properties"]["instances"]["items"]["items"] == {"type": "number"}
+
+
+def test_an_invalid_schema_is_located_where_it_is_wrong(project):
+    path = write(project, "            instances: {type: list}\n")
+    [problem] = problems(path)
+    assert problem.path == ("steps", "api", "routes", 0, "request_schema", "properties", "instances", "type")
+    assert (problem.line, problem.col) == (15, 31)
+    assert problem.message.startswith("request_schema is not a valid draft-4 JSON Schema: list is not a type")
+    assert problem.hint and "type: object" in problem.hint
+
+
+def test_a_schema_that_is_not_draft_4_is_refused(project):
+    # draft 4's exclusiveMaximum is a boolean, draft 6's a number
+    path = write(project, "            n: {type: number, maximum: 3, exclusiveMaximum: 3}\n")
+    [problem] = problems(path)
+    assert problem.path[-2:] == ("n", "exclusiveMaximum")
+    assert "3 is not of type 'boolean'" in problem.message
+
+
+@pytest.mark.parametrize("keyword", ["discriminator", "example", "exclusiveMinimum", "readOnly", "$ref"])
+def test_keywords_api_gateway_models_do_not_support_are_refused(project, keyword):
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html
+    value = {"exclusiveMinimum": "true", "readOnly": "true", "$ref": "'#/definitions/x'"}.get(keyword, "x")
+    path = write(project, GOOD + f"            n: {{type: number, minimum: 0, {keyword}: {value}}}\n")
+    [problem] = problems(path)
+    assert problem.path[-3:] == ("properties", "n", keyword)
+    assert problem.message.startswith(f"'{keyword}' in request_schema: ")
+    assert problem.hint == "remove it"
+
+
+def test_a_property_named_like_a_keyword_is_a_property(project):
+    path = write(project, GOOD + "            example: {type: string}\n")
+    assert validate_file(path).pipeline.steps["api"].routes[0].request_schema["properties"]["example"]
+
+
+def test_another_drafts_schema_uri_is_refused(project):
+    spec = write(project).read_text().replace("type: object\n", "type: object\n          $schema: x\n", 1)
+    path = project / "schema.yaml"
+    path.write_text(spec)
+    [problem] = problems(path)
+    assert problem.message == "$schema is x: API Gateway models are JSON Schema draft 4"
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_a_method_without_a_body_takes_no_schema(project, method):
+    [problem] = problems(write(project, method=method))
+    assert problem.path == ("steps", "api", "routes", 0, "request_schema")
+    assert (problem.line, problem.col) == (11, 9)  # the key
+    assert problem.message.startswith(f"{method} requests have no body to validate")
+
+
+def test_a_direct_route_sending_csv_takes_no_schema(project):
+    spec = write(project).read_text()
+    spec = spec.replace(
+        "integration: lambda\n        handler: api.py:predict\n",
+        "integration: direct\n        endpoint: ep\n        content_type: text/csv\n",
+    )
+    path = project / "schema.yaml"
+    path.write_text(spec)
+    [problem] = problems(path)
+    assert problem.message == "request_schema validates a JSON body, and this route's content_type is text/csv"
+
+
+def test_the_checked_in_schema_describes_request_schema():
+    on_disk = json.loads(SCHEMA_FILE.read_text())
+    assert on_disk == json.loads(schema_text())
+    route = on_disk["$defs"]["Route"]["properties"]["request_schema"]
+    assert {"type": "object", "additionalProperties": True} in route["anyOf"]
