@@ -21,6 +21,7 @@ from .gateway_responses import gateway_responses
 from .integrations import direct_sagemaker, lambda_proxy
 from .lambda_custom import lambda_custom
 from .paths import API_KEY_SCHEME, build_paths
+from .request_models import model_names, models, validators
 from .values import ApiValues, route_key
 
 OPENAPI_VERSION = "3.0.1"
@@ -80,10 +81,11 @@ def compile_document(api: ApiStep, values: ApiValues) -> dict[str, Any]:
     if api.cors is not None:
         for origin in api.cors.allow_origins:
             _unresolved("cors.allow_origins", origin)
+    names = model_names(api)
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": values.title, "version": "1.0"},
-        "paths": build_paths(api, _integrator(values, api), response_headers(api.cors)),
+        "paths": build_paths(api, _integrator(values, api), response_headers(api.cors), names),
         "x-amazon-apigateway-gateway-responses": gateway_responses(api.cors, [r.method for r in api.routes]),
     }
     if api.api_key is not None:
@@ -92,6 +94,9 @@ def compile_document(api: ApiStep, values: ApiValues) -> dict[str, Any]:
         document["components"] = {
             "securitySchemes": {API_KEY_SCHEME: {"type": "apiKey", "name": "x-api-key", "in": "header"}}
         }
+    if names:  # request validation (request_models.py); without it the document stays as it was
+        document.setdefault("components", {})["schemas"] = models(api, names)
+        document["x-amazon-apigateway-request-validators"] = validators()
     binary = binary_media_types(api)
     if binary:
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-binary-media-types.html

@@ -13,6 +13,8 @@ from typing import Any
 from ..spec.models import ApiStep, Route
 from .cors import CorsHeaders, preflight_headers
 from .integrations import preflight_mock
+from .request_models import VALIDATOR, request_body
+from .values import route_key
 
 ANY_METHOD = "x-amazon-apigateway-any-method"  # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-any-method.html
 INTEGRATION = "x-amazon-apigateway-integration"
@@ -39,9 +41,12 @@ def _headers(names: tuple[str, ...]) -> dict[str, Any]:
     return {name: {"schema": {"type": "string"}} for name in names}
 
 
-def operation(route: Route, api: ApiStep, integration: dict[str, Any], cors: CorsHeaders) -> dict[str, Any]:
+def operation(
+    route: Route, api: ApiStep, integration: dict[str, Any], cors: CorsHeaders, model: str | None = None
+) -> dict[str, Any]:
     """One method: its parameters, the responses it declares (every header an integration
-    response maps must be declared on the method response), its key requirement."""
+    response maps must be declared on the method response), its key requirement, and with a
+    `model` the request body it validates."""
     if "responses" in integration:  # API Gateway maps each answer (direct and custom Lambda routes)
         declared = ("Content-Type", *cors.declared)
         source = "the model" if route.integration == "direct" else "the function"
@@ -57,6 +62,9 @@ def operation(route: Route, api: ApiStep, integration: dict[str, Any], cors: Cor
         op["parameters"] = parameters
     if api.api_key is not None:
         op["security"] = [{API_KEY_SCHEME: []}]
+    if model is not None:
+        op["requestBody"] = request_body(route, model)
+        op["x-amazon-apigateway-request-validator"] = VALIDATOR
     return op
 
 
@@ -74,11 +82,17 @@ def preflight(path: str, methods: list[str], api: ApiStep) -> dict[str, Any]:
     return op
 
 
-def build_paths(api: ApiStep, integrate: Integrate, cors: CorsHeaders) -> dict[str, Any]:
+def build_paths(
+    api: ApiStep, integrate: Integrate, cors: CorsHeaders, models: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """`models`: route_key -> the name of the model its body is validated against."""
     paths: dict[str, dict[str, Any]] = {}
     methods: dict[str, list[str]] = {}
     for route in api.routes:
-        paths.setdefault(route.path, {})[method_key(route.method)] = operation(route, api, integrate(route), cors)
+        model = (models or {}).get(route_key(route))
+        paths.setdefault(route.path, {})[method_key(route.method)] = operation(
+            route, api, integrate(route), cors, model
+        )
         methods.setdefault(route.path, []).append(route.method)
     if api.cors is not None:
         for path, item in paths.items():
