@@ -18,6 +18,7 @@ from orchestrator.targets.local.gateway.handler import api_request
 
 from ..local.conftest import stop_daemon
 from ..local.project_files import build_project
+from .validation_cases import INSTANCES
 
 HANDLERS = '''
 import json
@@ -118,6 +119,9 @@ APIS = {
             lam("POST", "/custom-nap", "custom_nap", proxy=False, timeout_s=1),
             direct("/invocations"),
             direct("/csv", content_type="text/csv", accept="text/csv"),
+            lam("POST", "/validated", "event", request_schema=INSTANCES),
+            lam("POST", "/validated-boom", "boom", request_schema=INSTANCES),
+            direct("/validated-direct", request_schema=INSTANCES),
         ],
     },
     "binary": {  # its own API: binary media types change how API Gateway treats every route's bodies

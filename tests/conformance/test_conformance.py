@@ -12,8 +12,9 @@ import pytest
 
 from .binary_cases import BINARY_CASES
 from .cases import ABSENT, CASES, KEY, REQUEST_ID, Case, Event, Send
+from .validation_cases import VALIDATION_CASES
 
-ALL_CASES = CASES + BINARY_CASES
+ALL_CASES = CASES + BINARY_CASES + VALIDATION_CASES
 
 
 def send(base_url: str, request: Send, key: str | None = None) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -27,7 +27,7 @@ from ..serving.inference import InvocationError
 from ..serving.request_ids import request_id as new_request_id
 from ..storage.access import Access, Credentials
 from . import integrations as aws
-from . import lambda_custom
+from . import lambda_custom, request_validation
 from .limits import Limits
 from .proxy_event import MalformedResult, build_event, read_result
 from .stage import GatewayResponses, Operation, read_routes
@@ -217,6 +217,10 @@ class Gateway:
                 if not exc.complete:
                     await drain(receive, DRAIN_LIMIT)
                 raise GatewayError("too_large") from None
+            invalid = request_validation.problem(operation.models, request.header("content-type"), body)
+            if invalid:  # API Gateway logs why; the caller gets only "Invalid request body"
+                log.info("%s %s: request body does not match its model: %s", request.method, raw_path, invalid)
+                raise GatewayError("bad_body")
             integrate = self.integrations[operation.integration.get("type", "").lower()]
             status, headers, data = await integrate(operation, request, body, path, params, request_id)
         except ClientGone:

@@ -9,9 +9,10 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gateway
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from .request_validation import Models, body_models
 from .routing import Router
 from .vtl import render
 
@@ -28,6 +29,7 @@ ERRORS: dict[str, tuple[str, int, str]] = {
     "quota": ("QUOTA_EXCEEDED", 429, "Limit Exceeded"),
     "too_large": ("REQUEST_TOO_LARGE", 413, "Request Too Long"),
     "media_type": ("UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type"),
+    "bad_body": ("BAD_REQUEST_BODY", 400, "Invalid request body"),
     "timeout": ("INTEGRATION_TIMEOUT", 504, "Endpoint request timed out"),
     "internal": ("DEFAULT_5XX", 502, "Internal server error"),  # a failed or malformed Lambda answer
     "integration_failure": ("INTEGRATION_FAILURE", 504, "Internal server error"),
@@ -50,6 +52,7 @@ class Operation:
     resource: str  # the path template, e.g. /items/{id}
     integration: dict[str, Any]
     api_key_required: bool
+    models: Models = field(default_factory=dict, compare=False)  # compiled request models, by media type
 
 
 def read_routes(document: dict[str, Any]) -> Router[Operation]:
@@ -60,7 +63,8 @@ def read_routes(document: dict[str, Any]) -> Router[Operation]:
             if method is None or INTEGRATION not in op:
                 continue
             required = any(requirement for requirement in op.get("security") or [])
-            router.add(method, path, Operation(method, path, op[INTEGRATION], required))
+            models = body_models(document, op)
+            router.add(method, path, Operation(method, path, op[INTEGRATION], required, models))
     return router
 
 
