@@ -32,6 +32,17 @@ BASE = {
 }
 
 
+# A model for each route's body: the document then holds components.schemas and request validators.
+ROWS = {"type": "object", "required": ["instances"], "properties": {"instances": {"type": "array"}}}
+VALIDATED = {
+    "stage": "prod",
+    "routes": [
+        {**LAMBDA_ROUTE, "request_schema": ROWS},
+        {**DIRECT_ROUTE, "content_type": "application/json", "request_schema": ROWS},
+    ],
+}
+
+
 def trigger(run: ProgramRun) -> str:
     return run.named("Deployment", "demo-prod")["triggers"]["document"]
 
@@ -39,6 +50,11 @@ def trigger(run: ProgramRun) -> str:
 @pytest.fixture(scope="module")
 def base_run(project) -> ProgramRun:
     return run_program(project, api_config(project, BASE), stack="demo-doc")
+
+
+@pytest.fixture(scope="module")
+def validated_run(project) -> ProgramRun:
+    return run_program(project, api_config(project, VALIDATED), stack="demo-validated")
 
 
 @pytest.mark.parametrize(
@@ -49,6 +65,7 @@ def base_run(project) -> ProgramRun:
         ("plain_lambda_run", PLAIN_LAMBDA_API),
         ("mixed_run", MIXED_API),
         ("base_run", BASE),
+        ("validated_run", VALIDATED),
     ],
 )
 def test_the_body_is_the_compiled_document_byte_for_byte(fixture, api, request):
@@ -60,9 +77,15 @@ def test_the_body_is_the_compiled_document_byte_for_byte(fixture, api, request):
     assert run.named("Deployment", f"demo-{step.stage}")["triggers"]["document"] == document_hash(json.loads(expected))
 
 
-def test_the_body_is_what_export_prints_with_the_deployed_arns(project):
+@pytest.mark.parametrize("request_schema", [None, ROWS], ids=["open-bodies", "request-schemas"])
+def test_the_body_is_what_export_prints_with_the_deployed_arns(project, request_schema):
     """`export openapi` names the functions and role in a placeholder account; the deploy, the real ones."""
     pipeline = make_pipeline(deploy={"type": "endpoint", "model": "s3://models/model.tar.gz"})
+    if request_schema is not None:  # every route validates its body
+        data = pipeline.model_dump(mode="json", by_alias=True)
+        for route in data["steps"]["api"]["routes"]:
+            route["request_schema"] = request_schema
+        pipeline = type(pipeline).model_validate(data)
     step = resolve_refs(pipeline.steps["api"], static_outputs(pipeline))
     offline = offline_values(pipeline, "api", step)
     exported = document_json(compile_document(step, offline))
@@ -76,6 +99,8 @@ def test_the_body_is_what_export_prints_with_the_deployed_arns(project):
         exported = exported.replace(arn, deployed.lambda_arns[key])
     exported = exported.replace(offline.invoke_role_arn, deployed.invoke_role_arn)
     assert deployed_document(run) == exported
+    if request_schema is not None:
+        assert json.loads(exported)["components"]["schemas"]  # the models did reach the deployed body
 
 
 def test_a_removed_route_is_gone_from_the_next_document_and_redeploys(project, base_run):
