@@ -40,12 +40,42 @@ SETTINGS = settings(
 # to its schemas too; server errors are judged by `documented_5xx`, not by schemathesis' blanket rule.
 CHECKS = [response_schema_conformance, content_type_conformance, response_headers_conformance]
 
+# What the fixture model predicts from: rows of one feature (bounded: float32 overflows past ~3e38).
+# Both routes that reach it validate their bodies by it, so generated bodies are ones it answers.
+ROWS_MODEL = {
+    "type": "object",
+    "required": ["instances"],
+    "properties": {
+        "instances": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 5,
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1,
+                "items": {"type": "number", "minimum": -1e6, "maximum": 1e6},
+            },
+        }
+    },
+}
+VALIDATED = ("POST /predict", "POST /invocations")
 ROUTES = [
-    lambda_route("POST", "/predict", "predict", timeout_s=10),
+    lambda_route("POST", "/predict", "predict", timeout_s=10, request_schema=ROWS_MODEL),
     lambda_route("GET", "/items/{id}", "echo"),  # a path parameter for schemathesis to fill
     lambda_route("ANY", "/echo/{id}", "echo"),  # only its preflight: ANY is API Gateway's, not an OpenAPI method
-    {"method": "POST", "path": "/invocations", "integration": "direct", "endpoint": ENDPOINT},
+    {
+        "method": "POST",
+        "path": "/invocations",
+        "integration": "direct",
+        "endpoint": ENDPOINT,
+        "request_schema": ROWS_MODEL,
+    },
+    # the same two without a model: arbitrary bodies still reach a Lambda and a model through them
+    lambda_route("POST", "/predict-open", "predict", timeout_s=10),
+    {"method": "POST", "path": "/invocations-open", "integration": "direct", "endpoint": ENDPOINT},
 ]
+OPEN = ("POST /predict-open", "POST /invocations-open")
 CORS = {"allow_origins": ["https://site.example"]}
 SPEC = {"version": 1, "name": "props", "region": "us-east-1", "steps": {"api": api_step(ROUTES, CORS)}}
 
@@ -76,13 +106,13 @@ def as_exported(exported):
 
 @pytest.fixture(scope="module")
 def with_any_json_bodies(exported):
-    """The document with an open JSON request body on each POST/ANY operation. It declares none, so
-    schemathesis would send only empty bodies; the gateway must hold under any body all the same."""
+    """The document with an open JSON request body on each POST/ANY operation, in place of the model
+    it may declare: the gateway must hold under any body all the same (400 for what fails a model)."""
     document = copy.deepcopy(exported)
     for operations in document["paths"].values():
         for method, operation in operations.items():
             if method in ("post", "put", "patch", "x-amazon-apigateway-any-method"):
-                operation.setdefault("requestBody", {"content": {"application/json": {"schema": {}}}})
+                operation["requestBody"] = {"content": {"application/json": {"schema": {}}}}
     return schemathesis.openapi.from_dict(document)
 
 
@@ -108,8 +138,8 @@ def judge(document: dict, case, response) -> None:
         )
 
 
-def explore(document: dict, schema, gateway: str) -> dict[str, int]:
-    """Every operation of `schema`, its generated requests sent and judged; examples run per operation.
+def explore(document: dict, schema, gateway: str) -> dict[str, list[int]]:
+    """Every operation of `schema`, its generated requests sent and judged; the statuses each got.
 
     Driven with Hypothesis directly (schemathesis' pytest plugin does not load under pytest 9):
     each operation's strategy, the bounded settings above, all failures reported at once."""
@@ -124,37 +154,54 @@ def explore(document: dict, schema, gateway: str) -> dict[str, int]:
     return ran
 
 
-def explore_one(document: dict, operation, gateway: str) -> int:
-    """How many requests Hypothesis generated for this operation; raises at the first it shrank to."""
-    seen = []
+def explore_one(document: dict, operation, gateway: str) -> list[int]:
+    """The status of each request Hypothesis generated for this operation; raises at the first it shrank to."""
+    statuses = []
 
     @SETTINGS
     @given(case=operation.as_strategy())
     def one(case):
-        seen.append(case)
-        judge(document, case, case.call(base_url=gateway, timeout=30))
+        response = case.call(base_url=gateway, timeout=30)
+        statuses.append(response.status_code)
+        judge(document, case, response)
 
     one()
-    return len(seen)
+    return statuses
 
 
 def test_the_document_has_the_routes_served(exported):
-    """What the generated requests cover: both integrations, a path parameter, the CORS preflights."""
+    """What the generated requests cover: both integrations, a path parameter, the CORS preflights,
+    and request bodies from the models the two routes to the model validate by."""
     operations = {(path, method) for path, ops in exported["paths"].items() for method in ops}
     assert {("/predict", "post"), ("/invocations", "post"), ("/predict", "options")} <= operations
     assert ("/items/{id}", "get") in operations
     assert ("/echo/{id}", "x-amazon-apigateway-any-method") in operations
+    for path in ("/predict", "/invocations"):
+        assert exported["paths"][path]["post"]["requestBody"]["required"] is True
+    assert list(exported["components"]["schemas"].values()) == [ROWS_MODEL, ROWS_MODEL]
 
 
 def test_answers_to_the_documented_requests_conform(as_exported, gateway, exported):
+    """Bodies generated from the models succeed: every answer on those routes is 2xx, so the run
+    exercised the success path through the Lambda and the direct integration, not only errors,
+    and the gateway's validation lets through every body the document's model describes."""
     ran = explore(exported, as_exported, gateway)
     assert set(ran) >= {"POST /predict", "POST /invocations", "OPTIONS /predict", "GET /items/{id}"}
-    assert all(ran.values()) and ran["GET /items/{id}"] > 1
+    assert all(ran.values()) and len(ran["GET /items/{id}"]) > 1
+    for label in VALIDATED:
+        assert len(ran[label]) > 1, label  # many bodies, not one
+        assert all(200 <= status < 300 for status in ran[label]), (label, ran[label])
 
 
 def test_any_json_body_gets_a_documented_answer(with_any_json_bodies, gateway, exported):
+    """The models refuse most arbitrary bodies (400); the routes without one hand them to the Lambda
+    and the model; neither answers a server error the document does not name."""
     ran = explore(exported, with_any_json_bodies, gateway)
-    assert ran["POST /invocations"] > 1 and ran["POST /predict"] > 1  # many bodies, not the one empty one
+    for label in VALIDATED:
+        assert len(ran[label]) > 1, label  # many bodies, not the one empty one
+        assert 400 in ran[label], (label, ran[label])
+    for label in OPEN:  # their answers are the integrations' own: the Lambda's 502, the model's 400
+        assert len(ran[label]) > 1, label
 
 
 def test_the_blanket_server_error_rule_is_what_the_document_relaxes(exported):
