@@ -39,6 +39,7 @@ ERRORS: dict[str, tuple[str, int, str]] = {
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html
 FIXED_RESPONSES = frozenset({"REQUEST_TOO_LARGE"})
 ERROR_TYPES = {  # x-amzn-ErrorType, where API Gateway sends one
+    "BAD_REQUEST_BODY": "BadRequestException",  # as captured in LocalStack's AWS-validated gateway responses
     "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
     "INVALID_API_KEY": "ForbiddenException",
     "THROTTLED": "TooManyRequestsException",
