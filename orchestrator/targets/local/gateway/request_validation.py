@@ -18,13 +18,10 @@ Each model is compiled once, when the gateway reads its document, never per requ
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
-
-log = logging.getLogger("orchestrator.local.gateway")
 
 SCHEMAS_REF = "#/components/schemas/"
 DEFAULT_TYPE = "application/json"
