@@ -3,7 +3,9 @@
 Starts a local cloud with a tiny scikit-learn model (an endpoint with its default
 workers, one per core, and an API with a direct and a Lambda route), and a bare
 starlette/uvicorn server in one process that serves the same model with the same
-handlers. wrk (Debian's `wrk` package) sends POSTs on 32 connections to each for a
+handlers (on uvloop, which uvicorn takes when installed, as the local cloud does; a
+second one on the standard asyncio loop, as a bare `pip install uvicorn` runs, is shown
+for reference). wrk (Debian's `wrk` package) sends POSTs on 32 connections to each for a
 fixed time, in rounds (every path once per round, so a shared machine's load weighs
 on all of them alike); the table gives requests/s, latency and the ratio to the bare
 server of the same round (the median, and the spread over the rounds), and the CPU
@@ -77,8 +79,10 @@ def build_model(root: Path) -> Path:
     return root / "model.tar.gz"
 
 
-def serve_bare(model_dir: str, port: int) -> None:
-    """One process: starlette + uvicorn around the endpoint workers' own model loading and handlers."""
+def serve_bare(model_dir: str, port: int, loop: str) -> None:
+    """One process: starlette + uvicorn around the endpoint workers' own model loading and handlers.
+    `loop` is uvicorn's: "auto" takes uvloop when it is installed (as the local cloud does),
+    "asyncio" is the standard loop, as a bare `pip install uvicorn` runs."""
     import asyncio
 
     import uvicorn
@@ -106,7 +110,7 @@ def serve_bare(model_dir: str, port: int) -> None:
         return Response(b"")
 
     app = Starlette(routes=[Route("/invocations", invocations, methods=["POST"]), Route("/ping", ping)])
-    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, loop=loop, access_log=False, log_level="warning")
 
 
 CALLER = """
@@ -293,7 +297,10 @@ def serving(args: argparse.Namespace) -> None:
         script = root / "post.lua"
         script.write_text(WRK_SCRIPT)
         port = free_port()
-        bare = subprocess.Popen([sys.executable, __file__, "--bare", str(root / "model"), str(port)])
+        bare = subprocess.Popen([sys.executable, __file__, "--bare", str(root / "model"), str(port), "auto"])
+        plain_port = free_port()
+        plain = [sys.executable, __file__, "--bare", str(root / "model"), str(plain_port), "asyncio"]
+        plain_bare = subprocess.Popen(plain)
         client = DaemonClient(root / "home")
         try:
             endpoint = client.put("bench", EndpointRequest(model.as_uri(), None, {}))
@@ -305,8 +312,10 @@ def serving(args: argparse.Namespace) -> None:
             step = ApiStep.model_validate({"type": "api", "routes": routes, "throttling": throttling})
             api = client.put("bench-api", api_request(step, root, "us-east-1", root / "bundles"))
             wait_for(f"http://127.0.0.1:{port}/ping")
+            wait_for(f"http://127.0.0.1:{plain_port}/ping")
             targets = {
                 "bare starlette, 1 process": f"http://127.0.0.1:{port}/invocations",
+                "bare, standard asyncio loop": f"http://127.0.0.1:{plain_port}/invocations",
                 f"endpoint ({os.cpu_count()} workers)": f"http://127.0.0.1:{endpoint.port}/invocations",
                 "direct API route": f"http://127.0.0.1:{api.port}/prod/direct",
                 "lambda API route": f"http://127.0.0.1:{api.port}/prod/lambda",
@@ -320,6 +329,7 @@ def serving(args: argparse.Namespace) -> None:
             rounds: dict[str, list[dict]] = {label: [] for label in targets}
             for _ in range(args.rounds):
                 role = roles(client, "bench", bare.pid)  # a Lambda worker may have been replaced
+                role[plain_bare.pid] = "bare"
                 baseline = None
                 for label, url in targets.items():
                     began = cpu_seconds(role)
@@ -353,8 +363,9 @@ def serving(args: argparse.Namespace) -> None:
                 client.delete(service, name)  # with nothing left to serve, the daemon exits
             if info is not None:
                 client.wait_stopped(info["pid"], 30)
-            bare.terminate()
-            bare.wait(timeout=30)
+            for server in (bare, plain_bare):
+                server.terminate()
+                server.wait(timeout=30)
 
 
 def timed_run(project: Path, env: dict[str, str]) -> float:
@@ -395,10 +406,10 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="times each path is measured, in turn")
     parser.add_argument("--example", action="store_true", help="also time the churn example's first runs")
-    parser.add_argument("--bare", nargs=2, metavar=("MODEL_DIR", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--bare", nargs=3, metavar=("MODEL_DIR", "PORT", "LOOP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
-        serve_bare(args.bare[0], int(args.bare[1]))
+        serve_bare(args.bare[0], int(args.bare[1]), args.bare[2])
         return 0
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
