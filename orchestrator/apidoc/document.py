@@ -39,7 +39,7 @@ def _unresolved(where: str, value: str) -> None:
         )
 
 
-def _integrator(values: ApiValues, api: ApiStep):
+def _integrator(values: ApiValues, api: ApiStep, binary_api: bool):
     cors = response_headers(api.cors)
 
     def integrate(route: Route) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def _integrator(values: ApiValues, api: ApiStep):
                 raise ApiDocError(f"no Lambda function ARN for route {key}", "pass it in ApiValues.lambda_arns")
             if route.proxy:
                 return lambda_proxy(route, values.region, arn)
-            return lambda_custom(route, values.region, arn, cors)
+            return lambda_custom(route, values.region, arn, cors, binary_api)
         _unresolved(f"route {key}: endpoint", route.endpoint or "")
         if not values.invoke_role_arn:
             raise ApiDocError(f"direct route {key} needs the role API Gateway assumes", "set ApiValues.invoke_role_arn")
@@ -59,7 +59,7 @@ def _integrator(values: ApiValues, api: ApiStep):
                 f"direct route {key} answers {route.accept} (binary) but CORS must echo the caller's Origin",
                 "allow_origins ['*'] without credentials, or an accept of a text type",
             )
-        return direct_sagemaker(route, values.region, values.invoke_role_arn, cors)
+        return direct_sagemaker(route, values.region, values.invoke_role_arn, cors, binary_api)
 
     return integrate
 
@@ -82,10 +82,11 @@ def compile_document(api: ApiStep, values: ApiValues) -> dict[str, Any]:
         for origin in api.cors.allow_origins:
             _unresolved("cors.allow_origins", origin)
     names = model_names(api)
+    binary = binary_media_types(api)
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": values.title, "version": "1.0"},
-        "paths": build_paths(api, _integrator(values, api), response_headers(api.cors), names),
+        "paths": build_paths(api, _integrator(values, api, bool(binary)), response_headers(api.cors), names),
         "x-amazon-apigateway-gateway-responses": gateway_responses(api.cors, [r.method for r in api.routes]),
     }
     if api.api_key is not None:
@@ -97,7 +98,6 @@ def compile_document(api: ApiStep, values: ApiValues) -> dict[str, Any]:
     if names:  # request validation (request_models.py); without it the document stays as it was
         document.setdefault("components", {})["schemas"] = models(api, names)
         document["x-amazon-apigateway-request-validators"] = validators()
-    binary = binary_media_types(api)
     if binary:
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-binary-media-types.html
         document["x-amazon-apigateway-binary-media-types"] = binary

@@ -28,6 +28,10 @@ DIRECT_ERRORS: dict[str, tuple[str, str]] = {
 }
 
 
+# What a text answer carries in an API with binary media types, so it reaches every client as text.
+TEXT_ANSWER = {"contentHandling": "CONVERT_TO_TEXT"}
+
+
 def timeout_ms(timeout_s: float) -> int:
     return max(MIN_TIMEOUT_MS, min(MAX_TIMEOUT_MS, round(timeout_s * 1000)))
 
@@ -54,7 +58,9 @@ def lambda_proxy(route: Route, region: str, function_arn: str) -> dict[str, Any]
     }
 
 
-def direct_sagemaker(route: Route, region: str, role_arn: str, cors: CorsHeaders) -> dict[str, Any]:
+def direct_sagemaker(
+    route: Route, region: str, role_arn: str, cors: CorsHeaders, binary_api: bool = False
+) -> dict[str, Any]:
     """`aws`: API Gateway calls InvokeEndpoint itself with the route's Content-Type and Accept.
 
     A text route has a template for its content type only and passthrough `never`, so any
@@ -77,29 +83,32 @@ def direct_sagemaker(route: Route, region: str, role_arn: str, cors: CorsHeaders
         },
         "passthroughBehavior": "when_no_match" if binary else "never",
         "timeoutInMillis": timeout_ms(route.timeout_s),
-        "responses": direct_responses(route, cors),
+        "responses": direct_responses(route, cors, binary_api),
     }
     if not binary:
         integration["requestTemplates"] = {route.content_type: PASSTHROUGH_BODY}
     return integration
 
 
-def direct_responses(route: Route, cors: CorsHeaders) -> dict[str, Any]:
+def direct_responses(route: Route, cors: CorsHeaders, binary_api: bool = False) -> dict[str, Any]:
     """Success passes the model's body and Content-Type through; errors become a generic body.
 
     A binary answer passes with no template and no contentHandling: the client gets the bytes
-    when its (first) Accept is a binary media type, base64 text otherwise. Its error bodies are
-    text made by a template, so they are CONVERT_TO_TEXT: with a binary Accept and no
-    contentHandling API Gateway would base64-decode them.
+    when its first Accept is a binary media type, base64 text otherwise. Every text answer of
+    an API that has binary media types (a text route's, any route's error body) is
+    CONVERT_TO_TEXT: with no contentHandling, API Gateway base64-decodes a text answer for a
+    client whose first Accept is a binary type, and fails the call (500) on JSON.
     https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html
     """
     binary_answer = not is_text(route.accept)
+    text = TEXT_ANSWER if binary_api or binary_answer else {}
     ok: dict[str, Any] = {
         "statusCode": "200",
         "responseParameters": {
             "method.response.header.Content-Type": "integration.response.header.Content-Type",
             **cors.parameters(),
         },
+        **({} if binary_answer else text),
     }
     if cors.echo_template and not binary_answer:  # the body still passes; the template only adds the override
         ok["responseTemplates"] = {route.accept: cors.echo_template + PASSTHROUGH_BODY}
@@ -112,9 +121,8 @@ def direct_responses(route: Route, cors: CorsHeaders) -> dict[str, Any]:
                 **cors.parameters(),
             },
             "responseTemplates": {"application/json": cors.echo_template + error_body(message)},
+            **text,
         }
-        if binary_answer:
-            responses[pattern]["contentHandling"] = "CONVERT_TO_TEXT"
     return responses
 
 

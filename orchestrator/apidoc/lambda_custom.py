@@ -17,7 +17,7 @@ from typing import Any
 
 from ..spec.models import Route
 from .cors import CorsHeaders, quoted
-from .integrations import lambda_invoke_uri, timeout_ms
+from .integrations import TEXT_ANSWER, lambda_invoke_uri, timeout_ms
 from .templates import LAMBDA_ERROR_BODY, LAMBDA_EVENT, PASSTHROUGH_BODY, error_body
 
 JSON = "application/json"
@@ -27,7 +27,9 @@ JSON = "application/json"
 ANY_ERROR = r"[\s\S]+"
 
 
-def lambda_custom(route: Route, region: str, function_arn: str, cors: CorsHeaders) -> dict[str, Any]:
+def lambda_custom(
+    route: Route, region: str, function_arn: str, cors: CorsHeaders, binary_api: bool = False
+) -> dict[str, Any]:
     """`aws` to Lambda's Invoke: the event from the JSON body, the answer from its return value.
 
     Only JSON bodies have a template and passthrough is `when_no_templates`, so another
@@ -41,15 +43,17 @@ def lambda_custom(route: Route, region: str, function_arn: str, cors: CorsHeader
         "requestTemplates": {JSON: route.request_template or LAMBDA_EVENT},
         "passthroughBehavior": "when_no_templates",
         "timeoutInMillis": timeout_ms(route.timeout_s),
-        "responses": custom_responses(route, cors),
+        "responses": custom_responses(route, cors, binary_api),
     }
 
 
-def custom_responses(route: Route, cors: CorsHeaders) -> dict[str, Any]:
+def custom_responses(route: Route, cors: CorsHeaders, binary_api: bool = False) -> dict[str, Any]:
     """The return value passes through as the 200 body; each mapped error gets its status and
-    `{"message": errorMessage, "requestId": ...}`; the catch-all default error a generic message."""
+    `{"message": errorMessage, "requestId": ...}`; the catch-all default error a generic message.
+    Every answer is JSON: in an API with binary media types it is CONVERT_TO_TEXT (integrations.py)."""
     parameters = {"method.response.header.Content-Type": quoted(JSON), **cors.parameters()}
-    ok: dict[str, Any] = {"statusCode": "200", "responseParameters": dict(parameters)}
+    text = TEXT_ANSWER if binary_api else {}
+    ok: dict[str, Any] = {"statusCode": "200", "responseParameters": dict(parameters), **text}
     if cors.echo_template:  # the body still passes through; the template only adds the override
         ok["responseTemplates"] = {JSON: cors.echo_template + PASSTHROUGH_BODY}
     responses: dict[str, Any] = {"default": ok}
@@ -59,6 +63,7 @@ def custom_responses(route: Route, cors: CorsHeaders) -> dict[str, Any]:
             "statusCode": str(status),
             "responseParameters": dict(parameters),
             "responseTemplates": {JSON: cors.echo_template + body},
+            **text,
         }
 
     if route.errors is None:

@@ -75,6 +75,14 @@ BINARY_CASES = [
         api="binary",
     ),
     Case(
+        "a text answer stays text for a client whose first Accept is a binary type",
+        CONVERSIONS + " (response: text data, a binary Accept, CONVERT_TO_TEXT -> UTF8-encoded string; with"
+        " contentHandling undefined it would be base64-decoded, a 500 for JSON)",
+        Send("POST", "/classify", (*IMAGE, ("Accept", "image/png")), PNG),
+        Response(200, RECEIVED, {"Content-Type": "application/json"}),
+        api="binary",
+    ),
+    Case(
         "a text body to a binary route passes through, sent with the route's Content-Type",
         PASSTHROUGH + " (when_no_match: no template, so no 415); " + CONVERSIONS + " (text data -> UTF8 string)",
         Send("POST", "/classify", (("Content-Type", "application/json"),), b'{"a": 1}'),

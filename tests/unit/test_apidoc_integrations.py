@@ -139,7 +139,8 @@ def test_a_binary_request_passes_through_with_no_template_and_no_content_handlin
     assert "contentHandling" not in got
     assert got["passthroughBehavior"] == "when_no_match"
     assert got["requestParameters"]["integration.request.header.Content-Type"] == "'application/x-image'"
-    assert not any("contentHandling" in response for response in got["responses"].values())  # a JSON answer
+    # a JSON answer in an API with binary types: text for every client, whatever its Accept (CONVERSIONS)
+    assert all(response["contentHandling"] == "CONVERT_TO_TEXT" for response in got["responses"].values())
 
 
 def test_a_binary_answer_passes_through_and_its_errors_stay_text_for_a_binary_accept():
@@ -157,12 +158,19 @@ def test_a_binary_answer_passes_through_and_its_errors_stay_text_for_a_binary_ac
         assert set(responses[pattern]["responseTemplates"]) == {"application/json"}
 
 
-def test_a_text_route_beside_a_binary_one_keeps_its_template_and_refusal():
+def test_a_text_route_beside_a_binary_one_keeps_its_template_and_refusal_and_answers_text():
+    """CONVERSIONS, response table: text data for a binary Accept is base64-decoded unless
+    CONVERT_TO_TEXT; once the API has binary types, a client may send one to any route."""
     routes = [DIRECT_ROUTE, {**DIRECT_ROUTE, "path": "/image", "content_type": "image/jpeg", "accept": "image/png"}]
     got = integration(document(routes=routes), "/invocations")
     assert got["requestTemplates"] == {"application/json": "$input.body"}
     assert got["passthroughBehavior"] == "never"
     assert "contentHandling" not in got
+    assert all(response["contentHandling"] == "CONVERT_TO_TEXT" for response in got["responses"].values())
+
+
+def test_an_api_without_binary_types_sets_no_content_handling():
+    got = integration(document(routes=[DIRECT_ROUTE]), "/invocations")
     assert not any("contentHandling" in response for response in got["responses"].values())
 
 

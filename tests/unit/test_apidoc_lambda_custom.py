@@ -110,3 +110,14 @@ def test_each_status_and_header_the_integration_maps_is_declared_and_the_documen
 def test_proxy_routes_are_unchanged_by_the_new_keys():
     got = integration(document(routes=[{**LAMBDA_ROUTE, "proxy": True}]), "/predict")
     assert got["type"] == "aws_proxy" and "responses" not in got
+
+
+def test_beside_a_binary_route_every_answer_is_text_whatever_the_clients_accept():
+    """A JSON answer for a client whose first Accept is a binary type would be base64-decoded
+    (500) without CONVERT_TO_TEXT: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html"""
+    image = {**DIRECT_ROUTE, "path": "/image", "content_type": "image/png", "accept": "image/png"}
+    responses = integration(document(routes=[CUSTOM, image]), "/predict")["responses"]
+    assert all(response["contentHandling"] == "CONVERT_TO_TEXT" for response in responses.values())
+    assert not any(
+        "contentHandling" in r for r in integration(document(routes=[CUSTOM]), "/predict")["responses"].values()
+    )
