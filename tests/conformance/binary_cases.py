@@ -36,6 +36,7 @@ def png(width: int = 4, height: int = 2) -> bytes:
 PNG = png()
 assert b"\x00" in PNG and b"\xff" in PNG
 IMAGE = (("Content-Type", "image/png"),)
+AS_TEXT = PNG.decode("utf-8", errors="replace").encode("utf-8")  # what a text payload of these bytes becomes
 RECEIVED = {"sha256": hashlib.sha256(PNG).hexdigest(), "length": len(PNG), "content_type": "image/png"}
 
 BINARY_CASES = [
@@ -80,6 +81,16 @@ BINARY_CASES = [
         " contentHandling undefined it would be base64-decoded, a 500 for JSON)",
         Send("POST", "/classify", (*IMAGE, ("Accept", "image/png")), PNG),
         Response(200, RECEIVED, {"Content-Type": "application/json"}),
+        api="binary",
+    ),
+    Case(
+        "binary bytes sent under a text type are a UTF-8 string: they arrive replaced, not intact",
+        CONVERSIONS + " (request: text data (its type not a binary media type), undefined -> UTF8-encoded string);"
+        " curl --data-binary sends application/x-www-form-urlencoded unless told the type",
+        Send("POST", "/classify", (("Content-Type", "application/x-www-form-urlencoded"),), PNG),
+        Response(
+            200, {"sha256": hashlib.sha256(AS_TEXT).hexdigest(), "length": len(AS_TEXT), "content_type": "image/png"}
+        ),
         api="binary",
     ),
     Case(

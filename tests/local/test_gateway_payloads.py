@@ -135,9 +135,13 @@ def test_a_response_template_renders_text_and_refuses_bytes():
         answered(BYTES, "image/png", "image/png", None, "$input.body")
 
 
-def test_without_binary_media_types_nothing_is_converted():
-    """The tables' rows with binaryMediaTypes undefined: every payload is a UTF-8 string."""
+def test_without_binary_media_types_every_payload_is_a_utf8_string():
+    """The tables' rows with binaryMediaTypes undefined: every payload is a UTF-8 string, so
+    bytes that are not UTF-8 arrive replaced (U+FFFD), in both directions; UTF-8 text is untouched."""
     integration = {"passthroughBehavior": "when_no_match"}
-    assert integrations.request_payload(integration, "image/png", BYTES, (), view) == BYTES
+    mangled = BYTES.decode("utf-8", errors="replace").encode("utf-8")
+    assert mangled != BYTES
+    assert integrations.request_payload(integration, "image/png", BYTES, (), view) == mangled
     data = integrations.method_response({"statusCode": "200"}, BYTES, {"content-type": "image/png"}, {}.get, view)[2]
-    assert data == BYTES
+    assert data == mangled
+    assert integrations.request_payload(integration, "text/plain", "héllo".encode(), (), view) == "héllo".encode()

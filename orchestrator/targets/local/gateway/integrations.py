@@ -84,9 +84,9 @@ def request_payload(integration: dict, content_type: str | None, body: bytes, bi
     handling = integration.get("contentHandling")
     binary = is_binary(content_type, binary_types)
     if template is None:  # passed through, converted only where contentHandling asks
-        if binary and handling == "CONVERT_TO_TEXT":
-            return base64.b64encode(body)
-        return _base64_decoded(body) if handling == "CONVERT_TO_BINARY" and not binary else body
+        if binary:
+            return base64.b64encode(body) if handling == "CONVERT_TO_TEXT" else body
+        return _base64_decoded(body) if handling == "CONVERT_TO_BINARY" else as_text(body)
     if binary and handling == "CONVERT_TO_TEXT":
         text = base64.b64encode(body).decode("ascii")
     elif binary:
@@ -106,6 +106,12 @@ def _utf8(body: bytes, what: str) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise TemplateError(f"{what} (binary bodies pass through only without a template)") from exc
+
+
+def as_text(body: bytes) -> bytes:
+    """A payload API Gateway handles as text is a UTF-8 string: bytes that are not UTF-8 (a PNG
+    sent as a form post) arrive replaced, as they would on AWS, never intact."""
+    return body.decode("utf-8", errors="replace").encode("utf-8")
 
 
 def _base64_decoded(text: str | bytes) -> bytes:
@@ -128,7 +134,7 @@ def response_payload(body: bytes, content_type: str | None, to_binary: bool, bin
     text; a text answer stays text or is base64-decoded (500 when it is not base64)."""
     if is_binary(content_type, binary_types):
         return body if to_binary else base64.b64encode(body)
-    return _base64_decoded(body) if to_binary else body
+    return _base64_decoded(body) if to_binary else as_text(body)
 
 
 def integration_headers(integration: dict, request_header) -> dict[str, str]:
