@@ -7,6 +7,10 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-
 Keywords API Gateway's OpenAPI import does not support in models are refused here, so the
 local gateway and AWS validate by the same schema:
 https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html
+and so are draft-4 keywords OpenAPI 3.0's Schema Object lacks (`$schema`, `definitions`,
+`patternProperties`, a list of types, ...): the model travels inside the OpenAPI document, which
+would not be valid with them, and an importer may drop what it does not know.
+https://spec.openapis.org/oas/v3.0.1#schema-object
 """
 
 from __future__ import annotations
@@ -20,9 +24,8 @@ from .loader import Document
 from .models import ApiStep, Pipeline, Route
 from .text import shown
 
-DRAFT_4 = "http://json-schema.org/draft-04/schema#"
-# Not supported in API Gateway models (the known-issues page above); `$ref` would name a model by
-# its API Gateway URL, which no spec can know before the deploy. minItems and maxItems, once listed
+# Not supported in API Gateway models (the known-issues page above); `$ref` would name another
+# model, and a spec has none to point at (each route's schema is written inline). minItems and maxItems, once listed
 # there as left out of validation, are validated for OpenAPI 3 imports (a ruleset that codifies that
 # page dropped them: andylockran/spectral-aws-apigateway-ruleset#8), so they stay allowed.
 UNSUPPORTED = {
@@ -30,14 +33,61 @@ UNSUPPORTED = {
     "example": "API Gateway's import does not support the example keyword",
     "exclusiveMinimum": "API Gateway's import does not support exclusiveMinimum",
     "readOnly": "API Gateway's import does not support readOnly",
-    "$ref": "a model refers to other models by their API Gateway URL; write the sub-schema inline",
+    "$ref": "a spec has no other models to refer to; write the sub-schema inline",
+}
+# What OpenAPI 3.0's Schema Object takes from draft 4 (and the few it adds); anything else is refused.
+OPENAPI_KEYWORDS = frozenset(
+    [
+        "title",
+        "multipleOf",
+        "maximum",
+        "exclusiveMaximum",
+        "minimum",
+        "exclusiveMinimum",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "maxItems",
+        "minItems",
+        "uniqueItems",
+        "maxProperties",
+        "minProperties",
+        "required",
+        "enum",
+        "type",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "not",
+        "items",
+        "properties",
+        "additionalProperties",
+        "description",
+        "format",
+        "default",
+        "nullable",
+        "readOnly",
+        "writeOnly",
+        "xml",
+        "externalDocs",
+        "example",
+        "deprecated",
+        "discriminator",
+    ]
+)
+NOT_OPENAPI_HINTS = {
+    "$schema": "remove it: the document's models are draft 4 already",
+    "definitions": "write each sub-schema inline where it is used",
+    "patternProperties": "use properties, or additionalProperties for any name",
+    "additionalItems": "use items with one schema for every element",
 }
 # OpenAPI 3.0.x: "requestBody is only supported in HTTP methods where the HTTP 1.1 specification
 # RFC7231 has explicitly defined semantics for request bodies"; GET and DELETE have none.
 # https://spec.openapis.org/oas/v3.0.1#operation-object
 NO_BODY_METHODS = ("GET", "DELETE")
+# The names OpenAPI 3.0 allows in `type` (no "null", and one name, never a list), for the hint.
+TYPES = ("array", "boolean", "integer", "number", "object", "string")
 # Draft 4 keywords whose value holds subschemas: a mapping of them, one or a list of them.
-TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
 SCHEMA_ONE_OR_LIST = ("items", "additionalItems", "additionalProperties", "not", "allOf", "anyOf", "oneOf")
 
@@ -83,6 +133,13 @@ def _problems(route: Route, schema: dict, at: tuple, doc: Document) -> Iterator[
             "validate query parameters in the handler, or use POST, PUT or PATCH",
             key=True,
         )
+    if route.method == "ANY":
+        yield doc.diagnostic(
+            where,
+            "an ANY route takes GET too, and a GET has no body: validated as {}, every GET would be refused 400",
+            "give the schema to a POST, PUT or PATCH route of the same path",
+            key=True,
+        )
     media = body_type(route)
     if not is_json(media):
         yield doc.diagnostic(
@@ -91,30 +148,47 @@ def _problems(route: Route, schema: dict, at: tuple, doc: Document) -> Iterator[
             "remove request_schema, or send JSON (content_type: application/json)",
             key=True,
         )
-    declared = schema.get("$schema")
-    if declared is not None and str(declared).rstrip("#") != DRAFT_4.rstrip("#"):
-        yield doc.diagnostic(
-            where + ("$schema",),
-            f"$schema is {shown(declared)}: API Gateway models are JSON Schema draft 4",
-            f"remove $schema, or set it to {DRAFT_4}",
-        )
     checker = jsonschema.Draft4Validator(jsonschema.Draft4Validator.META_SCHEMA)
     for error in sorted(checker.iter_errors(schema), key=lambda e: tuple(map(str, e.absolute_path))):
         path = tuple(error.absolute_path)
         message = shown(error.message, 200)
         if path and path[-1] == "type" and error.validator == "anyOf":
-            message = f"{shown(error.instance)} is not a type: use {', '.join(TYPES)} (or a list of them)"
+            message = f"{shown(error.instance)} is not a type: use one of {', '.join(TYPES)}"
         yield doc.diagnostic(
             where + path,
             f"request_schema is not a valid draft-4 JSON Schema: {message}",
             "e.g. {type: object, required: [instances], properties: {instances: {type: array}}}",
         )
     for path, sub in subschemas(schema):
-        for keyword, why in UNSUPPORTED.items():
-            if keyword in sub:
-                yield doc.diagnostic(
-                    where + path + (keyword,), f"'{keyword}' in request_schema: {why}", "remove it", key=True
-                )
+        yield from _keyword_problems(sub, where + path, doc)
+
+
+def _keyword_problems(sub: dict, at: tuple, doc: Document) -> Iterator[Diagnostic]:
+    """One schema object's keywords: those API Gateway refuses, those OpenAPI 3.0 lacks, its type."""
+    for keyword in sub:
+        if keyword in UNSUPPORTED:
+            yield doc.diagnostic(
+                at + (keyword,), f"'{keyword}' in request_schema: {UNSUPPORTED[keyword]}", "remove it", key=True
+            )
+        elif keyword not in OPENAPI_KEYWORDS:
+            yield doc.diagnostic(
+                at + (keyword,),
+                f"'{shown(keyword)}' in request_schema: OpenAPI 3.0's Schema Object has no such keyword, "
+                "so the API document carrying the model would not be valid",
+                NOT_OPENAPI_HINTS.get(keyword, "remove it"),
+                key=True,
+            )
+    kind = sub.get("type")
+    if isinstance(kind, list) or kind == "null":
+        yield doc.diagnostic(
+            at + ("type",),
+            f"type {shown(kind)} in request_schema: OpenAPI 3.0 takes one type name, and has no null type",
+            f"use one of {', '.join(TYPES)}",
+        )
+    if isinstance(sub.get("items"), list):
+        yield doc.diagnostic(
+            at + ("items",), "items in request_schema is a list: OpenAPI 3.0's items is one schema", "use one schema"
+        )
 
 
 def check_request_schemas(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:

@@ -93,3 +93,22 @@ def test_the_document_holds_a_copy_of_the_schema():
     doc = compile_document(api, values_for(api))
     doc["components"]["schemas"]["PostPredictBody"]["required"].append("other")
     assert api.routes[0].request_schema["required"] == ["instances"]
+
+
+def test_every_keyword_validate_allows_keeps_the_document_valid_openapi():
+    """The keywords request_schema_checks lets through, all in one model: the document stays valid
+    OpenAPI 3.0 (the draft-4 keywords it refuses are exactly those that would break it)."""
+    from orchestrator.spec.request_schema_checks import OPENAPI_KEYWORDS, UNSUPPORTED
+
+    allowed = OPENAPI_KEYWORDS - set(UNSUPPORTED)
+    values = {
+        "title": "t", "multipleOf": 2, "maximum": 9, "exclusiveMaximum": True, "minimum": 0, "maxLength": 3,
+        "minLength": 1, "pattern": "^a", "maxItems": 3, "minItems": 1, "uniqueItems": True, "maxProperties": 4,
+        "minProperties": 1, "required": ["a"], "enum": [{"a": 1}], "type": "object", "allOf": [{}],
+        "oneOf": [{}], "anyOf": [{}], "not": {"type": "string"}, "items": {"type": "number"},
+        "properties": {"a": {"type": "integer"}}, "additionalProperties": False, "description": "d",
+        "format": "date-time", "default": {"a": 1}, "nullable": False, "writeOnly": False,
+        "xml": {"name": "x"}, "externalDocs": {"url": "https://example.com"}, "deprecated": False,
+    }  # fmt: skip
+    assert set(values) == allowed
+    validate(document(routes=[{**LAMBDA_ROUTE, "request_schema": values}]))

@@ -83,12 +83,47 @@ def test_a_property_named_like_a_keyword_is_a_property(project):
     assert validate_file(path).pipeline.steps["api"].routes[0].request_schema["properties"]["example"]
 
 
-def test_another_drafts_schema_uri_is_refused(project):
-    spec = write(project).read_text().replace("type: object\n", "type: object\n          $schema: x\n", 1)
+@pytest.mark.parametrize("declared", ["x", "'http://json-schema.org/draft-04/schema#'"])
+def test_a_schema_uri_is_refused_whatever_it_names(project, declared):
+    """OpenAPI 3.0's Schema Object has no $schema: the document carrying the model would not be valid."""
+    spec = write(project).read_text().replace("type: object\n", f"type: object\n          $schema: {declared}\n", 1)
     path = project / "schema.yaml"
     path.write_text(spec)
     [problem] = problems(path)
-    assert problem.message == "$schema is x: API Gateway models are JSON Schema draft 4"
+    assert problem.message.startswith("'$schema' in request_schema: OpenAPI 3.0's Schema Object has no such keyword")
+    assert problem.hint == "remove it: the document's models are draft 4 already"
+
+
+@pytest.mark.parametrize(
+    ("properties", "where", "message"),
+    [
+        ("            n: {type: [string, 'null']}\n", ("n", "type"), "type ['string', 'null'] in request_schema"),
+        ("            n: {type: 'null'}\n", ("n", "type"), "type null in request_schema"),
+        (
+            "            n: {type: array, items: [{type: number}]}\n",
+            ("n", "items"),
+            "items in request_schema is a list",
+        ),
+        (
+            "            n: {type: object, patternProperties: {'^x': {}}}\n",
+            ("n", "patternProperties"),
+            "'patternProperties'",
+        ),
+        ("            n: {type: object, definitions: {}}\n", ("n", "definitions"), "'definitions'"),
+    ],
+)
+def test_draft_4_that_openapi_3_cannot_carry_is_refused(project, properties, where, message):
+    """https://spec.openapis.org/oas/v3.0.1#schema-object: one type name, no null type, items one schema,
+    and none of draft 4's other keywords; the exported document must stay valid OpenAPI."""
+    [problem] = problems(write(project, GOOD + properties))
+    assert problem.path[-2:] == where
+    assert problem.message.startswith(message)
+
+
+def test_an_any_route_takes_no_schema_since_its_gets_have_no_body(project):
+    [problem] = problems(write(project, method="ANY"))
+    assert problem.path == ("steps", "api", "routes", 0, "request_schema")
+    assert problem.message.startswith("an ANY route takes GET too")
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
