@@ -236,7 +236,14 @@ def _rest_api(account: FakeAccount, i: dict[str, Any]):
             (
                 "apigateway",
                 "PutRestApi",
-                {"restApiId": "imported", "mode": i.get("putRestApiMode"), "body": body.encode()},
+                _drop_none(
+                    {
+                        "restApiId": "imported",
+                        "mode": i.get("putRestApiMode"),
+                        "failOnWarnings": i.get("failOnWarnings"),
+                        "body": body.encode(),
+                    }
+                ),
             )
         )
         out += _imported_integrations(json.loads(body))

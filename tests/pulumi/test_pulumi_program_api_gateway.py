@@ -21,6 +21,7 @@ def test_no_resource_method_or_integration_is_built_beside_the_document(lambda_r
         assert not run.types() & PER_ROUTE_TYPES
         [rest_api] = run.of_type("RestApi")
         assert rest_api["inputs"]["putRestApiMode"] == "overwrite"
+        assert rest_api["inputs"]["failOnWarnings"] is True  # nothing of the document dropped silently
         assert rest_api["inputs"]["endpointConfiguration"] == {"types": "REGIONAL"}
         assert "apiKeySource" not in rest_api["inputs"]  # the document's own: an argument would override it
 

@@ -95,6 +95,9 @@ def build_api(settings: Settings, api: ApiSettings) -> dict[str, pulumi.Input]:
         body=document.apply(document_json),
         # The document is the whole API: what it no longer names is removed on import.
         put_rest_api_mode="overwrite",
+        # A warning on import means API Gateway dropped part of the document (a model keyword, say):
+        # fail the deploy rather than serve a weaker API than the one exported and served locally.
+        fail_on_warnings=True,
         endpoint_configuration={"types": "REGIONAL"},
         tags=settings.tags,
     )
