@@ -148,16 +148,25 @@ def handler_calls(root: Path, endpoint_port: int, seconds: int, role: dict[int, 
         subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for _ in range(workers)
     ]
-    for caller in callers:
-        assert caller.stdout.readline().strip() == "ready"
-    role = {**role, **{caller.pid: "caller" for caller in callers}}
-    began = cpu_seconds(role)
-    for caller in callers:
-        caller.stdin.write("go\n")
-        caller.stdin.flush()
-    time.sleep(seconds)
-    spent = cpu_seconds(role)  # before the callers exit and their /proc entries go
-    calls = sum(int(caller.communicate()[0].strip()) for caller in callers)
+    try:
+        for caller in callers:
+            if caller.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"a caller of the handler failed to start (exit {caller.wait()}): see its stderr")
+        role = {**role, **{caller.pid: "caller" for caller in callers}}
+        began = cpu_seconds(role)
+        for caller in callers:
+            caller.stdin.write("go\n")
+            caller.stdin.flush()
+        time.sleep(seconds)
+        spent = cpu_seconds(role)  # before the callers exit and their /proc entries go
+        counts = [caller.communicate()[0].strip() for caller in callers]
+        if not all(count.isdigit() for count in counts):
+            raise RuntimeError("a caller of the handler failed mid-run: see its stderr")
+        calls = sum(map(int, counts))
+    finally:
+        for caller in callers:
+            caller.kill()
+            caller.wait()
     return {
         "rate": calls / seconds,
         "p50": "-",

@@ -25,7 +25,7 @@ def quoted(value: str) -> str:
 
 def static_allow_origin(cors: Cors) -> str | None:
     """`*` when any origin may call without credentials; None when the origin must be echoed."""
-    return "*" if "*" in cors.allow_origins and not cors.allow_credentials else None
+    return "*" if cors.any_origin else None
 
 
 def allow_methods(cors: Cors, methods: Iterable[str]) -> str:

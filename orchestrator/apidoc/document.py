@@ -21,14 +21,15 @@ from .gateway_responses import gateway_responses
 from .integrations import direct_sagemaker, lambda_proxy
 from .lambda_custom import lambda_custom
 from .paths import API_KEY_SCHEME, build_paths
-from .request_models import model_names, models, validators
+from .request_models import component_schemas, model_names, validators
 from .values import ApiValues, route_key
 
 OPENAPI_VERSION = "3.0.1"
 
 
 class ApiDocError(UsageError):
-    """The step cannot become a document yet: a value it needs is unknown or unresolved."""
+    """The step cannot become a document: a value it needs is unknown or unresolved, or it asks
+    for a combination API Gateway cannot serve."""
 
 
 def _unresolved(where: str, value: str) -> None:
@@ -95,8 +96,8 @@ def compile_document(api: ApiStep, values: ApiValues) -> dict[str, Any]:
         document["components"] = {
             "securitySchemes": {API_KEY_SCHEME: {"type": "apiKey", "name": "x-api-key", "in": "header"}}
         }
-    if names:  # request validation (request_models.py); without it the document stays as it was
-        document.setdefault("components", {})["schemas"] = models(api, names)
+    if names:  # request validation (request_models.py); routes without request_schema add nothing here
+        document.setdefault("components", {})["schemas"] = component_schemas(api, names)
         document["x-amazon-apigateway-request-validators"] = validators()
     if binary:
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-binary-media-types.html

@@ -42,7 +42,7 @@ def _headers(names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def operation(
-    route: Route, api: ApiStep, integration: dict[str, Any], cors: CorsHeaders, model: str | None = None
+    route: Route, api: ApiStep, integration: dict[str, Any], cors: CorsHeaders, model: str | None
 ) -> dict[str, Any]:
     """One method: its parameters, the responses it declares (every header an integration
     response maps must be declared on the method response), its key requirement, and with a
@@ -82,14 +82,12 @@ def preflight(path: str, methods: list[str], api: ApiStep) -> dict[str, Any]:
     return op
 
 
-def build_paths(
-    api: ApiStep, integrate: Integrate, cors: CorsHeaders, models: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """`models`: route_key -> the name of the model its body is validated against."""
+def build_paths(api: ApiStep, integrate: Integrate, cors: CorsHeaders, model_names: dict[str, str]) -> dict[str, Any]:
+    """`model_names`: route_key -> the name of the model its body is validated against."""
     paths: dict[str, dict[str, Any]] = {}
     methods: dict[str, list[str]] = {}
     for route in api.routes:
-        model = (models or {}).get(route_key(route))
+        model = model_names.get(route_key(route))
         paths.setdefault(route.path, {})[method_key(route.method)] = operation(
             route, api, integrate(route), cors, model
         )

@@ -50,7 +50,7 @@ def request_body(route: Route, model: str) -> dict[str, Any]:
     return {"required": True, "content": {body_type(route): {"schema": {"$ref": SCHEMAS_REF + model}}}}
 
 
-def models(api: ApiStep, names: dict[str, str]) -> dict[str, Any]:
+def component_schemas(api: ApiStep, names: dict[str, str]) -> dict[str, Any]:
     """`components.schemas`: each model's schema as the route states it (a copy: the document is data)."""
     return {
         names[route_key(route)]: copy.deepcopy(route.request_schema)

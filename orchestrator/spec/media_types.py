@@ -1,8 +1,10 @@
-"""Which media types API Gateway handles as text: every other one is a binary media type.
+"""Which of a route's media types the API document lists as binary media types, and parsing them.
 
-The API document lists a route's binary types in `x-amazon-apigateway-binary-media-types`,
-and a binary body or answer passes through untouched, with no mapping template; `validate`
-reads the same rule to refuse what only a template could do (echo a CORS origin).
+API Gateway treats as binary exactly the types an API's `binaryMediaTypes` lists, and every
+other one as text; which to list is this project's choice: a direct route's type that is not
+text (`text/*`, JSON, XML, forms, and JSON lines, which SageMaker's containers take as text).
+A binary body or answer passes through untouched, with no mapping template; `validate` reads
+the same rule to refuse what only a template could do (echo a CORS origin).
 https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html
 """
 
@@ -18,7 +20,12 @@ TEXT_TYPES = (
 )
 
 
+def essence(media_type: str | None, default: str = "") -> str:
+    """`Application/JSON; charset=utf-8` -> `application/json`; `default` when there is none."""
+    return (media_type or default).split(";")[0].strip().lower()
+
+
 def is_text(media_type: str) -> bool:
-    """Whether API Gateway handles a body of this type as text (else it is a binary media type)."""
-    media_type = media_type.split(";")[0].strip().lower()
+    """Whether the document leaves this type as text (else it lists it as a binary media type)."""
+    media_type = essence(media_type)
     return media_type.startswith("text/") or media_type in TEXT_TYPES or media_type.endswith(("+json", "+xml"))

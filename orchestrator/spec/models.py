@@ -145,6 +145,12 @@ class Cors(Strict):
     max_age_s: int = Field(600, ge=0, le=86400)
     allow_credentials: bool = False
 
+    @property
+    def any_origin(self) -> bool:
+        """Every origin gets a static `*` (browsers refuse it with credentials); otherwise the
+        caller's Origin is echoed per request, which only a mapping template can do."""
+        return "*" in self.allow_origins and not self.allow_credentials
+
 
 class Throttling(Strict):
     rate_limit: float = Field(50.0, gt=0, description="Steady requests per second.")

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic
 from .loader import Document
+from .media_types import essence
 from .models import ApiStep, Pipeline, Route
 from .text import shown
 
@@ -94,7 +95,7 @@ SCHEMA_ONE_OR_LIST = ("items", "additionalItems", "additionalProperties", "not",
 
 def is_json(media_type: str) -> bool:
     """Whether bodies of this type are JSON (what a model validates)."""
-    media = media_type.split(";")[0].strip().lower()
+    media = essence(media_type)
     return media == "application/json" or media.endswith("+json")
 
 

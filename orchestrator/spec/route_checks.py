@@ -97,7 +97,7 @@ def _binary_answer_problems(name: str, step: ApiStep, doc: Document) -> Iterator
     """A binary answer passes through API Gateway with no mapping template, and only a template
     can echo the caller's Origin (a static `*` needs none)."""
     cors = step.cors
-    if cors is None or ("*" in cors.allow_origins and not cors.allow_credentials):
+    if cors is None or cors.any_origin:
         return
     for i, route in enumerate(step.routes):
         if route.integration == "direct" and not is_text(route.accept):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from ....spec.media_types import essence
 from .proxy_event import is_binary
 from .vtl import TemplateError, render
 
@@ -76,7 +77,7 @@ def request_payload(integration: dict, content_type: str | None, body: bytes, bi
     (CONVERT_TO_TEXT), else it must be UTF-8. Text becomes bytes again by CONVERT_TO_BINARY
     (base64-decoded) after the template, which is how a JSON field reaches a backend as bytes."""
     templates = integration.get("requestTemplates") or {}
-    media = (content_type or "application/json").split(";")[0].strip().lower()
+    media = essence(content_type, "application/json")
     template = next((text for key, text in templates.items() if key.lower() == media), None)
     behavior = (integration.get("passthroughBehavior") or "when_no_match").lower()
     if template is None and (behavior == "never" or (behavior == "when_no_templates" and templates)):

@@ -13,6 +13,7 @@ import time
 from fnmatch import fnmatchcase
 from urllib.parse import parse_qsl
 
+from ....spec.media_types import essence
 from ..asgi import Request
 
 ACCOUNT = "123456789012"
@@ -27,7 +28,7 @@ def is_binary(media_type: str | None, binary_types: tuple[str, ...]) -> bool:
     """Whether a Content-Type (or an Accept's first type) is one of the document's binary media types."""
     if not media_type or not binary_types:
         return False
-    media = media_type.split(",")[0].split(";")[0].strip().lower()
+    media = essence(media_type.split(",")[0])
     return any(fnmatchcase(media, pattern.lower()) for pattern in binary_types)
 
 

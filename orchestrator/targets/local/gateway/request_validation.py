@@ -23,7 +23,9 @@ from typing import Any
 
 import jsonschema
 
-SCHEMAS_REF = "#/components/schemas/"
+from ....apidoc.request_models import SCHEMAS_REF
+from ....spec.media_types import essence
+
 DEFAULT_TYPE = "application/json"
 Models = Mapping[str, jsonschema.Draft4Validator]  # media type (lower case) -> its compiled model
 
@@ -62,7 +64,7 @@ def problem(models: Models, content_type: str | None, body: bytes) -> str | None
     """Why the body fails its model, or None when it passes (or no model applies)."""
     if not models:
         return None
-    media = (content_type or DEFAULT_TYPE).split(";")[0].strip().lower()
+    media = essence(content_type, DEFAULT_TYPE)
     model = models.get(media)
     if model is None:
         return None
