@@ -15,6 +15,7 @@ https://spec.openapis.org/oas/v3.0.1#schema-object
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,7 @@ from .models import ApiStep, Pipeline, Route
 from .text import shown
 
 # Not supported in API Gateway models (the known-issues page above); `$ref` would name another
-# model, and a spec has none to point at (each route's schema is written inline). minItems and maxItems, once listed
-# there as left out of validation, are validated for OpenAPI 3 imports (a ruleset that codifies that
-# page dropped them: andylockran/spectral-aws-apigateway-ruleset#8), so they stay allowed.
+# model, and a spec has none to point at (each route's schema is written inline).
 UNSUPPORTED = {
     "discriminator": "API Gateway supports no discriminator in any schema object",
     "example": "API Gateway's import does not support the example keyword",
@@ -36,6 +35,8 @@ UNSUPPORTED = {
     "readOnly": "API Gateway's import does not support readOnly",
     "$ref": "a spec has no other models to refer to; write the sub-schema inline",
 }
+# Allowed, but AWS documents them as left out of validation after an import (known issues): a warning.
+LENGTH_UNCHECKED_ON_AWS = ("minItems", "maxItems")
 # What OpenAPI 3.0's Schema Object takes from draft 4 (and the few it adds); anything else is refused.
 OPENAPI_KEYWORDS = frozenset(
     [
@@ -190,6 +191,23 @@ def _keyword_problems(sub: dict, at: tuple, doc: Document) -> Iterator[Diagnosti
         yield doc.diagnostic(
             at + ("items",), "items in request_schema is a list: OpenAPI 3.0's items is one schema", "use one schema"
         )
+    if sub.get("format") == "decimal" or (kind == "number" and sub.get("format") in ("int32", "int64")):
+        yield doc.diagnostic(
+            at + ("format",),
+            f"format {shown(sub['format'])} on a {shown(kind)} in request_schema: API Gateway models do not support it",
+            "remove format, or use type: integer for whole numbers",
+        )
+    for keyword in LENGTH_UNCHECKED_ON_AWS:
+        if keyword in sub:
+            unchecked = doc.diagnostic(
+                at + (keyword,),
+                f"'{keyword}' in request_schema: API Gateway's known issues say minItems and maxItems are not "
+                "included in simple request validation of an imported API; the local gateway checks them, so on "
+                "AWS a body outside them may reach the integration",
+                "check the array's length in the handler or model too",
+                key=True,
+            )
+            yield dataclasses.replace(unchecked, severity="warning")
 
 
 def check_request_schemas(p: Pipeline, doc: Document, root: Path) -> Iterator[Diagnostic]:

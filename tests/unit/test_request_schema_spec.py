@@ -151,3 +151,22 @@ def test_the_checked_in_schema_describes_request_schema():
     assert on_disk == json.loads(schema_text())
     route = on_disk["$defs"]["Route"]["properties"]["request_schema"]
     assert {"type": "object", "additionalProperties": True} in route["anyOf"]
+
+
+def test_min_and_max_items_are_kept_with_a_warning_that_aws_may_not_check_them(project):
+    """Known issues: "The maxItems and minItems tags are not included in simple request validation"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html)."""
+    path = write(project, "            instances: {type: array, minItems: 1, items: {type: number}}\n")
+    spec = validate_file(path)
+    [warning] = spec.warnings
+    assert warning.severity == "warning"
+    assert warning.path[-1] == "minItems"
+    assert "not included in simple request validation" in warning.message
+    assert spec.pipeline.steps["api"].routes[0].request_schema["properties"]["instances"]["minItems"] == 1
+
+
+@pytest.mark.parametrize(("kind", "fmt"), [("number", "int32"), ("number", "int64"), ("number", "decimal")])
+def test_number_formats_api_gateway_models_do_not_support_are_refused(project, kind, fmt):
+    [problem] = problems(write(project, GOOD + f"            n: {{type: {kind}, format: {fmt}}}\n"))
+    assert problem.path[-2:] == ("n", "format")
+    assert "API Gateway models do not support it" in problem.message
