@@ -17,7 +17,6 @@ import re
 from typing import Any
 
 from ..spec.models import ApiStep, Route
-from ..spec.request_schema_checks import body_type
 from .values import route_key
 
 VALIDATOR = "body-only"
@@ -47,7 +46,7 @@ def model_names(api: ApiStep) -> dict[str, str]:
 
 def request_body(route: Route, model: str) -> dict[str, Any]:
     """The operation's requestBody: required, the model for the route's body type."""
-    return {"required": True, "content": {body_type(route): {"schema": {"$ref": SCHEMAS_REF + model}}}}
+    return {"required": True, "content": {route.body_type: {"schema": {"$ref": SCHEMAS_REF + model}}}}
 
 
 def component_schemas(api: ApiStep, names: dict[str, str]) -> dict[str, Any]:

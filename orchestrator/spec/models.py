@@ -204,8 +204,15 @@ class Route(Strict):
         None,
         description="A JSON Schema (draft 4, as API Gateway models take) the request body must match: API "
         "Gateway answers 400 'Invalid request body' before the function or model runs. It describes the JSON "
-        "body of the route's content type (lambda routes: application/json).",
+        "body of the route's content type (lambda routes: application/json); a body sent as another type "
+        "(a browser's text/plain) is not checked, as on API Gateway.",
     )
+
+    @property
+    def body_type(self) -> str:
+        """The content type of the body the route forwards (what a request_schema describes):
+        a direct route's own, JSON for a lambda route (Lambda takes JSON events)."""
+        return self.content_type if self.integration == "direct" else "application/json"
 
 
 class ApiStep(Strict):

@@ -100,11 +100,6 @@ def is_json(media_type: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def body_type(route: Route) -> str:
-    """The content type a route's request_schema describes: Lambda takes JSON events."""
-    return route.content_type if route.integration == "direct" else "application/json"
-
-
 def subschemas(schema: Any, path: tuple = ()) -> Iterator[tuple[tuple, dict]]:
     """Every schema object inside `schema`, with its path (keywords' values, never property names)."""
     if not isinstance(schema, dict):
@@ -142,7 +137,7 @@ def _problems(route: Route, schema: dict, at: tuple, doc: Document) -> Iterator[
             "give the schema to a POST, PUT or PATCH route of the same path",
             key=True,
         )
-    media = body_type(route)
+    media = route.body_type
     if not is_json(media):
         yield doc.diagnostic(
             where,
