@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import httpx
+from process_figures import cpu_per_request, cpu_seconds, memory_mb, processes
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -212,35 +213,6 @@ def wrk(url: str, seconds: int, connections: int, script: Path) -> dict[str, str
     return {key: (match.group(1) if match else "0") for key, match in found.items()}
 
 
-def memory_mb(pid: int) -> tuple[float, float]:
-    """RSS and PSS of a process, in MB."""
-    rss = pss = 0.0
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("Rss", "Pss"):
-            kb = float(value.split()[0]) / 1024
-            rss, pss = (kb, pss) if name == "Rss" else (rss, kb)
-    return rss, pss
-
-
-def processes() -> list[tuple[int, int, int, str]]:
-    """(pid, parent, process group, command line) of every process of this user."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if entry.stat().st_uid != os.getuid():
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            ppid, pgid = int(fields[1]), int(fields[2])
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError, ValueError):
-            continue
-        found.append((int(entry.name), ppid, pgid, command))
-    return found
-
-
 def roles(client, endpoint: str, bare: int) -> dict[int, str]:
     """Which process serves which part of a request: the bare server, the daemon (gateway),
     the endpoint's processes, the Lambda workers."""
@@ -255,29 +227,6 @@ def roles(client, endpoint: str, bare: int) -> dict[int, str]:
         elif parent == daemon and "bootstrap.py" in command:
             found[pid] = "lambda"
     return found
-
-
-TICK_S = 1 / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids) -> dict[int, float]:
-    """User and system CPU time of each process so far."""
-    found = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        found[pid] = (int(fields[11]) + int(fields[12])) * TICK_S
-    return found
-
-
-def cpu_per_request(before: dict[int, float], after: dict[int, float], role: dict[int, str], requests: int):
-    """CPU ms per request answered, by role, between two cpu_seconds snapshots."""
-    spent: dict[str, float] = {}
-    for pid, seconds in after.items():
-        spent[role[pid]] = spent.get(role[pid], 0.0) + seconds - before.get(pid, 0.0)
-    return {name: seconds * 1000 / max(requests, 1) for name, seconds in spent.items()}
 
 
 def report_memory(client, endpoint: str) -> None:
