@@ -39,44 +39,13 @@ UNSUPPORTED = {
 LENGTH_UNCHECKED_ON_AWS = ("minItems", "maxItems")
 # What OpenAPI 3.0's Schema Object takes from draft 4 (and the few it adds); anything else is refused.
 OPENAPI_KEYWORDS = frozenset(
-    [
-        "title",
-        "multipleOf",
-        "maximum",
-        "exclusiveMaximum",
-        "minimum",
-        "exclusiveMinimum",
-        "maxLength",
-        "minLength",
-        "pattern",
-        "maxItems",
-        "minItems",
-        "uniqueItems",
-        "maxProperties",
-        "minProperties",
-        "required",
-        "enum",
-        "type",
-        "allOf",
-        "oneOf",
-        "anyOf",
-        "not",
-        "items",
-        "properties",
-        "additionalProperties",
-        "description",
-        "format",
-        "default",
-        "nullable",
-        "readOnly",
-        "writeOnly",
-        "xml",
-        "externalDocs",
-        "example",
-        "deprecated",
-        "discriminator",
-    ]
-)
+    (
+        "title", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength",
+        "pattern", "maxItems", "minItems", "uniqueItems", "maxProperties", "minProperties", "required", "enum", "type",
+        "allOf", "oneOf", "anyOf", "not", "items", "properties", "additionalProperties", "description", "format",
+        "default", "nullable", "readOnly", "writeOnly", "xml", "externalDocs", "example", "deprecated", "discriminator",
+    )
+)  # fmt: skip
 NOT_OPENAPI_HINTS = {
     "$schema": "remove it: the document's models are draft 4 already",
     "definitions": "write each sub-schema inline where it is used",
