@@ -42,8 +42,11 @@ def inside(root: Path, value: str) -> Path | None:
     return resolved if resolved == root or root in resolved.parents else None
 
 
-# s3://BUCKET[/KEY] with a bucket S3 accepts (3-63 of a-z 0-9 . -, a letter or digit at each end)
-S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", re.DOTALL)
+# S3's rules for new bucket names (docs: "Bucket naming rules"), without the dotted-IP ban:
+# 3-63 of a-z 0-9 . -, a letter or digit at each end. The local S3 holds its buckets to it too.
+_BUCKET = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+BUCKET_NAME = re.compile(f"^{_BUCKET}$")
+S3_URI = re.compile(f"^s3://{_BUCKET}(/.*)?$", re.DOTALL)  # s3://BUCKET[/KEY]
 
 
 def s3_uri_problem(value: str) -> Problem | None:

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ....spec.paths import s3_uri_problem
+from ....spec.paths import BUCKET_NAME, s3_uri_problem
 
-# S3's rules for new bucket names (docs: "Bucket naming rules"), without the dotted-IP ban.
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 MAX_KEY_BYTES = 1024
 
 
@@ -113,9 +110,9 @@ class S3Layout:
         validate says what is wrong with that one)."""
         if not uri.startswith("s3://") or s3_uri_problem(uri):
             return None
-        bucket, key = split_s3_uri(uri)
         if self.listing_digest(uri) is not None:
             return None
+        bucket, key = split_s3_uri(uri)
         return (
             f"no object in the local S3 at {uri}",
             f"bucket {bucket!r}, key {key!r}: put it there with boto3 or the AWS CLI against the local "
