@@ -58,9 +58,7 @@ def lambda_proxy(route: Route, region: str, function_arn: str) -> dict[str, Any]
     }
 
 
-def direct_sagemaker(
-    route: Route, region: str, role_arn: str, cors: CorsHeaders, binary_api: bool = False
-) -> dict[str, Any]:
+def direct_sagemaker(route: Route, region: str, role_arn: str, cors: CorsHeaders, binary_api: bool) -> dict[str, Any]:
     """`aws`: API Gateway calls InvokeEndpoint itself with the route's Content-Type and Accept.
 
     A text route has a template for its content type only and passthrough `never`, so any
@@ -90,7 +88,7 @@ def direct_sagemaker(
     return integration
 
 
-def direct_responses(route: Route, cors: CorsHeaders, binary_api: bool = False) -> dict[str, Any]:
+def direct_responses(route: Route, cors: CorsHeaders, binary_api: bool) -> dict[str, Any]:
     """Success passes the model's body and Content-Type through; errors become a generic body.
 
     A binary answer passes with no template and no contentHandling: the client gets the bytes
@@ -100,8 +98,8 @@ def direct_responses(route: Route, cors: CorsHeaders, binary_api: bool = False) 
     client whose first Accept is a binary type, and fails the call (500) on JSON.
     https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html
     """
-    binary_answer = not is_text(route.accept)
-    text = TEXT_ANSWER if binary_api or binary_answer else {}
+    binary_answer = not is_text(route.accept)  # then the API has binary types: this one among them
+    text = TEXT_ANSWER if binary_api else {}
     ok: dict[str, Any] = {
         "statusCode": "200",
         "responseParameters": {

@@ -27,9 +27,7 @@ JSON = "application/json"
 ANY_ERROR = r"[\s\S]+"
 
 
-def lambda_custom(
-    route: Route, region: str, function_arn: str, cors: CorsHeaders, binary_api: bool = False
-) -> dict[str, Any]:
+def lambda_custom(route: Route, region: str, function_arn: str, cors: CorsHeaders, binary_api: bool) -> dict[str, Any]:
     """`aws` to Lambda's Invoke: the event from the JSON body, the answer from its return value.
 
     Only JSON bodies have a template and passthrough is `when_no_templates`, so another
@@ -47,7 +45,7 @@ def lambda_custom(
     }
 
 
-def custom_responses(route: Route, cors: CorsHeaders, binary_api: bool = False) -> dict[str, Any]:
+def custom_responses(route: Route, cors: CorsHeaders, binary_api: bool) -> dict[str, Any]:
     """The return value passes through as the 200 body; each mapped error gets its status and
     `{"message": errorMessage, "requestId": ...}`; the catch-all default error a generic message.
     Every answer is JSON: in an API with binary media types it is CONVERT_TO_TEXT (integrations.py)."""

@@ -91,7 +91,7 @@ def request_payload(integration: dict, content_type: str | None, body: bytes, bi
     if binary and handling == "CONVERT_TO_TEXT":
         text = base64.b64encode(body).decode("ascii")
     elif binary:
-        text = _utf8(body, "a request template over a binary body that is not UTF-8")
+        text = _utf8(body)
     else:
         text = body.decode("utf-8", errors="replace")
     rendered = text if template == PASSTHROUGH else rendering().render(template, text)
@@ -100,13 +100,16 @@ def request_payload(integration: dict, content_type: str | None, body: bytes, bi
     return rendered.encode("utf-8")
 
 
-def _utf8(body: bytes, what: str) -> str:
-    """AWS documents no way for a template to see raw bytes; failing the call (500, as LocalStack
-    does) beats handing the backend a silently mangled body."""
+def _utf8(body: bytes) -> str:
+    """A binary body a request template is to see: AWS documents no way for a template to see raw
+    bytes; failing the call (500, as LocalStack does) beats handing the backend a mangled body."""
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TemplateError(f"{what} (binary bodies pass through only without a template)") from exc
+        raise TemplateError(
+            "a request template over a binary body that is not UTF-8 "
+            "(binary bodies pass through only without a template)"
+        ) from exc
 
 
 def as_text(body: bytes) -> bytes:
